@@ -1,0 +1,19 @@
+// Package envelope owns Yggpost addresses and the sealed envelope: the
+// versioned wire format in which one message travels between nodes and
+// through relays.
+//
+// An Address is an ed25519 public key written as 64 lower-case hex digits
+// followed by "@yggmail". Parsing is strict: exactly 32 key bytes, the
+// yggmail domain, nothing else.
+//
+// A sealed envelope is a cleartext outer header (magic, version, recipient,
+// envelope ID, ephemeral X25519 key) followed by a stream of
+// ChaCha20-Poly1305 chunks. The plaintext of the chunks carries an inner
+// header (sender, creation time), the message bytes, and a trailer with the
+// sender's ed25519 signature. A relay can read the outer header and nothing
+// else. Sealing and opening stream the message: memory use is bounded by one
+// chunk whatever the message size. The byte-level format is specified in
+// docs/envelope.md; this package is its reference implementation.
+//
+// The package uses only the standard library and crypto libraries.
+package envelope
