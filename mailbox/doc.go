@@ -1,0 +1,55 @@
+// Package mailbox is the local mail store of one Yggpost user. It owns every
+// byte of user state on disk: settings (node key, password hash), IMAP
+// mailboxes with their UIDs, UIDVALIDITY, MODSEQ and flags, message bodies,
+// the outbox of sealed envelopes waiting for delivery, and the set of
+// envelope ids already delivered (for exactly-once delivery). It knows no
+// protocol: IMAP and SMTP front ends and the delivery queue sit on top of it.
+//
+// All state lives in one Badger database opened with SyncWrites, so every
+// commit is fsynced before the call that made it returns: nothing is
+// acknowledged before it is durable.
+//
+// # On-disk key layout
+//
+// Keys start with a one-byte table tag. Integers are big-endian so that
+// keys sort numerically.
+//
+//	"s" + name                     setting value (raw bytes)
+//	"g" + name                     global counter (uint64): "mailbox" (last
+//	                               mailbox id), "uidvalidity" (last UIDVALIDITY)
+//	"n" + mailbox name             mailbox id (uint32); INBOX is stored as "INBOX"
+//	"b" + mailbox id               mailbox record (name, special use,
+//	                               subscription, UIDVALIDITY, UIDNEXT,
+//	                               HIGHESTMODSEQ, message count, unseen, size)
+//	"i" + mailbox id + uid         message record (flags, size, internal date,
+//	                               modseq, blob id)
+//	"c" + blob id + chunk index    one chunk of a body (at most chunkSize bytes)
+//	"r" + blob id                  blob reference count (uint32)
+//	"d" + envelope id              delivered-envelope marker, with a Badger TTL
+//	"o" + envelope id              outbox record (recipient, size, times,
+//	                               attempts, last error, blob id)
+//
+// A blob id is 16 random bytes; message copies share a blob and count
+// references in "r". Records are a version byte followed by fields in a
+// fixed order; decoders reject anything short, long or unknown with
+// ErrCorrupt.
+//
+// # Invariants
+//
+//   - A body's chunks are written in their own transactions before the
+//     record that references it; the record and the reference count are
+//     committed last, in one transaction. A crash in between leaves only
+//     chunks without a reference count ("orphans"), which Open deletes.
+//   - Message records whose mailbox record is gone (a crash during
+//     DeleteMailbox) are removed by Open, and their references released.
+//   - UIDVALIDITY is allocated from a store-wide counter when a mailbox is
+//     created, so a deleted and re-created mailbox gets a new one. UIDNEXT and
+//     HIGHESTMODSEQ live in the mailbox record and only ever grow. Every
+//     change to a mailbox (append, flags, expunge) takes a new MODSEQ.
+//   - The message count, unseen count and total size in the mailbox record
+//     are updated in the same transaction as the message records.
+//   - \Recent is never stored.
+//   - All index writes are serialised by one mutex in the Store, so UID
+//     allocation is race-free and the change feed is delivered in MODSEQ
+//     order. Body chunks are written outside that mutex.
+package mailbox
