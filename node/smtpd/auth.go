@@ -1,0 +1,74 @@
+package smtpd
+
+import (
+	"errors"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// AuthMechanisms lists the SASL mechanisms offered in EHLO (RFC 4954 §3).
+// Both send the password in the clear, which is what loopback allows.
+func (ss *session) AuthMechanisms() []string {
+	return []string{sasl.Plain, sasl.Login}
+}
+
+// Auth starts one AUTH exchange (RFC 4954 §4).
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, username, password string) error {
+			if identity != "" && identity != username {
+				return reply(535, 5, 7, 8, "authorization identity must be empty or equal the user name")
+			}
+			return ss.authenticate(username, password)
+		}), nil
+	case sasl.Login:
+		return &loginServer{authenticate: ss.authenticate}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// authenticate checks the credentials with the node; any failure is the
+// same 535 5.7.8 to the client, the reason goes to the log.
+func (ss *session) authenticate(username, password string) error {
+	if err := ss.s.opts.Authenticate(username, password); err != nil {
+		ss.log.Warn("smtp authentication failed", "user", username, "err", err)
+		return smtp.ErrAuthFailed
+	}
+	ss.authed = true
+	return nil
+}
+
+// loginServer is the server side of the LOGIN mechanism: it asks for the
+// user name, then for the password, each as a base64 challenge.
+// (draft-murchison-sasl-login; go-sasl has only the client side.)
+type loginServer struct {
+	authenticate func(username, password string) error
+	step         int
+	username     string
+}
+
+var errLoginDone = errors.New("sasl LOGIN: unexpected client response after authentication")
+
+func (l *loginServer) Next(response []byte) (challenge []byte, done bool, err error) {
+	switch l.step {
+	case 0:
+		l.step = 1
+		if response == nil {
+			return []byte("Username:"), false, nil
+		}
+		// An initial response (AUTH LOGIN <base64 user>) carries the user name.
+		l.username = string(response)
+		l.step = 2
+		return []byte("Password:"), false, nil
+	case 1:
+		l.username = string(response)
+		l.step = 2
+		return []byte("Password:"), false, nil
+	case 2:
+		l.step = 3
+		return nil, true, l.authenticate(l.username, string(response))
+	}
+	return nil, true, errLoginDone
+}

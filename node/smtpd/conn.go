@@ -1,0 +1,165 @@
+package smtpd
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// limitListener hands go-smtp at most MaxConnections connections at a
+// time, each wrapped in a timeoutConn. A connection above the limit gets
+// "421 4.7.0" and is closed; accepting goes on.
+type limitListener struct {
+	net.Listener
+	s *Server
+}
+
+func newLimitListener(l net.Listener, s *Server) *limitListener {
+	return &limitListener{Listener: l, s: s}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		tc := &timeoutConn{Conn: c, s: l.s}
+		if err := l.s.conns.add(tc, l.s.opts.MaxConnections); err == nil {
+			return tc, nil
+		} else {
+			l.s.log.Warn("refusing smtp connection", "remote", c.RemoteAddr().String(), "err", err)
+			l.refuse(c, err)
+		}
+	}
+}
+
+// refuse answers a connection that will not be served and closes it,
+// without holding up Accept on a client that does not read.
+func (l *limitListener) refuse(c net.Conn, reason error) {
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	if _, err := fmt.Fprintf(c, "421 4.7.0 %s, try again later\r\n", reason); err != nil {
+		l.s.log.Debug("write refusal", "remote", c.RemoteAddr().String(), "err", err)
+	}
+	if err := c.Close(); err != nil {
+		l.s.log.Debug("close refused connection", "remote", c.RemoteAddr().String(), "err", err)
+	}
+}
+
+// timeoutConn applies the read and write timeouts to every single Read
+// and Write, and ends reading between transactions once the server shuts
+// down. busy is set while a message is being received and submitted.
+type timeoutConn struct {
+	net.Conn
+	s *Server
+
+	mu        sync.Mutex
+	busy      bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var errShuttingDown = errors.New("smtp server is shutting down")
+
+func (c *timeoutConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	busy := c.busy
+	c.mu.Unlock()
+	if !busy && c.s.conns.isShuttingDown() {
+		return 0, net.ErrClosed
+	}
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout)); err != nil {
+		return 0, fmt.Errorf("set read deadline: %w", err)
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *timeoutConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout)); err != nil {
+		return 0, fmt.Errorf("set write deadline: %w", err)
+	}
+	return c.Conn.Write(p)
+}
+
+// Close closes the connection once and frees its slot.
+func (c *timeoutConn) Close() error {
+	c.closeOnce.Do(func() {
+		c.closeErr = c.Conn.Close()
+		c.s.conns.remove(c)
+	})
+	return c.closeErr
+}
+
+// setBusy marks a message transfer in progress (or over).
+func (c *timeoutConn) setBusy(b bool) {
+	c.mu.Lock()
+	c.busy = b
+	c.mu.Unlock()
+}
+
+// interruptIfIdle wakes a Read blocked waiting for the next command, so
+// that it sees the shutdown. A connection in a transfer is left alone.
+func (c *timeoutConn) interruptIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.busy {
+		_ = c.Conn.SetReadDeadline(time.Now())
+	}
+}
+
+// connSet is the set of open client connections.
+type connSet struct {
+	mu       sync.Mutex
+	conns    map[*timeoutConn]struct{}
+	shutting bool
+}
+
+func newConnSet() *connSet {
+	return &connSet{conns: make(map[*timeoutConn]struct{})}
+}
+
+func (cs *connSet) add(c *timeoutConn, max int) error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.shutting {
+		return errShuttingDown
+	}
+	if len(cs.conns) >= max {
+		return fmt.Errorf("too many connections (limit %d)", max)
+	}
+	cs.conns[c] = struct{}{}
+	return nil
+}
+
+func (cs *connSet) remove(c *timeoutConn) {
+	cs.mu.Lock()
+	delete(cs.conns, c)
+	cs.mu.Unlock()
+}
+
+func (cs *connSet) isShuttingDown() bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.shutting
+}
+
+// shutdown stops new connections and ends idle ones; with force it closes
+// all of them.
+func (cs *connSet) shutdown(force bool) {
+	cs.mu.Lock()
+	cs.shutting = true
+	conns := make([]*timeoutConn, 0, len(cs.conns))
+	for c := range cs.conns {
+		conns = append(conns, c)
+	}
+	cs.mu.Unlock()
+	for _, c := range conns {
+		if force {
+			_ = c.Close() // the error is of no use to anyone at this point
+		} else {
+			c.interruptIfIdle()
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package smtpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/yggpost/yggpost/envelope"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultMaxMessageSize = 64 << 20
+	DefaultMaxRecipients  = 100
+	DefaultMaxConnections = 32
+	DefaultReadTimeout    = 5 * time.Minute
+	DefaultWriteTimeout   = time.Minute
+	// DefaultMaxHeaderSize bounds the header block read before the From:
+	// check; the body after it is streamed, never held in memory.
+	DefaultMaxHeaderSize = 256 << 10
+	// maxLineLength bounds one command line and one line of a DATA body.
+	// RFC 5321 §4.5.3.1.6 allows 1000; clients sending 8-bit bodies are
+	// sometimes sloppier, so we take more.
+	maxLineLength = 16 << 10
+)
+
+// Submitter is where accepted messages go: the node's outbox.
+type Submitter interface {
+	// Submit takes one message from the local user to the recipients
+	// (deduplicated, may include the user's own address) and returns nil
+	// only once it is durably queued or stored. msg yields the message
+	// exactly as received (after DATA dot-unstuffing or BDAT); a read error
+	// from it means the transfer failed and Submit must not keep anything.
+	// Errors of type *smtp.SMTPError (also wrapped) reach the client as
+	// they are; any other error becomes 451 4.3.0 with the error text.
+	Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error
+}
+
+// SubmitterFunc adapts a function to the Submitter interface.
+type SubmitterFunc func(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error
+
+// Submit calls f.
+func (f SubmitterFunc) Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error {
+	return f(ctx, from, to, msg)
+}
+
+// Options configure a Server. Local, Authenticate and Submitter are
+// required; zero values of the others take the defaults above.
+type Options struct {
+	Local          envelope.Address                      // the user's own address
+	Authenticate   func(username, password string) error // nil error: credentials are good
+	Submitter      Submitter
+	Hostname       string // greeting and EHLO name; default "localhost"
+	MaxMessageSize int64  // advertised as SIZE
+	MaxRecipients  int    // per message
+	MaxHeaderSize  int    // bytes of header block checked before the body
+	MaxConnections int    // concurrent client connections
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	Logger         *slog.Logger // nil discards
+}
+
+// Server is an SMTP submission server for the local user.
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	smtp  *smtp.Server
+	conns *connSet
+
+	ctx    context.Context // cancelled by Close; parent of every Submit
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	listeners []*limitListener
+}
+
+// New returns a Server ready to Serve. It does not listen by itself.
+func New(opts Options) *Server {
+	opts = opts.withDefaults()
+	s := &Server{opts: opts, log: opts.Logger, conns: newConnSet()}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.smtp = newSMTPServer(s)
+	return s
+}
+
+func (o Options) withDefaults() Options {
+	if o.Hostname == "" {
+		o.Hostname = "localhost"
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.MaxRecipients <= 0 {
+		o.MaxRecipients = DefaultMaxRecipients
+	}
+	if o.MaxHeaderSize <= 0 {
+		o.MaxHeaderSize = DefaultMaxHeaderSize
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = DefaultReadTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+func newSMTPServer(s *Server) *smtp.Server {
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.Domain = s.opts.Hostname
+	srv.MaxMessageBytes = s.opts.MaxMessageSize
+	srv.MaxRecipients = s.opts.MaxRecipients
+	srv.MaxLineLength = maxLineLength
+	srv.AllowInsecureAuth = true // loopback only; there is no TLS here
+	srv.EnableSMTPUTF8 = true
+	srv.EnableBINARYMIME = true
+	// Timeouts are applied per read and write by timeoutConn instead of
+	// per command, so that a long upload is not cut off halfway.
+	srv.ReadTimeout, srv.WriteTimeout = 0, 0
+	srv.ErrorLog = errorLog{s.log}
+	return srv
+}
+
+// Serve accepts connections on l until Close or Shutdown, and returns nil
+// then. Any other accept error is returned wrapped.
+func (s *Server) Serve(l net.Listener) error {
+	if s.opts.Submitter == nil || s.opts.Authenticate == nil {
+		return errors.New("smtpd: Options.Submitter and Options.Authenticate are required")
+	}
+	ll := newLimitListener(l, s)
+	s.mu.Lock()
+	s.listeners = append(s.listeners, ll)
+	s.mu.Unlock()
+	s.log.Info("smtp submission listening", "addr", l.Addr().String(), "local", s.opts.Local.String())
+	if err := s.smtp.Serve(ll); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+		return fmt.Errorf("serve smtp on %s: %w", l.Addr(), err)
+	}
+	return nil
+}
+
+// Close stops listening and drops every connection at once. A message
+// whose Submit has not returned is not acknowledged to its client.
+func (s *Server) Close() error {
+	s.cancel()
+	s.conns.shutdown(true)
+	if err := s.smtp.Close(); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+		return fmt.Errorf("close smtp server: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops listening, closes idle connections and waits for
+// messages in transfer to finish, until ctx is done; then it closes what
+// is left as Close does and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.conns.shutdown(false)
+	err := s.smtp.Shutdown(ctx)
+	if err == nil || errors.Is(err, smtp.ErrServerClosed) {
+		s.cancel()
+		return nil
+	}
+	if cerr := s.Close(); cerr != nil {
+		s.log.Warn("close smtp server after shutdown timeout", "err", cerr)
+	}
+	return fmt.Errorf("shutdown smtp server: %w", err)
+}
+
+// errorLog routes go-smtp's internal error messages to slog.
+type errorLog struct{ log *slog.Logger }
+
+func (e errorLog) Printf(format string, v ...any) { e.log.Warn(fmt.Sprintf(format, v...)) }
+func (e errorLog) Println(v ...any)               { e.log.Warn(fmt.Sprint(v...)) }
