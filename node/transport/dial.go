@@ -1,0 +1,128 @@
+package transport
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Dial timing. A QUIC handshake attempt that hears nothing for
+// dialAttemptTimeout fails; the next waits a backoff that doubles from
+// dialBackoffMin to dialBackoffMax.
+const (
+	dialAttemptTimeout = 5 * time.Second
+	dialBackoffMin     = 100 * time.Millisecond
+	dialBackoffMax     = time.Second
+)
+
+// Dial opens a stream to the node with public key to, retrying with backoff
+// (and asking the mesh for a path) until ctx ends or the Mesh closes. The
+// returned conn is a *Stream. The receiver only sees the stream once the
+// caller has written its first byte (the node protocol's leading space).
+func (m *Mesh) Dial(ctx context.Context, to ed25519.PublicKey) (net.Conn, error) {
+	if len(to) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("dial: key must be %d bytes, got %d", ed25519.PublicKeySize, len(to))
+	}
+	if to.Equal(m.self) {
+		return nil, fmt.Errorf("dial %x: that is this node's own key", []byte(to))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(m.ctx, cancel)
+	defer stop()
+
+	backoff := dialBackoffMin
+	for attempt := 1; ; attempt++ {
+		c, err := m.quic.DialContext(ctx, "yggdrasil", hex.EncodeToString(to))
+		if err == nil {
+			m.conns.track(to, c)
+			return &Stream{Conn: c, peer: append(ed25519.PublicKey(nil), to...), conns: m.conns}, nil
+		}
+		m.log.Debug("dial attempt failed", "peer", hex.EncodeToString(to), "attempt", attempt, "err", err)
+		m.Probe(to)
+		select {
+		case <-ctx.Done():
+			return nil, m.dialError(to, attempt, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, dialBackoffMax)
+	}
+}
+
+func (m *Mesh) dialError(to ed25519.PublicKey, attempts int, last error) error {
+	if m.ctx.Err() != nil {
+		return fmt.Errorf("dial %x: %w", []byte(to), ErrClosed)
+	}
+	return fmt.Errorf("dial %x: no stream after %d attempts: %w", []byte(to), attempts, last)
+}
+
+// Probe asks the mesh to look for a path to key. If one is found (new, or
+// changed since last known) the key arrives on Reachable. It is cheap and
+// rate-limited by yggdrasil (one lookup per key per second); call it after
+// a failed delivery, not in a tight loop. A key whose path is already known
+// and unchanged produces no event.
+func (m *Mesh) Probe(key ed25519.PublicKey) {
+	if len(key) != ed25519.PublicKeySize || m.ctx.Err() != nil {
+		return
+	}
+	m.core.SendLookup(key)
+}
+
+// Reachable delivers keys that may be reachable now, and nil meaning that
+// anything may be reachable now (a new peering link came up). Events are
+// coalesced; a slow reader loses no key but may get a nil instead of many
+// keys. The channel is closed by Close.
+func (m *Mesh) Reachable() <-chan ed25519.PublicKey { return m.reach.out }
+
+// Accept waits for the next incoming stream and reports the sender's key.
+// The conn is a *Stream. After Close it returns ErrClosed.
+func (m *Mesh) Accept() (net.Conn, ed25519.PublicKey, error) {
+	select {
+	case s := <-m.incoming:
+		return s, s.peer, nil
+	case <-m.done:
+		return nil, nil, ErrClosed
+	}
+}
+
+// acceptLoop hands streams from yggquic to Accept. yggquic's Accept cannot
+// be interrupted, so after Close this goroutine stays blocked in it.
+func (m *Mesh) acceptLoop() {
+	for {
+		c, err := m.quic.Accept()
+		if err != nil || c == nil {
+			return
+		}
+		key, err := remoteKey(c)
+		if err != nil {
+			m.log.Warn("refusing incoming stream", "err", err)
+			_ = c.Close() // refusing it; nothing else to do
+			continue
+		}
+		m.conns.track(key, c)
+		select {
+		case m.incoming <- &Stream{Conn: c, peer: key, conns: m.conns}:
+		case <-m.done:
+			_ = c.Close() // shutting down
+			return
+		}
+	}
+}
+
+// remoteKey extracts the sender's key from a stream's remote address, which
+// yggquic has already checked against the peer's certificate.
+func remoteKey(c net.Conn) (ed25519.PublicKey, error) {
+	addr := c.RemoteAddr()
+	if addr == nil {
+		return nil, errors.New("stream has no remote address")
+	}
+	b, err := hex.DecodeString(addr.String())
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("remote address %q is not a public key", addr.String())
+	}
+	return ed25519.PublicKey(b), nil
+}

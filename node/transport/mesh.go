@@ -1,0 +1,161 @@
+package transport
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"sync"
+
+	"github.com/quic-go/quic-go"
+	"github.com/yggdrasil-network/yggdrasil-go/src/config"
+	"github.com/yggdrasil-network/yggdrasil-go/src/core"
+	"github.com/yggdrasil-network/yggdrasil-go/src/multicast"
+	"github.com/yggdrasil-network/yggquic"
+)
+
+// ErrClosed is returned by a Mesh after Close.
+var ErrClosed = errors.New("mesh is closed")
+
+// Mesh is a running Yggdrasil node with QUIC streams over it.
+type Mesh struct {
+	log       *slog.Logger
+	self      ed25519.PublicKey
+	core      *core.Core
+	listeners []boundListener
+	mcast     *multicast.Multicast
+	quic      *yggquic.YggdrasilTransport
+	conns     *connTable
+	reach     *notifier
+	incoming  chan *Stream
+
+	ctx       context.Context // cancelled by Close; aborts dials in progress
+	cancel    context.CancelFunc
+	done      chan struct{}
+	wg        sync.WaitGroup // goroutines that Close waits for
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type boundListener struct {
+	scheme string
+	l      *core.Listener
+}
+
+// New starts a node: core, listeners, peers, multicast, then QUIC.
+// On error everything already started is stopped again.
+func New(cfg Config) (*Mesh, error) {
+	re, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	quietQUIC()
+	m := &Mesh{
+		log:      discardLogger(cfg.Logger).With("component", "transport"),
+		conns:    newConnTable(),
+		reach:    newNotifier(),
+		incoming: make(chan *Stream),
+		done:     make(chan struct{}),
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	ylog := yggLogger{log: discardLogger(cfg.Logger)}
+	if err := m.start(cfg, re, ylog); err != nil {
+		m.stopParts()
+		return nil, err
+	}
+	m.wg.Add(2)
+	go func() { defer m.wg.Done(); m.reach.pump(m.done) }()
+	go m.watchPeers()
+	go m.acceptLoop() // the one goroutine that outlives Close, see package doc
+	m.log.Info("mesh started", "key", fmt.Sprintf("%x", m.self), "listen", m.ListenAddrs())
+	return m, nil
+}
+
+// start brings up the parts in order, recording each in m as it starts.
+func (m *Mesh) start(cfg Config, re *regexp.Regexp, ylog yggLogger) error {
+	cert, err := certificate(cfg.PrivateKey)
+	if err != nil {
+		return err
+	}
+	var opts []core.SetupOption
+	for _, p := range cfg.Peers {
+		opts = append(opts, core.Peer{URI: p})
+	}
+	if m.core, err = core.New(cert, ylog, opts...); err != nil {
+		return fmt.Errorf("start yggdrasil core: %w", err)
+	}
+	m.self = m.core.PublicKey()
+	m.core.SetPathNotify(func(key ed25519.PublicKey) {
+		if !key.Equal(m.self) {
+			m.reach.add(key)
+		}
+	})
+	if err := m.listen(cfg.Listen); err != nil {
+		return err
+	}
+	if cfg.Multicast {
+		iface := multicast.MulticastInterface{Regex: re, Beacon: true, Listen: true}
+		if m.mcast, err = multicast.New(m.core, ylog, iface); err != nil {
+			return fmt.Errorf("start multicast discovery: %w", err)
+		}
+	}
+	if m.quic, err = yggquic.New(m.core, quicConfig(cfg, m.core.MTU())); err != nil {
+		return fmt.Errorf("start quic over yggdrasil: %w", err)
+	}
+	return nil
+}
+
+func (m *Mesh) listen(addrs []string) error {
+	for _, a := range addrs {
+		u, err := ParseListenURL(a)
+		if err != nil {
+			return err
+		}
+		l, err := m.core.Listen(u, "")
+		if err != nil {
+			return fmt.Errorf("listen on %q: %w", a, err)
+		}
+		m.listeners = append(m.listeners, boundListener{scheme: u.Scheme, l: l})
+	}
+	return nil
+}
+
+// certificate builds the self-signed TLS certificate yggdrasil's core wants
+// from the user's key.
+func certificate(key ed25519.PrivateKey) (*tls.Certificate, error) {
+	nc := &config.NodeConfig{PrivateKey: config.KeyBytes(key)}
+	if err := nc.GenerateSelfSignedCertificate(); err != nil {
+		return nil, fmt.Errorf("make node certificate: %w", err)
+	}
+	return nc.Certificate, nil
+}
+
+func quicConfig(cfg Config, mtu uint64) *quic.Config {
+	keep, idle := cfg.KeepAlive, cfg.IdleTimeout
+	if keep <= 0 {
+		keep = DefaultKeepAlive
+	}
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	return &quic.Config{
+		HandshakeIdleTimeout:    dialAttemptTimeout,
+		MaxIdleTimeout:          idle,
+		KeepAlivePeriod:         keep,
+		InitialPacketSize:       uint16(mtu),
+		DisablePathMTUDiscovery: true,
+	}
+}
+
+// quietQUIC silences quic-go's one-time warning about UDP buffer sizes,
+// which means nothing here: QUIC runs over the mesh, not over a UDP socket.
+func quietQUIC() {
+	const env = "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING"
+	if _, set := os.LookupEnv(env); !set {
+		_ = os.Setenv(env, "true") // cannot fail for a valid name
+	}
+}
