@@ -1,0 +1,21 @@
+// Package peer implements the node-to-node delivery protocol: SMTP spoken
+// over one stream between two Yggpost (or Yggmail) nodes, plus the YGGPOST
+// extension that carries a sealed envelope as one binary BDAT chunk.
+// docs/protocol.md is the normative description; this package is its only
+// implementation.
+//
+// The package owns the protocol state on one stream and nothing on disk.
+// The caller owns the stream and has already authenticated the remote
+// ed25519 key (the transport does that); the key is passed in as the peer
+// address.
+//
+// Invariants:
+//   - The server answers a BDAT chunk with 250 only after Receiver.Receive
+//     has returned nil or ErrDuplicate, that is after the envelope is durably
+//     stored. No other path produces that reply.
+//   - The server never hands the Receiver more than the announced number of
+//     bytes, and never leaves unread chunk bytes on the stream: a rejected
+//     chunk is read and discarded, or the stream is closed.
+//   - Every read and write on the stream has a deadline, and a cancelled
+//     context unblocks any pending I/O at once.
+package peer

@@ -1,0 +1,106 @@
+package peer
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/yggpost/yggpost/envelope"
+)
+
+// cmdMAIL starts a transaction (RFC 5321 section 4.1.1.2). The sender's key
+// must be the key the transport authenticated; SIZE (RFC 1870) is checked
+// against MaxSize before any data is sent.
+func cmdMAIL(s *session, arg string) error {
+	if e := s.requireHello(); e != nil {
+		return s.replyErr(e)
+	}
+	if s.tx != nil {
+		return s.replyErr(&Error{503, "5.5.1", "nested MAIL command"})
+	}
+	path, params, ok := splitPath(arg, "FROM:")
+	if !ok {
+		return s.replyErr(&Error{501, "5.5.4", "syntax: MAIL FROM:<address> [SIZE=n]"})
+	}
+	from, err := envelope.ParseAddress(path)
+	if err != nil {
+		return s.replyErr(&Error{501, "5.1.7", "bad sender address syntax"})
+	}
+	if from != s.peer {
+		return s.replyErr(&Error{550, "5.7.1", "sender key does not match the key of the connecting node"})
+	}
+	size, e := s.mailParams(params)
+	if e != nil {
+		return s.replyErr(e)
+	}
+	s.tx = &transaction{from: from, size: size}
+	return s.reply(250, "2.1.0", "sender ok")
+}
+
+// mailParams checks MAIL parameters: only SIZE=n, at most once.
+func (s *session) mailParams(params []string) (int64, *Error) {
+	size := int64(-1)
+	for _, p := range params {
+		k, v, _ := strings.Cut(p, "=")
+		if !strings.EqualFold(k, "SIZE") || size >= 0 {
+			return 0, errParams
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || !isDigits(v) {
+			return 0, &Error{501, "5.5.4", "SIZE must be a decimal number"}
+		}
+		if n > s.maxSize {
+			return 0, &Error{552, "5.3.4", "message size exceeds the limit of " + fmtSize(s.maxSize)}
+		}
+		size = n
+	}
+	return size, nil
+}
+
+// cmdRCPT names the recipient (RFC 5321 section 4.1.1.3): exactly one per
+// transaction, and it must be this node's address.
+func cmdRCPT(s *session, arg string) error {
+	if s.tx == nil {
+		return s.replyErr(&Error{503, "5.5.1", "need MAIL before RCPT"})
+	}
+	path, params, ok := splitPath(arg, "TO:")
+	if !ok {
+		return s.replyErr(&Error{501, "5.5.4", "syntax: RCPT TO:<address>"})
+	}
+	if len(params) > 0 {
+		return s.replyErr(errParams)
+	}
+	rcpt, err := envelope.ParseAddress(path)
+	if err != nil {
+		return s.replyErr(&Error{501, "5.1.3", "bad recipient address syntax"})
+	}
+	if rcpt != s.srv.Local {
+		return s.replyErr(&Error{550, "5.1.1", "recipient is not this node's address"})
+	}
+	if s.tx.hasRcpt {
+		return s.replyErr(&Error{452, "4.5.3", "only one recipient per transaction"})
+	}
+	s.tx.rcpt, s.tx.hasRcpt = rcpt, true
+	return s.reply(250, "2.1.5", "recipient ok")
+}
+
+// splitPath parses `KEYWORD:<path> params...` with the keyword matched
+// case-insensitively and optional spaces after the colon. It returns the
+// path including its angle brackets.
+func splitPath(arg, keyword string) (path string, params []string, ok bool) {
+	if len(arg) < len(keyword) || !strings.EqualFold(arg[:len(keyword)], keyword) {
+		return "", nil, false
+	}
+	rest := strings.TrimLeft(arg[len(keyword):], " ")
+	if !strings.HasPrefix(rest, "<") {
+		return "", nil, false
+	}
+	end := strings.IndexByte(rest, '>')
+	if end < 0 {
+		return "", nil, false
+	}
+	path, rest = rest[:end+1], rest[end+1:]
+	if rest != "" && rest[0] != ' ' {
+		return "", nil, false
+	}
+	return path, strings.Fields(rest), true
+}
