@@ -58,22 +58,44 @@ type timeoutConn struct {
 	mu        sync.Mutex
 	busy      bool
 	closeOnce sync.Once
+	byeOnce   sync.Once
 	closeErr  error
 }
 
 var errShuttingDown = errors.New("smtp server is shutting down")
 
 func (c *timeoutConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	busy := c.busy
-	c.mu.Unlock()
-	if !busy && c.s.conns.isShuttingDown() {
+	if c.endForShutdown() {
 		return 0, net.ErrClosed
 	}
 	if err := c.Conn.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout)); err != nil {
 		return 0, fmt.Errorf("set read deadline: %w", err)
 	}
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	if err != nil && c.endForShutdown() {
+		return n, net.ErrClosed // interrupted by interruptIfIdle
+	}
+	return n, err
+}
+
+// endForShutdown reports whether the server is shutting down and this
+// connection is between transactions. It then tells the client once
+// (RFC 5321 §3.8); go-smtp takes net.ErrClosed as a quiet end. Reads
+// and writes both happen on go-smtp's command goroutine here, so this
+// write does not interleave with a reply.
+func (c *timeoutConn) endForShutdown() bool {
+	c.mu.Lock()
+	busy := c.busy
+	c.mu.Unlock()
+	if busy || !c.s.conns.isShuttingDown() {
+		return false
+	}
+	c.byeOnce.Do(func() {
+		if _, err := c.Write([]byte("421 4.3.2 Service shutting down, try again later\r\n")); err != nil {
+			c.s.log.Debug("write shutdown notice", "err", err)
+		}
+	})
+	return true
 }
 
 func (c *timeoutConn) Write(p []byte) (int, error) {

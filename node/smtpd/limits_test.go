@@ -1,0 +1,141 @@
+package smtpd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+)
+
+func TestConnectionLimit(t *testing.T) {
+	_, address := startServer(t, newFileSubmitter(t), func(o *Options) { o.MaxConnections = 2 })
+	first := dialRaw(t, address)
+	dialRaw(t, address)
+	c, err := net.Dial("tcp", address)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	b, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(b), "421 4.7.0 ") {
+		t.Fatalf("third connection got %q, want 421 4.7.0", b)
+	}
+	// A freed slot is served again, once the server has seen the close.
+	first.cmd("QUIT", 221, "")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", address)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		line := make([]byte, 3)
+		_, err = io.ReadFull(c, line)
+		c.Close()
+		if err == nil && string(line) == "220" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection served after one closed: %q %v", line, err)
+		}
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	_, address := startServer(t, newFileSubmitter(t), func(o *Options) { o.ReadTimeout = 200 * time.Millisecond })
+	r := dialRaw(t, address)
+	r.expect(421, "4.4.2")
+}
+
+// blockingSubmitter holds each Submit until release is closed or its
+// context ends.
+type blockingSubmitter struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingSubmitter) Submit(ctx context.Context, _ envelope.Address, _ []envelope.Address, msg io.Reader) error {
+	if _, err := io.Copy(io.Discard, msg); err != nil {
+		return err
+	}
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestShutdownWaitsForMessageInTransfer(t *testing.T) {
+	sub := &blockingSubmitter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	s, address := startServer(t, sub, nil)
+	idle := dialRaw(t, address)
+	idle.login()
+	c := dialAuthed(t, address)
+	sent := make(chan error, 1)
+	go func() {
+		sent <- send(c, local.String(), []string{alice.String()}, message(local.String(), "s", "b\r\n"))
+	}()
+	waitFor(t, sub.entered, "Submit to be called")
+
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- s.Shutdown(ctx)
+	}()
+	// The idle connection is ended; the busy one is not.
+	idle.expect(421, "4.3.2")
+	if line, err := idle.ReadLine(); err == nil {
+		t.Fatalf("idle connection still open during shutdown, read %q", line)
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v while a message was being submitted", err)
+	case err := <-sent:
+		t.Fatalf("message finished (%v) before Submit returned", err)
+	default:
+	}
+	close(sub.release)
+	if err := <-sent; err != nil {
+		t.Fatalf("message in transfer during shutdown: %v", err)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+func TestShutdownTimeoutCancelsSubmit(t *testing.T) {
+	sub := &blockingSubmitter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	s, address := startServer(t, sub, nil)
+	c := dialAuthed(t, address)
+	sent := make(chan error, 1)
+	go func() {
+		sent <- send(c, local.String(), []string{alice.String()}, message(local.String(), "s", "b\r\n"))
+	}()
+	waitFor(t, sub.entered, "Submit to be called")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("shutdown returned %v, want deadline exceeded", err)
+	}
+	if err := <-sent; err == nil {
+		t.Fatalf("message acknowledged although Submit was cancelled")
+	}
+}
+
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
