@@ -1,0 +1,106 @@
+package envelope
+
+import (
+	"bytes"
+	"crypto/ecdh"
+	"errors"
+	"io"
+	"testing"
+)
+
+// fuzzSeeds returns valid envelopes from alice to bob, made with fixed
+// ephemeral keys and IDs so the corpus is reproducible, keyed by ID.
+func fuzzSeeds(f *testing.F) map[ID][]byte {
+	bodies := [][]byte{nil, []byte("x"), []byte("Subject: hi\r\n\r\nhello\r\n"), randomBody(MaxChunkData+5, 9)}
+	seeds := make(map[ID][]byte)
+	for i, body := range bodies {
+		var seed [32]byte
+		seed[0] = byte(i + 1)
+		eph, err := ecdh.X25519().NewPrivateKey(seed[:])
+		if err != nil {
+			f.Fatal(err)
+		}
+		p := sealParams{sender: alice, from: addrOf(f, alice), to: addrOf(f, bob), id: ID{byte(i + 1)}, created: epoch, eph: eph}
+		var buf bytes.Buffer
+		if _, err := p.seal(&buf, bytes.NewReader(body)); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+		seeds[p.id] = body
+	}
+	f.Add([]byte{})
+	f.Add([]byte(Magic))
+	f.Add([]byte("YGPE\x02"))
+	return seeds
+}
+
+// FuzzOpen feeds arbitrary bytes to Open. Nothing may panic, every error
+// must be one of the package's, and whatever verifies must be exactly one
+// of the seed messages: a mutation never opens as valid with other content.
+func FuzzOpen(f *testing.F) {
+	seeds := fuzzSeeds(f)
+	from := addrOf(f, alice)
+	f.Fuzz(func(t *testing.T, env []byte) {
+		body, o, err := openAll(env, bob)
+		if err != nil {
+			if !isOneOf(err) {
+				t.Fatalf("error outside the package's set: %v", err)
+			}
+			return
+		}
+		want, ok := seeds[o.Header().ID]
+		if !ok || !o.Verified() || o.Sender() != from || !bytes.Equal(body, want) || !o.Created().Equal(epoch) {
+			t.Fatalf("mutated envelope opened as valid: id %s sender %s %d bytes", o.Header().ID, o.Sender(), len(body))
+		}
+	})
+}
+
+// FuzzReadHeader checks that a header that parses re-encodes to the bytes
+// it came from, and that nothing panics.
+func FuzzReadHeader(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := ReadHeader(bytes.NewReader(data))
+		if err != nil {
+			if !isOneOf(err) {
+				t.Fatalf("error outside the package's set: %v", err)
+			}
+			return
+		}
+		if got := h.appendTo(nil); !bytes.Equal(got, data[:HeaderSize]) {
+			t.Fatalf("header re-encodes as %x, read from %x", got, data[:HeaderSize])
+		}
+	})
+}
+
+func TestReadHeader(t *testing.T) {
+	id := NewID()
+	env := seal(t, alice, addrOf(t, bob), id, []byte("x"))
+	r := bytes.NewReader(env)
+	h, err := ReadHeader(r)
+	if err != nil || h.ID != id || h.Recipient != addrOf(t, bob) || h.Version != Version {
+		t.Fatalf("ReadHeader = %+v, %v", h, err)
+	}
+	if r.Len() != len(env)-HeaderSize {
+		t.Fatalf("ReadHeader consumed %d bytes", len(env)-r.Len())
+	}
+	// A future version is refused after its first five bytes.
+	r = bytes.NewReader(append([]byte("YGPE\x02"), make([]byte, 200)...))
+	if _, err := ReadHeader(r); !errors.Is(err, ErrVersion) || r.Len() != 200 {
+		t.Fatalf("version 2: %v, %d left", err, r.Len())
+	}
+	if _, err := ReadHeader(bytes.NewReader([]byte("From: x\r\n"))); !errors.Is(err, ErrNotEnvelope) {
+		t.Fatalf("plain mail: %v", err)
+	}
+	if _, err := ReadHeader(io.LimitReader(bytes.NewReader(env), 40)); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("short: %v", err)
+	}
+}
+
+// TestEphemeralHighBit flips the top bit of the ephemeral key, which X25519
+// ignores: the shared secret is unchanged, but the header is bound into the
+// key derivation, so the envelope must not open.
+func TestEphemeralHighBit(t *testing.T) {
+	env := seal(t, alice, addrOf(t, bob), NewID(), []byte("x"))
+	mustFail(t, "ephemeral high bit", flipBit(env, HeaderSize-1, 0x80), ErrCorrupt)
+}
