@@ -1,0 +1,121 @@
+package imapd
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/yggpost/yggpost/mailbox"
+)
+
+// maxHeaderSize bounds the header block read into memory for ENVELOPE,
+// BODY[HEADER...] and SEARCH; a longer header is cut there.
+const maxHeaderSize = 1 << 20
+
+// content gives lazy access to one message's stored bytes. Each accessor
+// opens its own stream from the store, so nothing beyond the header block
+// is kept in memory.
+type content struct {
+	store   *mailbox.Store
+	mailbox string
+	msg     mailbox.Message
+
+	rawHeader []byte // header block including the blank line; nil until read
+}
+
+// open streams the whole message.
+func (c *content) open() (io.ReadCloser, error) {
+	r, err := c.store.OpenMessage(c.mailbox, c.msg.UID)
+	if err != nil {
+		return nil, fmt.Errorf("open message %d in %q: %w", c.msg.UID, c.mailbox, err)
+	}
+	return r, nil
+}
+
+// header returns the raw header block, up to and including the empty line
+// that ends it (RFC 5322 2.1), or the whole message if it has no body.
+func (c *content) header() ([]byte, error) {
+	if c.rawHeader != nil {
+		return c.rawHeader, nil
+	}
+	r, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	raw, err := readHeaderBlock(bufio.NewReader(r), maxHeaderSize)
+	if err != nil {
+		return nil, fmt.Errorf("read header of message %d in %q: %w", c.msg.UID, c.mailbox, err)
+	}
+	c.rawHeader = raw
+	return raw, nil
+}
+
+// readHeaderBlock reads lines until an empty line (CRLF or bare LF), EOF
+// or max bytes.
+func readHeaderBlock(br *bufio.Reader, max int) ([]byte, error) {
+	var buf bytes.Buffer
+	for buf.Len() < max {
+		line, err := br.ReadSlice('\n')
+		buf.Write(line)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(line) == 1 || (len(line) == 2 && line[0] == '\r') {
+			break
+		}
+	}
+	if buf.Len() == 0 {
+		return []byte{}, nil
+	}
+	return buf.Bytes(), nil
+}
+
+// parsedHeader parses the header block. A malformed header yields the
+// fields that could be read.
+func (c *content) parsedHeader() (textproto.Header, error) {
+	raw, err := c.header()
+	if err != nil {
+		return textproto.Header{}, err
+	}
+	h, _ := textproto.ReadHeader(bufio.NewReader(io.MultiReader(bytes.NewReader(raw), bytes.NewReader([]byte("\r\n")))))
+	return h, nil
+}
+
+// copyRange writes n bytes of the message starting at off to w.
+func (c *content) copyRange(w io.Writer, off, n int64) error {
+	r, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if _, err := io.CopyN(io.Discard, r, off); err != nil {
+		return fmt.Errorf("skip to %d in message %d: %w", off, c.msg.UID, err)
+	}
+	if _, err := io.CopyN(w, r, n); err != nil {
+		return fmt.Errorf("copy message %d: %w", c.msg.UID, err)
+	}
+	return nil
+}
+
+// clip applies a <offset.size> partial (RFC 9051 6.4.5) to a section of
+// total bytes and returns the start and length to send.
+func clip(offset, size int64, partial bool, total int64) (int64, int64) {
+	if !partial {
+		return 0, total
+	}
+	if offset >= total {
+		return total, 0
+	}
+	return offset, min(size, total-offset)
+}

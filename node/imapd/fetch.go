@@ -1,0 +1,169 @@
+package imapd
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/yggpost/yggpost/mailbox"
+)
+
+// Fetch implements FETCH and UID FETCH (RFC 9051 6.4.5, RFC 3516 BINARY).
+// Fetching a body section without PEEK sets \Seen first, and the new
+// FLAGS are part of the response.
+func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	ts, err := s.targets(numSet)
+	if err != nil {
+		return err
+	}
+	seen := map[uint32]bool{}
+	if setsSeen(options) && !s.sel.readOnly {
+		if ts, seen, err = s.markSeen(ts); err != nil {
+			return err
+		}
+	}
+	for _, t := range ts {
+		if err := s.fetchOne(w, t, options, seen[t.msg.UID]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setsSeen reports whether options fetch a body section without PEEK.
+func setsSeen(options *imap.FetchOptions) bool {
+	for _, bs := range options.BodySection {
+		if !bs.Peek {
+			return true
+		}
+	}
+	for _, bs := range options.BinarySection {
+		if !bs.Peek {
+			return true
+		}
+	}
+	return false
+}
+
+// markSeen adds \Seen to the targets that lack it and returns the targets
+// with their new flags and the set of UIDs that changed.
+func (s *session) markSeen(ts []target) ([]target, map[uint32]bool, error) {
+	var uids []uint32
+	for _, t := range ts {
+		if !hasFlag(t.msg.Flags, mailbox.FlagSeen) {
+			uids = append(uids, t.msg.UID)
+		}
+	}
+	changed := map[uint32]bool{}
+	if len(uids) == 0 {
+		return ts, changed, nil
+	}
+	updated, err := s.srv.store.StoreFlags(s.sel.name, uids, mailbox.FlagsAdd, []string{mailbox.FlagSeen})
+	if err != nil {
+		return nil, nil, storeError("set \\Seen", err)
+	}
+	byUID := map[uint32]mailbox.Message{}
+	for _, m := range updated {
+		byUID[m.UID] = m
+		changed[m.UID] = true
+	}
+	for i := range ts {
+		if m, ok := byUID[ts[i].msg.UID]; ok {
+			ts[i].msg = m
+		}
+	}
+	s.sel.hub.sync(s.sel.tracker, changed)
+	return ts, changed, nil
+}
+
+// fetchOne writes the FETCH response of one message. Everything that can
+// fail is prepared before the response starts; a failure in the middle of a
+// literal breaks the protocol, so the connection is closed then.
+func (s *session) fetchOne(w *imapserver.FetchWriter, t target, options *imap.FetchOptions, flagsChanged bool) error {
+	c := &content{store: s.srv.store, mailbox: s.sel.name, msg: t.msg}
+	items, err := s.prepareItems(c, options)
+	if err != nil {
+		return err
+	}
+	rw := w.CreateMessage(t.seq)
+	if options.UID {
+		rw.WriteUID(imap.UID(t.msg.UID))
+	}
+	if options.Flags || flagsChanged {
+		rw.WriteFlags(imapFlags(t.msg.Flags))
+	}
+	if options.InternalDate {
+		rw.WriteInternalDate(t.msg.InternalDate)
+	}
+	if options.RFC822Size {
+		rw.WriteRFC822Size(t.msg.Size)
+	}
+	for _, it := range items {
+		if err := it(rw); err != nil {
+			s.log.Warn("fetch failed mid-response; closing connection", "uid", t.msg.UID, "err", err)
+			s.conn.NetConn().Close()
+			return fmt.Errorf("fetch message %d: %w", t.msg.UID, err)
+		}
+	}
+	return rw.Close()
+}
+
+// item writes one prepared FETCH data item.
+type item func(rw *imapserver.FetchResponseWriter) error
+
+// prepareItems resolves ENVELOPE, BODYSTRUCTURE and the body sections of
+// one message into writers of known size.
+func (s *session) prepareItems(c *content, options *imap.FetchOptions) ([]item, error) {
+	var items []item
+	if options.Envelope {
+		h, err := c.parsedHeader()
+		if err != nil {
+			return nil, storeError("fetch envelope", err)
+		}
+		env := imapserver.ExtractEnvelope(h)
+		items = append(items, func(rw *imapserver.FetchResponseWriter) error { rw.WriteEnvelope(env); return nil })
+	}
+	if options.BodyStructure != nil {
+		bs, err := s.structure(c)
+		if err != nil {
+			return nil, storeError("fetch body structure", err)
+		}
+		items = append(items, func(rw *imapserver.FetchResponseWriter) error { rw.WriteBodyStructure(bs); return nil })
+	}
+	for _, sec := range options.BodySection {
+		it, err := bodySectionItem(c, sec)
+		if err != nil {
+			return nil, storeError("fetch body section", err)
+		}
+		items = append(items, it)
+	}
+	for _, sec := range options.BinarySection {
+		it, err := binarySectionItem(c, sec)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	for _, sec := range options.BinarySectionSize {
+		it, err := binarySizeItem(c, sec)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// literalItem writes a body section whose bytes come from write.
+func literalItem(sec *imap.FetchItemBodySection, size int64, write func(io.Writer) error) item {
+	return func(rw *imapserver.FetchResponseWriter) error {
+		wc := rw.WriteBodySection(sec, size)
+		err := write(wc)
+		if cerr := wc.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+}

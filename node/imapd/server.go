@@ -1,0 +1,163 @@
+package imapd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/yggpost/yggpost/mailbox"
+)
+
+// DefaultMaxAppendSize bounds an APPEND when Options.MaxAppendSize is zero.
+const DefaultMaxAppendSize = 64 << 20
+
+// Options configure a Server.
+type Options struct {
+	// Store is the user's mailbox store. Required.
+	Store *mailbox.Store
+	// Authenticate checks a LOGIN; nil rejects every login.
+	Authenticate func(username, password string) error
+	// Logger receives operational messages; nil discards them.
+	Logger *slog.Logger
+	// MaxAppendSize bounds one APPEND literal (advertised as APPENDLIMIT);
+	// 0 means DefaultMaxAppendSize. At most 4 GiB - 1.
+	MaxAppendSize int64
+}
+
+// Server is an IMAP server over one mailbox store.
+type Server struct {
+	store *mailbox.Store
+	auth  func(username, password string) error
+	log   *slog.Logger
+	limit uint32
+	imap  *imapserver.Server
+
+	mu       sync.Mutex
+	hubs     map[string]*hub
+	sessions sync.WaitGroup
+	closed   bool
+	nextID   atomic.Uint64
+}
+
+// New returns a server; call Serve to accept connections.
+func New(opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	limit := opts.MaxAppendSize
+	if limit <= 0 {
+		limit = DefaultMaxAppendSize
+	}
+	if limit > 1<<32-1 {
+		limit = 1<<32 - 1
+	}
+	s := &Server{
+		store: opts.Store,
+		auth:  opts.Authenticate,
+		log:   log,
+		limit: uint32(limit),
+		hubs:  make(map[string]*hub),
+	}
+	s.imap = imapserver.New(&imapserver.Options{
+		NewSession:   s.newSession,
+		Caps:         capabilities(),
+		Logger:       printfLogger{log},
+		InsecureAuth: true,
+	})
+	return s
+}
+
+// capabilities lists what the server advertises beyond IMAP4rev1. IDLE,
+// UNSELECT, ENABLE and UTF8=ACCEPT are added by imapserver itself, and
+// APPENDLIMIT comes from session.AppendLimit. The LOGIN OK response carries
+// the list as a CAPABILITY response code (imapserver does this), which
+// clients such as Delta Chat rely on.
+func capabilities() imap.CapSet {
+	return imap.CapSet{
+		imap.CapIMAP4rev1:    {},
+		imap.CapNamespace:    {},
+		imap.CapUIDPlus:      {},
+		imap.CapMove:         {},
+		imap.CapSpecialUse:   {},
+		imap.CapChildren:     {},
+		imap.CapLiteralPlus:  {},
+		imap.CapStatusSize:   {},
+		imap.CapBinary:       {},
+		imap.CapListExtended: {},
+		imap.CapListStatus:   {},
+	}
+}
+
+// Serve accepts IMAP connections on l until Close. It returns nil after
+// Close and an error if accepting fails otherwise.
+func (s *Server) Serve(l net.Listener) error {
+	if err := s.imap.Serve(l); err != nil {
+		return fmt.Errorf("serve imap on %s: %w", l.Addr(), err)
+	}
+	return nil
+}
+
+// Close closes the listeners and every connection, and returns once all
+// sessions and their mailbox watchers have ended.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	s.mu.Unlock()
+	if already {
+		return nil
+	}
+	err := s.imap.Close()
+	s.sessions.Wait()
+	if err != nil {
+		return fmt.Errorf("close imap server: %w", err)
+	}
+	return nil
+}
+
+// Shutdown is Close bounded by ctx: it returns ctx.Err() if the sessions
+// have not ended in time (they keep ending in the background).
+func (s *Server) Shutdown(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.sessions.Add(1)
+	}
+	s.mu.Unlock()
+	if closed {
+		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Server shutting down"}
+	}
+	id := s.nextID.Add(1)
+	remote := c.NetConn().RemoteAddr()
+	log := s.log.With("session", id, "remote", remote.String())
+	if tcp, ok := remote.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		log.Warn("imap client connected from a non-loopback address; passwords travel in clear")
+	}
+	log.Debug("imap session started")
+	return &session{srv: s, conn: c, log: log}, nil, nil
+}
+
+// printfLogger adapts slog to the Printf logger imapserver wants.
+type printfLogger struct{ log *slog.Logger }
+
+func (l printfLogger) Printf(format string, args ...any) {
+	l.log.Warn("imapserver: " + fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,77 @@
+package imapd
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+)
+
+// session is one IMAP connection. imapserver calls its methods one at a
+// time from the connection's goroutine, except Idle, which runs on its own
+// goroutine while the connection waits for DONE; so the fields need no lock.
+type session struct {
+	srv  *Server
+	conn *imapserver.Conn
+	log  *slog.Logger
+
+	user string
+	sel  *selected // nil unless a mailbox is selected
+
+	idleMu   sync.Mutex
+	closing  bool          // Close has begun; no new Idle may start
+	idleDone chan struct{} // closed when the latest Idle returns
+}
+
+var (
+	_ imapserver.SessionIMAP4rev2   = (*session)(nil)
+	_ imapserver.SessionAppendLimit = (*session)(nil)
+)
+
+// Close ends the session: it leaves the selected mailbox and releases the
+// server's hold on the session.
+func (s *session) Close() error {
+	// imapserver may call Close while an Idle goroutine is still winding
+	// down after the connection broke; wait for it before leaving.
+	s.idleMu.Lock()
+	s.closing = true
+	idleDone := s.idleDone
+	s.idleMu.Unlock()
+	if idleDone != nil {
+		<-idleDone
+	}
+	s.leave()
+	s.srv.sessions.Done()
+	s.log.Debug("imap session ended")
+	return nil
+}
+
+// Login checks the credentials with Options.Authenticate (RFC 9051 6.2.3).
+// The reason of a failure is logged, never told to the client.
+func (s *session) Login(username, password string) error {
+	if s.srv.auth == nil {
+		s.log.Warn("imap login refused: no authenticator configured")
+		return imapserver.ErrAuthFailed
+	}
+	if err := s.srv.auth(username, password); err != nil {
+		s.log.Info("imap login failed", "user", username, "err", err)
+		return imapserver.ErrAuthFailed
+	}
+	s.user = username
+	s.log = s.log.With("user", username)
+	s.log.Debug("imap login")
+	return nil
+}
+
+// AppendLimit is advertised as APPENDLIMIT and enforced by imapserver
+// before any literal byte is read.
+func (s *session) AppendLimit() uint32 { return s.srv.limit }
+
+// Namespace reports one personal namespace with "/" as hierarchy separator
+// (RFC 2342).
+func (s *session) Namespace() (*imap.NamespaceData, error) {
+	return &imap.NamespaceData{
+		Personal: []imap.NamespaceDescriptor{{Prefix: "", Delim: delim}},
+	}, nil
+}
