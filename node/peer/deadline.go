@@ -68,7 +68,7 @@ func (d *deadlines) bind(ctx context.Context) (stop func()) {
 }
 
 // arm sets the read and write deadline to now+timeout, capped by the
-// context's deadline. It fails if the context is already done.
+// context's deadline. It fails only if the context is already done.
 func (d *deadlines) arm(timeout time.Duration) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -79,7 +79,11 @@ func (d *deadlines) arm(timeout time.Duration) error {
 	if cd, ok := d.ctx.Deadline(); ok && cd.Before(t) {
 		t = cd
 	}
-	return d.conn.SetDeadline(t)
+	// net.Conn implementations refuse a deadline only once the stream is
+	// closed (net.Pipe does so when the far end closes); the I/O that
+	// follows then reports the real cause, such as io.EOF.
+	_ = d.conn.SetDeadline(t)
+	return nil
 }
 
 // ioErr prefers the context's error over the conn's when the context is
