@@ -1,7 +1,15 @@
 package mailbox
 
-// Names of the mailboxes that exist in every store, and their RFC 6154
-// special-use attributes.
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Names of the mailboxes that exist in every new store.
 const (
 	Inbox   = "INBOX"
 	Sent    = "Sent"
@@ -14,10 +22,17 @@ const (
 // Separator is the hierarchy delimiter of mailbox names.
 const Separator = "/"
 
+// defaultMailboxes are created, subscribed, when a store is new, with their
+// RFC 6154 special-use attributes. Only INBOX is re-created if missing.
+var defaultMailboxes = []struct{ name, use string }{
+	{Inbox, ""}, {Sent, `\Sent`}, {Drafts, `\Drafts`},
+	{Trash, `\Trash`}, {Junk, `\Junk`}, {Archive, `\Archive`},
+}
+
 // Mailbox describes one mailbox.
 type Mailbox struct {
 	Name        string // canonical name; INBOX is always "INBOX"
-	SpecialUse  string // "\Sent", "\Drafts", "\Trash", "\Junk", "\Archive" or ""
+	SpecialUse  string // `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive` or ""
 	Subscribed  bool
 	UIDValidity uint32
 }
@@ -32,38 +47,225 @@ type Status struct {
 	Size          int64 // sum of message sizes
 }
 
-// Mailboxes lists all mailboxes sorted by name.
+func (s *Store) createDefaults() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	_, err := b.get(counterKey("mailbox"))
+	fresh := errors.Is(err, ErrNotFound)
+	if err != nil && !fresh {
+		return fmt.Errorf("create default mailboxes: %w", err)
+	}
+	for _, d := range defaultMailboxes {
+		if !fresh && d.name != Inbox {
+			continue
+		}
+		rec, err := b.create(d.name, d.use)
+		if errors.Is(err, ErrExists) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("create default mailboxes: %w", err)
+		}
+		rec.Subscribed = true
+	}
+	return b.commit()
+}
+
+// create makes the mailbox name (canonical) with a new id and UIDVALIDITY.
+func (b *batch) create(name, specialUse string) (*mailboxRec, error) {
+	if _, err := b.get(nameKey(name)); err == nil {
+		return nil, fmt.Errorf("mailbox %q: %w", name, ErrExists)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("create mailbox %q: %w", name, err)
+	}
+	id, err := b.nextCounter("mailbox", 1)
+	if err != nil {
+		return nil, err
+	}
+	if id > 1<<32-1 {
+		return nil, fmt.Errorf("create mailbox %q: mailbox ids exhausted", name)
+	}
+	uv, err := b.nextUIDValidity()
+	if err != nil {
+		return nil, err
+	}
+	rec := &mailboxRec{id: uint32(id), Name: name, SpecialUse: specialUse, UIDValidity: uv, UIDNext: 1, ModSeq: 1}
+	if err := b.set(nameKey(name), be32(rec.id)); err != nil {
+		return nil, fmt.Errorf("create mailbox %q: %w", name, err)
+	}
+	b.boxes[rec.id] = rec
+	return rec, nil
+}
+
+// createParents creates the missing ancestors of name.
+func (b *batch) createParents(name string) error {
+	for _, p := range parents(name) {
+		if _, err := b.create(p, ""); err != nil && !errors.Is(err, ErrExists) {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextCounter increments the store-wide counter name; a new counter starts
+// at first.
+func (b *batch) nextCounter(name string, first uint64) (uint64, error) {
+	v, err := b.get(counterKey(name))
+	n := first
+	switch {
+	case err == nil:
+		old, err := getUint64(v)
+		if err != nil {
+			return 0, fmt.Errorf("counter %q: %w", name, err)
+		}
+		n = old + 1
+	case !errors.Is(err, ErrNotFound):
+		return 0, fmt.Errorf("counter %q: %w", name, err)
+	}
+	if err := b.set(counterKey(name), putUint64(n)); err != nil {
+		return 0, fmt.Errorf("counter %q: %w", name, err)
+	}
+	return n, nil
+}
+
+// nextUIDValidity draws a UIDVALIDITY that no mailbox of this store had
+// before: a counter that starts at the current Unix time and skips 0.
+func (b *batch) nextUIDValidity() (uint32, error) {
+	for {
+		n, err := b.nextCounter("uidvalidity", uint64(uint32(time.Now().Unix())))
+		if err != nil || uint32(n) != 0 {
+			return uint32(n), err
+		}
+	}
+}
+
+// Mailboxes lists all mailboxes sorted by name. A record that cannot be
+// decoded is logged and left out.
 func (s *Store) Mailboxes() ([]Mailbox, error) {
-	return nil, errNotImplemented
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	recs, err := s.allMailboxes()
+	if err != nil {
+		return nil, fmt.Errorf("list mailboxes: %w", err)
+	}
+	out := make([]Mailbox, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, r.public())
+	}
+	slices.SortFunc(out, func(a, b Mailbox) int { return compareStrings(a.Name, b.Name) })
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (s *Store) allMailboxes() ([]mailboxRec, error) {
+	var recs []mailboxRec
+	err := s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{tagMailbox}
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			rec, err := s.decodeMailboxItem(it.Item())
+			if err != nil {
+				s.log.Error("mailbox record skipped", "key", fmt.Sprintf("%x", it.Item().Key()), "err", err)
+				continue
+			}
+			recs = append(recs, rec)
+		}
+		return nil
+	})
+	return recs, err
+}
+
+func (s *Store) decodeMailboxItem(item *badger.Item) (mailboxRec, error) {
+	id, ok := idFromKey(item.Key())
+	if !ok {
+		return mailboxRec{}, fmt.Errorf("%w: mailbox key", ErrCorrupt)
+	}
+	var rec mailboxRec
+	err := item.Value(func(v []byte) error {
+		var err error
+		rec, err = decodeMailbox(v)
+		return err
+	})
+	rec.id = id
+	return rec, err
 }
 
 // CreateMailbox creates name (and any missing parent levels, separated by
 // "/") with a fresh UIDVALIDITY. It returns ErrExists if name exists and
 // ErrBadName for an invalid name. A name equal to INBOX in any case is INBOX.
 func (s *Store) CreateMailbox(name string) error {
-	return errNotImplemented
-}
-
-// DeleteMailbox deletes name and all its messages. Mailboxes below it in the
-// hierarchy are kept. INBOX cannot be deleted (ErrInboxDelete). Watchers of
-// the mailbox are closed with Err() == ErrNoMailbox.
-func (s *Store) DeleteMailbox(name string) error {
-	return errNotImplemented
-}
-
-// RenameMailbox renames oldName and every mailbox below it. The messages,
-// UIDs and UIDVALIDITY move with it. Renaming INBOX moves all its messages
-// into a new mailbox newName and leaves INBOX empty (RFC 9051 6.3.6).
-func (s *Store) RenameMailbox(oldName, newName string) error {
-	return errNotImplemented
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	cname, err := canonName(name)
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	if err := b.createParents(cname); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	if _, err := b.create(cname, ""); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	return b.commit()
 }
 
 // SetSubscribed sets the subscription of an existing mailbox.
 func (s *Store) SetSubscribed(name string, on bool) error {
-	return errNotImplemented
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	cname, err := canonName(name)
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	rec, err := b.mailbox(cname)
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	rec.Subscribed = on
+	return b.commit()
 }
 
 // Status returns the counters of name, or ErrNoMailbox.
 func (s *Store) Status(name string) (Status, error) {
-	return Status{}, errNotImplemented
+	if err := s.enter(); err != nil {
+		return Status{}, err
+	}
+	defer s.leave()
+	var rec mailboxRec
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		rec, err = lookup(txn, name)
+		return err
+	})
+	if err != nil {
+		return Status{}, fmt.Errorf("status: %w", err)
+	}
+	return rec.status(), nil
 }

@@ -1,8 +1,14 @@
 package mailbox
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"math"
+	"slices"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // System flags. Flags are stored in this canonical spelling; other flags
@@ -14,6 +20,10 @@ const (
 	FlagDeleted  = `\Deleted`
 	FlagDraft    = `\Draft`
 )
+
+// DeliveredTTL is how long an envelope id given to Append is remembered for
+// de-duplication.
+const DeliveredTTL = 90 * 24 * time.Hour
 
 // Message describes one message of a mailbox (without its body).
 type Message struct {
@@ -29,8 +39,8 @@ type AppendOptions struct {
 	Flags []string
 	Date  time.Time // internal date; zero means now
 	// EnvelopeID, if set, is the de-duplication key of a delivered
-	// envelope: a second Append with the same id (within 90 days) stores
-	// nothing and reports duplicate.
+	// envelope: a second Append with the same id (within DeliveredTTL)
+	// stores nothing and reports duplicate.
 	EnvelopeID *[16]byte
 }
 
@@ -43,48 +53,162 @@ const (
 	FlagsReplace
 )
 
-// Append stores body as a new message in mailbox. It returns once the body
-// and the index entry are durable. With opts.EnvelopeID set to an id already
-// delivered, it stores nothing and returns duplicate == true. A body larger
-// than Options.MaxMessageSize gives ErrTooLarge.
-func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Message, duplicate bool, err error) {
-	return Message{}, false, errNotImplemented
+// Messages lists the messages of mailbox sorted by UID. A record that
+// cannot be decoded is logged and left out.
+func (s *Store) Messages(mailbox string) ([]Message, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var rec mailboxRec
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		rec, err = lookup(txn, mailbox)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	recs, err := s.listMessages(rec.id)
+	if err != nil {
+		return nil, fmt.Errorf("list messages of %q: %w", rec.Name, err)
+	}
+	out := make([]Message, len(recs))
+	for i := range recs {
+		out[i] = recs[i].public()
+	}
+	return out, nil
 }
 
-// Messages lists the messages of mailbox sorted by UID.
-func (s *Store) Messages(mailbox string) ([]Message, error) {
-	return nil, errNotImplemented
+// listMessages reads the message records of mailbox id in UID order.
+func (s *Store) listMessages(id uint32) ([]messageRec, error) {
+	var recs []messageRec
+	err := s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = messagePrefix(id)
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			m, err := decodeMessageItem(it.Item())
+			if err != nil {
+				s.log.Error("message record skipped", "key", fmt.Sprintf("%x", it.Item().Key()), "err", err)
+				continue
+			}
+			recs = append(recs, m)
+		}
+		return nil
+	})
+	return recs, err
+}
+
+func decodeMessageItem(item *badger.Item) (messageRec, error) {
+	uid, ok := uidFromKey(item.Key())
+	if !ok {
+		return messageRec{}, fmt.Errorf("%w: message key", ErrCorrupt)
+	}
+	var m messageRec
+	err := item.Value(func(v []byte) error {
+		var err error
+		m, err = decodeMessage(v)
+		return err
+	})
+	m.uid = uid
+	return m, err
+}
+
+// loadMessage reads one message record; ErrNotFound if there is none.
+func loadMessage(txn *badger.Txn, id, uid uint32) (messageRec, error) {
+	item, err := txn.Get(messageKey(id, uid))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return messageRec{}, fmt.Errorf("message %d: %w", uid, ErrNotFound)
+	}
+	if err != nil {
+		return messageRec{}, fmt.Errorf("read message %d: %w", uid, err)
+	}
+	m, err := decodeMessageItem(item)
+	if err != nil {
+		return m, fmt.Errorf("read message %d: %w", uid, err)
+	}
+	return m, nil
 }
 
 // OpenMessage streams the body of message uid. The reader sees a snapshot:
 // it keeps working if the message is expunged meanwhile. The caller must
 // Close it.
 func (s *Store) OpenMessage(mailbox string, uid uint32) (io.ReadCloser, error) {
-	return nil, errNotImplemented
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	txn := s.db.NewTransaction(false)
+	rec, err := lookup(txn, mailbox)
+	if err != nil {
+		txn.Discard()
+		return nil, fmt.Errorf("open message: %w", err)
+	}
+	m, err := loadMessage(txn, rec.id, uid)
+	if err != nil {
+		txn.Discard()
+		return nil, fmt.Errorf("open message in %q: %w", rec.Name, err)
+	}
+	return s.newBlobReader(txn, m.Blob, m.Size), nil
 }
 
-// StoreFlags changes the flags of the given messages (UIDs that do not
-// exist are skipped) and returns the updated messages in UID order. Each
-// changed message gets a new MODSEQ; unchanged ones are returned as they are.
-func (s *Store) StoreFlags(mailbox string, uids []uint32, op FlagOp, flags []string) ([]Message, error) {
-	return nil, errNotImplemented
+// normalUIDs returns uids sorted without duplicates.
+func normalUIDs(uids []uint32) []uint32 {
+	out := slices.Clone(uids)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
-// Expunge removes messages from mailbox: the given UIDs if uids is non-nil
-// (only those flagged \Deleted, as IMAP UID EXPUNGE requires), otherwise all
-// flagged \Deleted. It returns the expunged UIDs in ascending order.
-func (s *Store) Expunge(mailbox string, uids []uint32) ([]uint32, error) {
-	return nil, errNotImplemented
+// add stores m as a new message of rec, taking the next UID and MODSEQ and
+// a reference to its blob.
+func (b *batch) add(rec *mailboxRec, m messageRec) (messageRec, error) {
+	if rec.UIDNext == math.MaxUint32 {
+		return m, fmt.Errorf("mailbox %q: UIDs exhausted", rec.Name)
+	}
+	m.uid = rec.UIDNext
+	rec.UIDNext++
+	rec.ModSeq++
+	m.ModSeq = rec.ModSeq
+	if err := b.set(messageKey(rec.id, m.uid), m.encode()); err != nil {
+		return m, fmt.Errorf("add message to %q: %w", rec.Name, err)
+	}
+	if err := b.addRef(m.Blob); err != nil {
+		return m, err
+	}
+	rec.Messages++
+	rec.Size += m.Size
+	if !m.seen() {
+		rec.Unseen++
+	}
+	b.note(rec, Added, &m)
+	return m, nil
 }
 
-// Copy copies the given messages (UIDs that do not exist are skipped) to
-// dst with their flags and internal dates, and returns the source UIDs and
-// the new destination UIDs in matching order (for COPYUID).
-func (s *Store) Copy(src string, uids []uint32, dst string) (srcUIDs, dstUIDs []uint32, err error) {
-	return nil, nil, errNotImplemented
+// remove deletes message m from rec and releases its blob reference.
+func (b *batch) remove(rec *mailboxRec, m *messageRec) error {
+	if err := b.del(messageKey(rec.id, m.uid)); err != nil {
+		return fmt.Errorf("remove message %d from %q: %w", m.uid, rec.Name, err)
+	}
+	if err := b.dropRef(m.Blob); err != nil {
+		return err
+	}
+	rec.ModSeq++
+	rec.Messages--
+	rec.Size -= m.Size
+	if !m.seen() {
+		rec.Unseen--
+	}
+	b.note(rec, Expunged, m)
+	return nil
 }
 
-// Move is Copy followed by removal from src, in one transaction.
-func (s *Store) Move(src string, uids []uint32, dst string) (srcUIDs, dstUIDs []uint32, err error) {
-	return nil, nil, errNotImplemented
+// transfer adds a copy of m to dst and, if move, removes it from src.
+func (b *batch) transfer(src *mailboxRec, m *messageRec, dst *mailboxRec, move bool) (uint32, error) {
+	c, err := b.add(dst, messageRec{Flags: m.Flags, Size: m.Size, Date: m.Date, Blob: m.Blob})
+	if err != nil || !move {
+		return c.uid, err
+	}
+	return c.uid, b.remove(src, m)
 }

@@ -1,8 +1,13 @@
 package mailbox
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // Outbound describes one sealed envelope waiting for delivery.
@@ -18,28 +23,225 @@ type Outbound struct {
 
 // Enqueue stores a sealed envelope in the outbox. It returns once the
 // envelope is durable. The outbox is bounded by Options.MaxOutboxCount and
-// MaxOutboxBytes (ErrOutboxFull); an id already queued gives ErrExists.
+// MaxOutboxBytes (ErrOutboxFull); one envelope by MaxMessageSize
+// (ErrTooLarge); an id already queued gives ErrExists. o.Size is ignored
+// (the stored size is what sealed yields); a zero o.Created means now.
 func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
-	return errNotImplemented
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	room, err := s.outboxRoom(o.ID)
+	if err != nil {
+		return fmt.Errorf("enqueue %x: %w", o.ID, err)
+	}
+	blob, size, err := s.writeBlob(sealed, min(room, s.opts.MaxMessageSize))
+	if errors.Is(err, ErrTooLarge) && room < s.opts.MaxMessageSize {
+		err = fmt.Errorf("%w: %d bytes queued", ErrOutboxFull, s.opts.MaxOutboxBytes-room)
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue %x: %w", o.ID, err)
+	}
+	if o.Created.IsZero() {
+		o.Created = time.Now()
+	}
+	rec := outboundRec{Recipient: o.Recipient, Size: size, Created: o.Created.UTC(),
+		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: blob}
+	if err := s.commitOutbound(o.ID, rec); err != nil {
+		if derr := s.deleteBlob(blob); derr != nil {
+			s.log.Warn("body left for the next sweep", "err", derr)
+		}
+		return fmt.Errorf("enqueue %x: %w", o.ID, err)
+	}
+	return nil
 }
 
-// Outbox lists the queued envelopes ordered by NextAttempt.
+// outboxRoom checks the bounds before a body is read and returns the bytes
+// still free.
+func (s *Store) outboxRoom(id [16]byte) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.outCount >= s.opts.MaxOutboxCount {
+		return 0, fmt.Errorf("%w: %d envelopes queued", ErrOutboxFull, s.outCount)
+	}
+	if err := s.db.View(func(txn *badger.Txn) error { return absent(txn, id) }); err != nil {
+		return 0, err
+	}
+	return s.opts.MaxOutboxBytes - s.outBytes, nil
+}
+
+func absent(txn *badger.Txn, id [16]byte) error {
+	_, err := txn.Get(outboundKey(id))
+	switch {
+	case err == nil:
+		return fmt.Errorf("outbound %x: %w", id, ErrExists)
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return nil
+	}
+	return err
+}
+
+// commitOutbound re-checks the bounds (others may have enqueued meanwhile)
+// and writes the record and its blob reference in one transaction.
+func (s *Store) commitOutbound(id [16]byte, rec outboundRec) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.outCount >= s.opts.MaxOutboxCount || s.outBytes+rec.Size > s.opts.MaxOutboxBytes {
+		return fmt.Errorf("%w: %d envelopes, %d bytes queued", ErrOutboxFull, s.outCount, s.outBytes)
+	}
+	b := s.newBatch()
+	defer s.finish(b)
+	if err := absent(b.txn, id); err != nil {
+		return err
+	}
+	if err := b.set(outboundKey(id), rec.encode()); err != nil {
+		return err
+	}
+	if err := b.addRef(rec.Blob); err != nil {
+		return err
+	}
+	if err := b.commit(); err != nil {
+		return err
+	}
+	s.outCount++
+	s.outBytes += rec.Size
+	return nil
+}
+
+// Outbox lists the queued envelopes ordered by NextAttempt. A record that
+// cannot be decoded is logged and left out.
 func (s *Store) Outbox() ([]Outbound, error) {
-	return nil, errNotImplemented
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []Outbound
+	err := s.eachOutbound(func(id [16]byte, r outboundRec) {
+		out = append(out, r.public(id))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list outbox: %w", err)
+	}
+	slices.SortStableFunc(out, func(a, b Outbound) int { return a.NextAttempt.Compare(b.NextAttempt) })
+	return out, nil
+}
+
+func (s *Store) eachOutbound(fn func(id [16]byte, r outboundRec)) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{tagOutbound}
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id, r, err := decodeOutboundItem(it.Item())
+			if err != nil {
+				s.log.Error("outbound record skipped", "key", fmt.Sprintf("%x", it.Item().Key()), "err", err)
+				continue
+			}
+			fn(id, r)
+		}
+		return nil
+	})
+}
+
+func decodeOutboundItem(item *badger.Item) ([16]byte, outboundRec, error) {
+	var id [16]byte
+	k := item.Key()
+	if len(k) != 1+len(id) {
+		return id, outboundRec{}, fmt.Errorf("%w: outbound key", ErrCorrupt)
+	}
+	copy(id[:], k[1:])
+	var r outboundRec
+	err := item.Value(func(v []byte) error {
+		var err error
+		r, err = decodeOutbound(v)
+		return err
+	})
+	return id, r, err
+}
+
+func loadOutbound(txn *badger.Txn, id [16]byte) (outboundRec, error) {
+	item, err := txn.Get(outboundKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return outboundRec{}, fmt.Errorf("outbound %x: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return outboundRec{}, fmt.Errorf("read outbound %x: %w", id, err)
+	}
+	_, r, err := decodeOutboundItem(item)
+	if err != nil {
+		return r, fmt.Errorf("read outbound %x: %w", id, err)
+	}
+	return r, nil
 }
 
 // OpenOutbound streams the sealed envelope id. The caller must Close it.
 func (s *Store) OpenOutbound(id [16]byte) (io.ReadCloser, error) {
-	return nil, errNotImplemented
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	txn := s.db.NewTransaction(false)
+	r, err := loadOutbound(txn, id)
+	if err != nil {
+		txn.Discard()
+		return nil, fmt.Errorf("open outbound: %w", err)
+	}
+	return s.newBlobReader(txn, r.Blob, r.Size), nil
 }
 
 // UpdateOutbound records a failed delivery attempt of id.
 func (s *Store) UpdateOutbound(id [16]byte, attempts int, next time.Time, lastErr string) error {
-	return errNotImplemented
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if attempts < 0 {
+		return fmt.Errorf("update outbound %x: negative attempts", id)
+	}
+	if len(lastErr) > maxStringLen {
+		lastErr = lastErr[:maxStringLen]
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	r, err := loadOutbound(b.txn, id)
+	if err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
+	r.Attempts, r.Next, r.LastError = attempts, next.UTC(), lastErr
+	if err := b.set(outboundKey(id), r.encode()); err != nil {
+		return fmt.Errorf("update outbound %x: %w", id, err)
+	}
+	return b.commit()
 }
 
 // DeleteOutbound removes id from the outbox, once its delivery has been
 // acknowledged.
 func (s *Store) DeleteOutbound(id [16]byte) error {
-	return errNotImplemented
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	r, err := loadOutbound(b.txn, id)
+	if err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	if err := b.del(outboundKey(id)); err != nil {
+		return fmt.Errorf("delete outbound %x: %w", id, err)
+	}
+	if err := b.dropRef(r.Blob); err != nil {
+		return fmt.Errorf("delete outbound %x: %w", id, err)
+	}
+	if err := b.commit(); err != nil {
+		return fmt.Errorf("delete outbound %x: %w", id, err)
+	}
+	s.outCount--
+	s.outBytes -= r.Size
+	return nil
 }

@@ -1,14 +1,15 @@
 package mailbox
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 )
-
-var errNotImplemented = errors.New("not implemented")
 
 // Defaults used when an Options field is zero.
 const (
@@ -32,40 +33,185 @@ type Options struct {
 	MaxOutboxBytes int64
 }
 
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.MaxOutboxCount <= 0 {
+		o.MaxOutboxCount = DefaultMaxOutboxCount
+	}
+	if o.MaxOutboxBytes <= 0 {
+		o.MaxOutboxBytes = DefaultMaxOutboxBytes
+	}
+	return o
+}
+
 // Store is one user's mail store. All methods are safe for concurrent use.
 type Store struct {
 	db   *badger.DB
 	log  *slog.Logger
 	opts Options
 
-	mu sync.Mutex // serialises index writes; see the package comment
+	// life guards closing: every operation holds it for reading, Close
+	// for writing.
+	life   sync.RWMutex
+	closed bool
+
+	// mu serialises index writes (see the package comment) and guards
+	// the outbox totals.
+	mu       sync.Mutex
+	outCount int
+	outBytes int64
+
+	watch watchers
 }
 
 // Open opens (creating if needed) the store in directory dir, creates the
 // default mailboxes on first use and sweeps what an interrupted write left.
 func Open(dir string, opts Options) (*Store, error) {
-	return nil, errNotImplemented
+	opts = opts.withDefaults()
+	bo := badger.DefaultOptions(dir).
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithValueThreshold(valueThreshold).
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(16 << 20).
+		WithValueLogFileSize(256 << 20)
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	s := &Store{db: db, log: opts.Logger, opts: opts}
+	s.watch.init()
+	if err := s.start(); err != nil {
+		return nil, errors.Join(fmt.Errorf("open store %q: %w", dir, err), db.Close())
+	}
+	return s, nil
 }
 
-// Close closes the store: watchers are closed and the database is flushed.
-// Readers from OpenMessage and OpenOutbound must be closed first.
-func (s *Store) Close() error {
-	return errNotImplemented
+// start prepares a freshly opened database.
+func (s *Store) start() error {
+	if err := s.createDefaults(); err != nil {
+		return err
+	}
+	if err := s.sweep(); err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	return s.countOutbox()
 }
+
+// Close closes the store: watchers are closed with ErrClosed and the
+// database is flushed. Readers from OpenMessage and OpenOutbound fail with
+// ErrClosed afterwards. Closing twice returns ErrClosed.
+func (s *Store) Close() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.closed = true
+	s.watch.closeAll(ErrClosed)
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// enter marks the start of an operation; it fails once the store is
+// closed. Every successful enter is paired with leave.
+func (s *Store) enter() error {
+	s.life.RLock()
+	if s.closed {
+		s.life.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) leave() { s.life.RUnlock() }
 
 // Setting returns the value stored under key, or ErrNotFound.
 func (s *Store) Setting(key string) ([]byte, error) {
-	return nil, errNotImplemented
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var v []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		v, err = getValue(txn, settingKey(key))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read setting %q: %w", key, err)
+	}
+	return v, nil
 }
 
 // SetSetting durably stores value under key.
 func (s *Store) SetSetting(key string, value []byte) error {
-	return errNotImplemented
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if key == "" {
+		return fmt.Errorf("write setting: empty key")
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(settingKey(key), append([]byte(nil), value...))
+	})
+	if err != nil {
+		return fmt.Errorf("write setting %q: %w", key, err)
+	}
+	return nil
 }
 
 // CollectGarbage asks Badger to reclaim value-log space freed by expunged
 // messages and delivered envelopes. The owner of the Store calls it from
 // time to time (for example hourly); it returns nil when nothing was done.
 func (s *Store) CollectGarbage() error {
-	return errNotImplemented
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	for {
+		err := s.db.RunValueLogGC(0.5)
+		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("collect garbage: %w", err)
+		}
+	}
 }
+
+// getValue reads key, mapping a missing key to ErrNotFound.
+func getValue(txn *badger.Txn, key []byte) ([]byte, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(nil)
+}
+
+// badgerLogger forwards Badger's messages to slog; its chatty Info level
+// becomes Debug.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) logf(level slog.Level, format string, args []any) {
+	if b.l.Enabled(context.Background(), level) {
+		b.l.Log(context.Background(), level, fmt.Sprintf(format, args...), "component", "badger")
+	}
+}
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.logf(slog.LevelError, f, a) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.logf(slog.LevelWarn, f, a) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.logf(slog.LevelDebug, f, a) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.logf(slog.LevelDebug-4, f, a) }

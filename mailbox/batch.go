@@ -1,0 +1,214 @@
+package mailbox
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// maxBatchOps is the number of writes after which a batch commits and
+// starts a new transaction, well below Badger's transaction size limit.
+const maxBatchOps = 200
+
+// batch is an index update that may span several Badger transactions. The
+// mailbox records it touched are written before every commit, so each
+// commit leaves the counters consistent with the messages. Only one batch
+// runs at a time (Store.mu). Changes and freed blobs are kept aside until
+// their transaction has committed; Store.finish then publishes and deletes
+// them.
+type batch struct {
+	s     *Store
+	txn   *badger.Txn
+	ops   int
+	boxes map[uint32]*mailboxRec
+
+	pendChanges, changes []boxChange
+	pendFreed, freed     []blobID
+}
+
+// boxChange is a Change together with the id of its mailbox.
+type boxChange struct {
+	id uint32
+	c  Change
+}
+
+func (s *Store) newBatch() *batch {
+	return &batch{s: s, txn: s.db.NewTransaction(true), boxes: map[uint32]*mailboxRec{}}
+}
+
+func (b *batch) get(key []byte) ([]byte, error) { return getValue(b.txn, key) }
+
+func (b *batch) set(key, value []byte) error {
+	return b.setEntry(badger.NewEntry(key, value))
+}
+
+func (b *batch) setEntry(e *badger.Entry) error {
+	if err := b.step(); err != nil {
+		return err
+	}
+	return b.txn.SetEntry(e)
+}
+
+func (b *batch) del(key []byte) error {
+	if err := b.step(); err != nil {
+		return err
+	}
+	return b.txn.Delete(key)
+}
+
+// step counts one write and rolls over to a new transaction when due.
+func (b *batch) step() error {
+	b.ops++
+	if b.ops < maxBatchOps {
+		return nil
+	}
+	return b.rollover()
+}
+
+// rollover commits the current transaction and starts the next one.
+func (b *batch) rollover() error {
+	if err := b.commit(); err != nil {
+		return err
+	}
+	b.txn = b.s.db.NewTransaction(true)
+	return nil
+}
+
+// commit writes the touched mailbox records and commits.
+func (b *batch) commit() error {
+	for id, rec := range b.boxes {
+		if err := b.txn.Set(mailboxKey(id), rec.encode()); err != nil {
+			return fmt.Errorf("write mailbox %q: %w", rec.Name, err)
+		}
+	}
+	err := b.txn.Commit()
+	b.txn.Discard()
+	b.ops = 0
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	b.changes = append(b.changes, b.pendChanges...)
+	b.freed = append(b.freed, b.pendFreed...)
+	b.pendChanges, b.pendFreed = nil, nil
+	return nil
+}
+
+// note records a change to publish once committed.
+func (b *batch) note(rec *mailboxRec, kind ChangeKind, m *messageRec) {
+	c := Change{Mailbox: rec.Name, Kind: kind, UID: m.uid, ModSeq: rec.ModSeq}
+	if kind != Expunged {
+		c.Flags = append([]string(nil), m.Flags...)
+	}
+	b.pendChanges = append(b.pendChanges, boxChange{id: rec.id, c: c})
+}
+
+// mailbox loads the record of name for update.
+func (b *batch) mailbox(name string) (*mailboxRec, error) {
+	id, err := lookupID(b.txn, name)
+	if err != nil {
+		return nil, err
+	}
+	if rec, ok := b.boxes[id]; ok {
+		return rec, nil
+	}
+	rec, err := loadMailbox(b.txn, id)
+	if err != nil {
+		return nil, err
+	}
+	b.boxes[id] = &rec
+	return &rec, nil
+}
+
+// forget stops writing rec at commit (the mailbox is being deleted).
+func (b *batch) forget(rec *mailboxRec) { delete(b.boxes, rec.id) }
+
+// addRef and dropRef maintain a blob's reference count. A blob whose count
+// drops to zero is deleted after the commit.
+func (b *batch) addRef(id blobID) error {
+	n, err := b.refs(id)
+	if err != nil {
+		return err
+	}
+	return b.set(refKey(id), putUint32(n+1))
+}
+
+func (b *batch) dropRef(id blobID) error {
+	n, err := b.refs(id)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		b.pendFreed = append(b.pendFreed, id)
+		return b.del(refKey(id))
+	}
+	return b.set(refKey(id), putUint32(n-1))
+}
+
+func (b *batch) refs(id blobID) (uint32, error) {
+	v, err := b.get(refKey(id))
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read references of blob %x: %w", id, err)
+	}
+	return getUint32(v)
+}
+
+// finish ends a batch: it discards an uncommitted transaction, publishes
+// the committed changes and deletes the blobs no longer referenced.
+func (s *Store) finish(b *batch) {
+	b.txn.Discard()
+	s.watch.publish(b.changes)
+	for _, id := range b.freed {
+		if err := s.deleteBlob(id); err != nil {
+			s.log.Warn("body left for the next sweep", "err", err)
+		}
+	}
+}
+
+// lookupID returns the id of mailbox name (already canonical).
+func lookupID(txn *badger.Txn, name string) (uint32, error) {
+	v, err := getValue(txn, nameKey(name))
+	if errors.Is(err, ErrNotFound) {
+		return 0, fmt.Errorf("mailbox %q: %w", name, ErrNoMailbox)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up mailbox %q: %w", name, err)
+	}
+	id, err := getUint32(v)
+	if err != nil {
+		return 0, fmt.Errorf("look up mailbox %q: %w", name, err)
+	}
+	return id, nil
+}
+
+func loadMailbox(txn *badger.Txn, id uint32) (mailboxRec, error) {
+	v, err := getValue(txn, mailboxKey(id))
+	if errors.Is(err, ErrNotFound) {
+		return mailboxRec{}, fmt.Errorf("mailbox %d: %w", id, ErrNoMailbox)
+	}
+	if err != nil {
+		return mailboxRec{}, fmt.Errorf("read mailbox %d: %w", id, err)
+	}
+	rec, err := decodeMailbox(v)
+	if err != nil {
+		return rec, fmt.Errorf("read mailbox %d: %w", id, err)
+	}
+	rec.id = id
+	return rec, nil
+}
+
+// lookup reads mailbox name (canonicalised here) in a read transaction.
+func lookup(txn *badger.Txn, name string) (mailboxRec, error) {
+	name, err := canonName(name)
+	if err != nil {
+		return mailboxRec{}, err
+	}
+	id, err := lookupID(txn, name)
+	if err != nil {
+		return mailboxRec{}, err
+	}
+	return loadMailbox(txn, id)
+}

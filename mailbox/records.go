@@ -1,0 +1,149 @@
+package mailbox
+
+import (
+	"math"
+	"time"
+)
+
+// mailboxRec is the value under "b" + mailbox id.
+type mailboxRec struct {
+	id          uint32 // from the key, not encoded
+	Name        string
+	SpecialUse  string
+	Subscribed  bool
+	UIDValidity uint32
+	UIDNext     uint32
+	ModSeq      uint64
+	Messages    uint32
+	Unseen      uint32
+	Size        int64
+}
+
+func (r *mailboxRec) encode() []byte {
+	e := newEnc()
+	e.str(r.Name)
+	e.str(r.SpecialUse)
+	e.bool(r.Subscribed)
+	e.uint(uint64(r.UIDValidity))
+	e.uint(uint64(r.UIDNext))
+	e.uint(r.ModSeq)
+	e.uint(uint64(r.Messages))
+	e.uint(uint64(r.Unseen))
+	e.int(r.Size)
+	return e.b
+}
+
+func decodeMailbox(b []byte) (mailboxRec, error) {
+	var r mailboxRec
+	d := newDec(b)
+	r.Name = d.str()
+	r.SpecialUse = d.str()
+	r.Subscribed = d.bool()
+	r.UIDValidity = uint32(d.uint(math.MaxUint32))
+	r.UIDNext = uint32(d.uint(math.MaxUint32))
+	r.ModSeq = d.uint(math.MaxUint64)
+	r.Messages = uint32(d.uint(math.MaxUint32))
+	r.Unseen = uint32(d.uint(math.MaxUint32))
+	r.Size = d.int()
+	if r.UIDNext == 0 && d.err == nil {
+		d.fail("UIDNEXT 0")
+	}
+	return r, d.done()
+}
+
+func (r *mailboxRec) public() Mailbox {
+	return Mailbox{Name: r.Name, SpecialUse: r.SpecialUse, Subscribed: r.Subscribed, UIDValidity: r.UIDValidity}
+}
+
+func (r *mailboxRec) status() Status {
+	return Status{
+		Messages: r.Messages, Unseen: r.Unseen, UIDNext: r.UIDNext,
+		UIDValidity: r.UIDValidity, HighestModSeq: r.ModSeq, Size: r.Size,
+	}
+}
+
+// messageRec is the value under "i" + mailbox id + uid.
+type messageRec struct {
+	uid    uint32 // from the key, not encoded
+	Flags  []string
+	Size   int64
+	Date   time.Time
+	ModSeq uint64
+	Blob   blobID
+}
+
+func (r *messageRec) encode() []byte {
+	e := newEnc()
+	e.strs(r.Flags)
+	e.int(r.Size)
+	e.time(r.Date)
+	e.uint(r.ModSeq)
+	e.raw(r.Blob[:])
+	return e.b
+}
+
+func decodeMessage(b []byte) (messageRec, error) {
+	var r messageRec
+	d := newDec(b)
+	r.Flags = d.strs()
+	r.Size = d.int()
+	r.Date = d.time()
+	r.ModSeq = d.uint(math.MaxUint64)
+	d.raw(r.Blob[:])
+	if r.Size < 0 && d.err == nil {
+		d.fail("negative size")
+	}
+	return r, d.done()
+}
+
+func (r *messageRec) public() Message {
+	return Message{UID: r.uid, Flags: append([]string(nil), r.Flags...), Size: r.Size, InternalDate: r.Date, ModSeq: r.ModSeq}
+}
+
+func (r *messageRec) seen() bool { return hasFlag(r.Flags, FlagSeen) }
+
+// outboundRec is the value under "o" + envelope id.
+type outboundRec struct {
+	Recipient [32]byte
+	Size      int64
+	Created   time.Time
+	Next      time.Time
+	Attempts  int
+	LastError string
+	Blob      blobID
+}
+
+func (r *outboundRec) encode() []byte {
+	e := newEnc()
+	e.raw(r.Recipient[:])
+	e.int(r.Size)
+	e.time(r.Created)
+	e.time(r.Next)
+	e.uint(uint64(r.Attempts))
+	e.str(r.LastError)
+	e.raw(r.Blob[:])
+	return e.b
+}
+
+func decodeOutbound(b []byte) (outboundRec, error) {
+	var r outboundRec
+	d := newDec(b)
+	d.raw(r.Recipient[:])
+	r.Size = d.int()
+	r.Created = d.time()
+	r.Next = d.time()
+	r.Attempts = int(d.uint(math.MaxInt32))
+	r.LastError = d.str()
+	d.raw(r.Blob[:])
+	if r.Size < 0 && d.err == nil {
+		d.fail("negative size")
+	}
+	return r, d.done()
+}
+
+func (r *outboundRec) public(id [16]byte) Outbound {
+	return Outbound{
+		ID: id, Recipient: r.Recipient, Size: r.Size, Created: r.Created,
+		NextAttempt: r.Next, Attempts: r.Attempts, LastError: r.LastError,
+	}
+}

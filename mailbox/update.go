@@ -1,0 +1,205 @@
+package mailbox
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// StoreFlags changes the flags of the given messages (UIDs that do not
+// exist are skipped) and returns the updated messages in UID order. Each
+// changed message gets a new MODSEQ; unchanged ones are returned as they are.
+func (s *Store) StoreFlags(mailbox string, uids []uint32, op FlagOp, flags []string) ([]Message, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	name, err := canonName(mailbox)
+	if err != nil {
+		return nil, fmt.Errorf("store flags: %w", err)
+	}
+	if flags, err = canonFlags(flags); err != nil {
+		return nil, fmt.Errorf("store flags in %q: %w", name, err)
+	}
+	if op < FlagsAdd || op > FlagsReplace {
+		return nil, fmt.Errorf("store flags in %q: unknown operation %d", name, op)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	rec, err := b.mailbox(name)
+	if err != nil {
+		return nil, fmt.Errorf("store flags: %w", err)
+	}
+	var out []Message
+	for _, uid := range normalUIDs(uids) {
+		m, err := b.setFlags(rec, uid, op, flags)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store flags in %q: %w", name, err)
+		}
+		out = append(out, m.public())
+	}
+	return out, b.commit()
+}
+
+// setFlags updates the flags of one message if they change.
+func (b *batch) setFlags(rec *mailboxRec, uid uint32, op FlagOp, flags []string) (messageRec, error) {
+	m, err := loadMessage(b.txn, rec.id, uid)
+	if err != nil {
+		return m, err
+	}
+	next := applyFlags(m.Flags, op, flags)
+	if len(next) > maxMessageFlags {
+		return m, fmt.Errorf("message %d: %w: more than %d flags", uid, ErrBadFlag, maxMessageFlags)
+	}
+	if slices.Equal(next, m.Flags) {
+		return m, nil
+	}
+	wasSeen := m.seen()
+	m.Flags = next
+	rec.ModSeq++
+	m.ModSeq = rec.ModSeq
+	switch {
+	case wasSeen && !m.seen():
+		rec.Unseen++
+	case !wasSeen && m.seen():
+		rec.Unseen--
+	}
+	if err := b.set(messageKey(rec.id, uid), m.encode()); err != nil {
+		return m, fmt.Errorf("write message %d: %w", uid, err)
+	}
+	b.note(rec, FlagsChanged, &m)
+	return m, nil
+}
+
+// Expunge removes messages flagged \Deleted from mailbox: among the given
+// UIDs if uids is non-nil (IMAP UID EXPUNGE), otherwise all of them. It
+// returns the expunged UIDs in ascending order.
+func (s *Store) Expunge(mailbox string, uids []uint32) ([]uint32, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	name, err := canonName(mailbox)
+	if err != nil {
+		return nil, fmt.Errorf("expunge: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	rec, err := b.mailbox(name)
+	if err != nil {
+		return nil, fmt.Errorf("expunge: %w", err)
+	}
+	msgs, err := s.selectMessages(b, rec, uids)
+	if err != nil {
+		return nil, fmt.Errorf("expunge %q: %w", name, err)
+	}
+	var gone []uint32
+	for i := range msgs {
+		if !hasFlag(msgs[i].Flags, FlagDeleted) {
+			continue
+		}
+		if err := b.remove(rec, &msgs[i]); err != nil {
+			return nil, fmt.Errorf("expunge %q: %w", name, err)
+		}
+		gone = append(gone, msgs[i].uid)
+	}
+	if err := b.commit(); err != nil {
+		return nil, fmt.Errorf("expunge %q: %w", name, err)
+	}
+	return gone, nil
+}
+
+// selectMessages loads the given messages of rec in UID order, skipping
+// those that do not exist; nil uids means all.
+func (s *Store) selectMessages(b *batch, rec *mailboxRec, uids []uint32) ([]messageRec, error) {
+	if uids == nil {
+		return s.listMessages(rec.id)
+	}
+	var out []messageRec
+	for _, uid := range normalUIDs(uids) {
+		m, err := loadMessage(b.txn, rec.id, uid)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Copy copies the given messages (UIDs that do not exist are skipped) to
+// dst with their flags and internal dates, and returns the source UIDs and
+// the new destination UIDs in matching order (for COPYUID). The bodies are
+// shared, not duplicated.
+func (s *Store) Copy(src string, uids []uint32, dst string) (srcUIDs, dstUIDs []uint32, err error) {
+	return s.transferAll("copy", src, uids, dst, false)
+}
+
+// Move is Copy followed by removal from src. Each message is added to dst
+// and removed from src in the same transaction, so a crash can leave a
+// message in both mailboxes, never in neither.
+func (s *Store) Move(src string, uids []uint32, dst string) (srcUIDs, dstUIDs []uint32, err error) {
+	return s.transferAll("move", src, uids, dst, true)
+}
+
+func (s *Store) transferAll(op, src string, uids []uint32, dst string, move bool) (srcUIDs, dstUIDs []uint32, err error) {
+	if err := s.enter(); err != nil {
+		return nil, nil, err
+	}
+	defer s.leave()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	from, to, err := b.pair(src, dst)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	msgs, err := s.selectMessages(b, from, normalUIDs(uids))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s from %q: %w", op, from.Name, err)
+	}
+	for i := range msgs {
+		if b.ops+4 >= maxBatchOps { // keep one message's writes together
+			if err := b.rollover(); err != nil {
+				return nil, nil, fmt.Errorf("%s to %q: %w", op, to.Name, err)
+			}
+		}
+		uid, err := b.transfer(from, &msgs[i], to, move)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s to %q: %w", op, to.Name, err)
+		}
+		srcUIDs, dstUIDs = append(srcUIDs, msgs[i].uid), append(dstUIDs, uid)
+	}
+	if err := b.commit(); err != nil {
+		return nil, nil, fmt.Errorf("%s to %q: %w", op, to.Name, err)
+	}
+	return srcUIDs, dstUIDs, nil
+}
+
+// pair canonicalises and loads a source and a destination mailbox.
+func (b *batch) pair(src, dst string) (*mailboxRec, *mailboxRec, error) {
+	sn, err := canonName(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	dn, err := canonName(dst)
+	if err != nil {
+		return nil, nil, err
+	}
+	from, err := b.mailbox(sn)
+	if err != nil {
+		return nil, nil, err
+	}
+	to, err := b.mailbox(dn)
+	return from, to, err
+}
