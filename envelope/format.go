@@ -102,10 +102,11 @@ func readHeader(r io.Reader) (Header, []byte, error) {
 }
 
 // readErr maps an early end of input to ErrTruncated and keeps other read
-// errors (a broken connection, say) as they are.
+// errors (a broken connection, say) as they are. The result never matches
+// io.EOF, so a caller copying a message cannot mistake it for a clean end.
 func readErr(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%w: %w", ErrTruncated, err)
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: input ended early", ErrTruncated)
 	}
 	return err
 }

@@ -2,7 +2,6 @@ package envelope
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -117,7 +116,7 @@ func (o *Opened) acceptTrailer(body []byte, final bool) error {
 	switch {
 	case n > 0:
 		return fmt.Errorf("data after the final chunk: %w", ErrCorrupt)
-	case !errors.Is(err, io.EOF):
+	case err != io.EOF:
 		return fmt.Errorf("after final chunk: %w", err)
 	}
 	o.verified = true

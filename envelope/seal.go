@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha512"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -102,23 +101,38 @@ func (s *sealer) run(p *sealParams, body io.Reader) error {
 	return s.chunk(kindTrailer, sigSize, true)
 }
 
-// data copies body into full data chunks and one last partial chunk.
+// data copies body into full data chunks and one last partial chunk. Only
+// io.EOF itself ends the body; any other error, io.ErrUnexpectedEOF from a
+// broken client stream included, fails the sealing.
 func (s *sealer) data(body io.Reader) error {
 	for {
-		n, err := io.ReadFull(body, s.payload())
+		n, err := fill(body, s.payload())
 		if n > 0 {
 			s.hash.Write(s.payload()[:n])
 			if werr := s.chunk(kindData, n, false); werr != nil {
 				return werr
 			}
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("read message body: %w", err)
 		}
 	}
+}
+
+// fill reads into b until it is full or r returns an error.
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // payload is where the next chunk's payload goes (MaxChunkData bytes).

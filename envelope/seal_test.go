@@ -189,6 +189,10 @@ func TestSealIOErrors(t *testing.T) {
 	if _, err := Seal(io.Discard, alice, addrOf(t, bob), NewID(), epoch, body); !errors.Is(err, boom) {
 		t.Errorf("body error: %v", err)
 	}
+	cut := io.MultiReader(bytes.NewReader(make([]byte, 100)), iotest.ErrReader(io.ErrUnexpectedEOF))
+	if _, err := Seal(io.Discard, alice, addrOf(t, bob), NewID(), epoch, cut); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a body cut short must fail the sealing, got %v", err)
+	}
 	w := &failWriter{after: HeaderSize + 10}
 	n, err := Seal(w, alice, addrOf(t, bob), NewID(), epoch, bytes.NewReader(nil))
 	if !errors.Is(err, boom) || n != int64(w.after) {

@@ -3,6 +3,7 @@ package envelope
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strconv"
 	"testing"
 )
@@ -17,6 +18,9 @@ func mustFail(t *testing.T, what string, env []byte, want error) {
 	}
 	if o != nil && o.Verified() {
 		t.Fatalf("%s: verified despite %v", what, err)
+	}
+	if errors.Is(err, io.EOF) {
+		t.Fatalf("%s: error %v matches io.EOF", what, err)
 	}
 	if want != nil && !errors.Is(err, want) || want == nil && !isOneOf(err) {
 		t.Fatalf("%s: error %v, want %v", what, err, want)
