@@ -27,7 +27,9 @@ func (m *Mesh) Close() error {
 		close(m.done)
 		m.cancel()
 		m.wg.Wait()
-		m.conns.closeAll("node shutting down")
+		if !m.noGoodbye {
+			m.conns.closeAll("node shutting down")
+		}
 		m.closeErr = m.stopParts()
 		m.log.Info("mesh stopped")
 	})

@@ -37,12 +37,15 @@ func (m *Mesh) Dial(ctx context.Context, to ed25519.PublicKey) (net.Conn, error)
 
 	backoff := dialBackoffMin
 	for attempt := 1; ; attempt++ {
-		c, err := m.quic.DialContext(ctx, "yggdrasil", hex.EncodeToString(to))
+		c, err := m.dialOnce(ctx, to)
 		if err == nil {
 			m.conns.track(to, c)
 			return &Stream{Conn: c, peer: append(ed25519.PublicKey(nil), to...), conns: m.conns}, nil
 		}
 		m.log.Debug("dial attempt failed", "peer", hex.EncodeToString(to), "attempt", attempt, "err", err)
+		if errors.Is(err, errPathFound) {
+			continue
+		}
 		m.Probe(to)
 		select {
 		case <-ctx.Done():
@@ -52,6 +55,30 @@ func (m *Mesh) Dial(ctx context.Context, to ed25519.PublicKey) (net.Conn, error)
 		backoff = min(2*backoff, dialBackoffMax)
 	}
 }
+
+// dialOnce makes one attempt. It is abandoned early when the mesh reports a
+// new path to the key or a new link, because the handshake packets sent so
+// far were probably lost and QUIC would only resend them after its backoff.
+func (m *Mesh) dialOnce(ctx context.Context, to ed25519.PublicKey) (net.Conn, error) {
+	woken, unregister := m.wake.register(to)
+	defer unregister()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-woken:
+			cancel(errPathFound)
+		case <-ctx.Done():
+		}
+	}()
+	c, err := m.quic.DialContext(ctx, "yggdrasil", hex.EncodeToString(to))
+	if err != nil && errors.Is(context.Cause(ctx), errPathFound) {
+		return nil, errPathFound
+	}
+	return c, err
+}
+
+var errPathFound = errors.New("new path found during handshake; retrying")
 
 func (m *Mesh) dialError(to ed25519.PublicKey, attempts int, last error) error {
 	if m.ctx.Err() != nil {

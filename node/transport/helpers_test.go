@@ -120,3 +120,24 @@ func tryDialEcho(m *Mesh, to ed25519.PublicKey, msg string) error {
 	defer c.Close()
 	return echo(c, msg, 10*time.Second)
 }
+
+// waitEvent waits for key (nil: "retry all") on m.Reachable and returns how
+// long it took.
+func waitEvent(t testing.TB, m *Mesh, key ed25519.PublicKey, wait time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	timeout := time.After(wait)
+	for {
+		select {
+		case k, ok := <-m.Reachable():
+			if !ok {
+				t.Fatal("Reachable closed")
+			}
+			if (key == nil && k == nil) || (key != nil && key.Equal(k)) {
+				return time.Since(start)
+			}
+		case <-timeout:
+			t.Fatalf("no reachability event for %x within %v", []byte(key), wait)
+		}
+	}
+}

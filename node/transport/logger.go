@@ -10,9 +10,20 @@ import (
 // yggLogger adapts slog to the logger interface of yggdrasil-go's core and
 // multicast packages. Yggdrasil's chatter (info, debug, trace) goes to Debug
 // so it never floods the user's log; its warnings and errors go to Warn.
+//
+// It is also the only event yggdrasil offers for a new peering link: the
+// core logs "Connected inbound|outbound: ..." (format linkUpFormat) once a
+// link's handshake is done, and onLinkUp is called then. The alternative,
+// polling GetPeers, races inside ironwood (its Debug.GetPeers reads latency
+// fields owned by another actor); a test proves this hook fires.
 type yggLogger struct {
-	log *slog.Logger
+	log      *slog.Logger
+	onLinkUp func()
 }
+
+// linkUpFormat is the format string yggdrasil-go v0.5.14's core logs at Info
+// when a peering link comes up (src/core/link.go, links.handler).
+const linkUpFormat = "Connected %s: %s, source %s"
 
 func (l yggLogger) emit(level slog.Level, msg string) {
 	l.log.Log(context.Background(), level, strings.TrimSpace(msg), "component", "yggdrasil")
@@ -20,7 +31,12 @@ func (l yggLogger) emit(level slog.Level, msg string) {
 
 func (l yggLogger) Printf(f string, a ...any) { l.emit(slog.LevelDebug, fmt.Sprintf(f, a...)) }
 func (l yggLogger) Println(a ...any)          { l.emit(slog.LevelDebug, fmt.Sprintln(a...)) }
-func (l yggLogger) Infof(f string, a ...any)  { l.emit(slog.LevelDebug, fmt.Sprintf(f, a...)) }
+func (l yggLogger) Infof(f string, a ...any) {
+	l.emit(slog.LevelDebug, fmt.Sprintf(f, a...))
+	if f == linkUpFormat && l.onLinkUp != nil {
+		l.onLinkUp()
+	}
+}
 func (l yggLogger) Infoln(a ...any)           { l.emit(slog.LevelDebug, fmt.Sprintln(a...)) }
 func (l yggLogger) Debugf(f string, a ...any) { l.emit(slog.LevelDebug, fmt.Sprintf(f, a...)) }
 func (l yggLogger) Debugln(a ...any)          { l.emit(slog.LevelDebug, fmt.Sprintln(a...)) }

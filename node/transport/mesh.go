@@ -31,6 +31,7 @@ type Mesh struct {
 	quic      *yggquic.YggdrasilTransport
 	conns     *connTable
 	reach     *notifier
+	wake      *wakeups
 	incoming  chan *Stream
 
 	ctx       context.Context // cancelled by Close; aborts dials in progress
@@ -39,6 +40,7 @@ type Mesh struct {
 	wg        sync.WaitGroup // goroutines that Close waits for
 	closeOnce sync.Once
 	closeErr  error
+	noGoodbye bool // tests: Close like a crash, leaving peers' connections stale
 }
 
 type boundListener struct {
@@ -58,18 +60,18 @@ func New(cfg Config) (*Mesh, error) {
 		log:      discardLogger(cfg.Logger).With("component", "transport"),
 		conns:    newConnTable(),
 		reach:    newNotifier(),
+		wake:     newWakeups(),
 		incoming: make(chan *Stream),
 		done:     make(chan struct{}),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	ylog := yggLogger{log: discardLogger(cfg.Logger)}
+	ylog := yggLogger{log: discardLogger(cfg.Logger), onLinkUp: m.linkUp}
 	if err := m.start(cfg, re, ylog); err != nil {
 		m.stopParts()
 		return nil, err
 	}
-	m.wg.Add(2)
+	m.wg.Add(1)
 	go func() { defer m.wg.Done(); m.reach.pump(m.done) }()
-	go m.watchPeers()
 	go m.acceptLoop() // the one goroutine that outlives Close, see package doc
 	m.log.Info("mesh started", "key", fmt.Sprintf("%x", m.self), "listen", m.ListenAddrs())
 	return m, nil
@@ -92,6 +94,7 @@ func (m *Mesh) start(cfg Config, re *regexp.Regexp, ylog yggLogger) error {
 	m.core.SetPathNotify(func(key ed25519.PublicKey) {
 		if !key.Equal(m.self) {
 			m.reach.add(key)
+			m.wake.signal(key)
 		}
 	})
 	if err := m.listen(cfg.Listen); err != nil {

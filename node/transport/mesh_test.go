@@ -39,14 +39,16 @@ func TestTwoNodesEchoBothWays(t *testing.T) {
 func TestPeersReportsLink(t *testing.T) {
 	a := startMesh(t, newKey(t))
 	b := startMesh(t, newKey(t), a)
-	waitFor(t, 10*time.Second, "b's link to a", func() bool {
-		for _, p := range b.Peers() {
-			if p.Up && p.Key.Equal(a.PublicKey()) && !p.Inbound {
-				return true
-			}
-		}
-		return false
-	})
+	waitEvent(t, b, nil, 10*time.Second)
+	serveEcho(a)
+	dialEcho(t, b, a.PublicKey(), "link is up")
+	found := false
+	for _, p := range b.Peers() {
+		found = found || (p.Up && p.Key.Equal(a.PublicKey()) && !p.Inbound)
+	}
+	if !found {
+		t.Fatalf("b.Peers() = %+v, want an outbound link to a", b.Peers())
+	}
 	if got := a.ListenAddrs(); len(got) != 1 || !strings.HasPrefix(got[0], "tcp://127.0.0.1:") || strings.HasSuffix(got[0], ":0") {
 		t.Fatalf("ListenAddrs = %v, want one bound tcp://127.0.0.1:port", got)
 	}

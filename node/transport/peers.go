@@ -2,7 +2,6 @@ package transport
 
 import (
 	"crypto/ed25519"
-	"encoding/hex"
 	"time"
 )
 
@@ -18,6 +17,8 @@ type PeerInfo struct {
 }
 
 // Peers lists the node's peering links, configured, discovered and inbound.
+// It is meant for status pages, not for polling: yggdrasil's peer query has a
+// (benign, latency-only) data race inside ironwood that -race reports.
 func (m *Mesh) Peers() []PeerInfo {
 	var out []PeerInfo
 	for _, p := range m.core.GetPeers() {
@@ -39,40 +40,10 @@ func (m *Mesh) Peers() []PeerInfo {
 	return out
 }
 
-// peerWatchInterval is how often the node looks for new peering links.
-// GetPeers is a local, cheap query; yggdrasil offers no event for it.
-const peerWatchInterval = 250 * time.Millisecond
-
-// watchPeers emits a "retry all" (nil) and the peer's own key whenever a
-// peering link comes up, or comes back (its uptime went down).
-func (m *Mesh) watchPeers() {
-	defer m.wg.Done()
-	tick := time.NewTicker(peerWatchInterval)
-	defer tick.Stop()
-	known := map[string]time.Duration{}
-	for {
-		select {
-		case <-m.done:
-			return
-		case <-tick.C:
-		}
-		current := map[string]time.Duration{}
-		fresh := false
-		for _, p := range m.core.GetPeers() {
-			if !p.Up || len(p.Key) != ed25519.PublicKeySize {
-				continue
-			}
-			id := p.URI + "|" + hex.EncodeToString(p.Key)
-			current[id] = p.Uptime
-			if prev, ok := known[id]; !ok || p.Uptime < prev {
-				fresh = true
-				m.reach.add(p.Key)
-			}
-		}
-		known = current
-		if fresh {
-			m.log.Debug("new peering link; everything may be reachable")
-			m.reach.add(nil)
-		}
-	}
+// linkUp is called by yggdrasil's core (inside its actors, so it must not
+// block) when a peering link comes up: anything may be reachable now.
+func (m *Mesh) linkUp() {
+	m.log.Debug("new peering link; everything may be reachable")
+	m.reach.add(nil)
+	m.wake.signal(nil)
 }

@@ -1,0 +1,103 @@
+package transport
+
+import (
+	"context"
+	"crypto/ed25519"
+	"testing"
+	"time"
+)
+
+// TestRestartedPeerInLine runs A—M—B, restarts B (same key, new Mesh) and
+// measures how fast A notices and reaches it again, once after a crash
+// (A's QUIC connection left stale) and once after a clean Close.
+func TestRestartedPeerInLine(t *testing.T) {
+	for _, crash := range []bool{true, false} {
+		name := map[bool]string{true: "crash", false: "clean"}[crash]
+		t.Run(name, func(t *testing.T) { restartInLine(t, crash) })
+	}
+}
+
+func restartInLine(t *testing.T, crash bool) {
+	a := startMesh(t, newKey(t))
+	m := startMesh(t, newKey(t), a)
+	bkey := newKey(t)
+	b1 := startMesh(t, bkey, m)
+	serveEcho(b1)
+	dialEcho(t, a, b1.PublicKey(), "before restart")
+
+	b1.noGoodbye = crash
+	if err := b1.Close(); err != nil {
+		t.Fatalf("close b1: %v", err)
+	}
+	drain(a.Reachable())
+
+	start := time.Now()
+	b2 := startMesh(t, bkey, m)
+	serveEcho(b2)
+	reached := probeUntilReachable(t, a, b2.PublicKey(), 20*time.Second)
+	t.Logf("%s restart: A got Reachable(B) %v after B restarted", map[bool]string{true: "crash", false: "clean"}[crash], reached)
+
+	resets := echoWithResets(t, a, b2.PublicKey(), 20*time.Second)
+	total := time.Since(start)
+	t.Logf("A echoed with B again %v after B restarted (%d stale connection resets)", total, resets)
+	if total > 15*time.Second {
+		t.Errorf("restarted peer took %v to reach, want a few seconds", total)
+	}
+}
+
+// drain discards events until none has come for a quarter second, so that
+// events about the old B are not counted for the new one.
+func drain(ch <-chan ed25519.PublicKey) {
+	for {
+		select {
+		case <-ch:
+		case <-time.After(250 * time.Millisecond):
+			return
+		}
+	}
+}
+
+// probeUntilReachable probes key every half second, as a delivery queue
+// would after a failed attempt, until Reachable reports it.
+func probeUntilReachable(t *testing.T, m *Mesh, key ed25519.PublicKey, wait time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	timeout := time.After(wait)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	m.Probe(key)
+	for {
+		select {
+		case k := <-m.Reachable():
+			if k != nil && k.Equal(key) {
+				return time.Since(start)
+			}
+		case <-tick.C:
+			m.Probe(key)
+		case <-timeout:
+			t.Fatalf("no Reachable event for the restarted peer within %v", wait)
+		}
+	}
+}
+
+// echoWithResets dials and echoes with a short answer timeout; a stream
+// that gets no answer is treated as stale and its connection reset, as the
+// node's handshake timeout does. It returns the number of resets.
+func echoWithResets(t *testing.T, m *Mesh, key ed25519.PublicKey, wait time.Duration) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for resets := 0; ; resets++ {
+		c, err := m.Dial(ctx, key)
+		if err != nil {
+			t.Fatalf("dial restarted peer: %v", err)
+		}
+		err = echo(c, "after restart", 2*time.Second)
+		if err == nil {
+			_ = c.Close()
+			return resets
+		}
+		t.Logf("no answer on stream (%v): resetting its connection", err)
+		_ = c.(*Stream).Reset()
+	}
+}
