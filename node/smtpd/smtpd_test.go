@@ -370,3 +370,27 @@ func TestNetSMTPClient(t *testing.T) {
 		t.Fatalf("bad password with net/smtp: %v", err)
 	}
 }
+
+func TestPipelining(t *testing.T) {
+	sub := newFileSubmitter(t)
+	_, address := startServer(t, sub, nil)
+	r := dialRaw(t, address)
+	r.login()
+	msg := message(local.String(), "pipelined", "b\r\n")
+	// RFC 2920: the whole transaction in one write, replies read after.
+	batch := "MAIL FROM:<" + local.String() + ">\r\nRCPT TO:<friend@example.org>\r\nRCPT TO:<" + bob.String() +
+		">\r\nDATA\r\n" + string(msg) + ".\r\nNOOP\r\n"
+	if _, err := r.c.Write([]byte(batch)); err != nil {
+		t.Fatalf("write batch: %v", err)
+	}
+	r.expect(250, "")
+	r.expect(550, "5.1.1")
+	r.expect(250, "")
+	r.expect(354, "")
+	r.expect(250, "")
+	r.expect(250, "")
+	s := waitSubmissions(t, sub, 1)[0]
+	if len(s.to) != 1 || s.to[0] != bob || !bytes.Equal(s.body(t), msg) {
+		t.Fatalf("pipelined message to %v: %q", s.to, s.body(t))
+	}
+}

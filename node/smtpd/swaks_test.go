@@ -1,0 +1,57 @@
+package smtpd
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// swaks runs the swaks SMTP test tool against address and returns its
+// transcript and whether it reported success.
+func swaks(t *testing.T, address string, args ...string) (string, bool) {
+	t.Helper()
+	path, err := exec.LookPath("swaks")
+	if err != nil {
+		t.Skip("swaks is not installed (apt-get install swaks); skipping the test with a real command-line client")
+	}
+	host, port, _ := net.SplitHostPort(address)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	base := []string{"--server", host, "--port", port, "--helo", "swaks.test",
+		"--auth-user", local.String(), "--auth-password", testPassword}
+	out, err := exec.CommandContext(ctx, path, append(base, args...)...).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("swaks timed out: %s", out)
+	}
+	return string(out), err == nil
+}
+
+func TestSwaks(t *testing.T) {
+	sub := newFileSubmitter(t)
+	_, address := startServer(t, sub, nil)
+	for i, mech := range []string{"PLAIN", "LOGIN"} {
+		out, ok := swaks(t, address, "--auth", mech, "--from", local.String(),
+			"--to", alice.String()+","+bob.String(), "--h-From", "<"+local.String()+">",
+			"--header", "Subject: swaks "+mech, "--body", "from swaks")
+		if !ok {
+			t.Fatalf("swaks AUTH %s failed:\n%s", mech, out)
+		}
+		s := waitSubmissions(t, sub, i+1)[i]
+		body := string(s.body(t))
+		if len(s.to) != 2 || !strings.Contains(body, "Subject: swaks "+mech) || !strings.Contains(body, "from swaks") {
+			t.Fatalf("swaks message to %v:\n%s", s.to, body)
+		}
+	}
+	out, ok := swaks(t, address, "--auth", "PLAIN", "--from", local.String(),
+		"--to", alice.String(), "--h-From", "<"+alice.String()+">")
+	if ok || !strings.Contains(out, "550 5.7.1") {
+		t.Fatalf("swaks with a forged From: was not refused with 550 5.7.1:\n%s", out)
+	}
+	out, ok = swaks(t, address, "--auth", "PLAIN", "--from", local.String(), "--to", "friend@example.org")
+	if ok || !strings.Contains(out, "550 5.1.1") {
+		t.Fatalf("swaks to a non-yggmail address was not refused with 550 5.1.1:\n%s", out)
+	}
+}
