@@ -126,11 +126,11 @@ func SealedSize(bodySize int64) int64 {
 
 // nonce returns the ChaCha20-Poly1305 nonce of chunk number counter: an
 // 88-bit big-endian counter followed by one byte, 1 for the final chunk.
-func nonce(counter uint64, final bool) []byte {
+func nonce(counter uint64, final bool) [12]byte {
 	var n [12]byte
 	binary.BigEndian.PutUint64(n[3:11], counter)
 	if final {
 		n[11] = 1
 	}
-	return n[:]
+	return n
 }

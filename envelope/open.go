@@ -24,11 +24,13 @@ type Opened struct {
 	created  time.Time
 	aead     cipher.AEAD
 	hash     hash.Hash
-	buf      []byte // one chunk ciphertext, decrypted in place
+	buf      []byte // one chunk ciphertext, decrypted in place; grows to maxChunkCT
 	pending  []byte // decrypted message bytes not yet returned
 	counter  uint64
-	short    bool  // a data chunk shorter than MaxChunkData was seen
-	err      error // sticky; io.EOF once verified
+	nonce    [12]byte         // fields, not locals, so that they do
+	prefix   [prefixSize]byte // not escape to the heap on every chunk
+	short    bool             // a data chunk shorter than MaxChunkData was seen
+	err      error            // sticky; io.EOF once verified
 	verified bool
 }
 
@@ -52,7 +54,7 @@ func Open(r io.Reader, recipient ed25519.PrivateKey) (*Opened, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open envelope %s: %w", h.ID, err)
 	}
-	o := &Opened{r: r, header: h, aead: aead, hash: sha512.New(), buf: make([]byte, maxChunkCT)}
+	o := &Opened{r: r, header: h, aead: aead, hash: sha512.New()}
 	o.hash.Write(hb)
 	if err := o.readInner(); err != nil {
 		return nil, fmt.Errorf("open envelope %s: %w", h.ID, err)
@@ -93,21 +95,25 @@ func (o *Opened) readInner() error {
 
 // readChunk reads, authenticates and decrypts the next chunk.
 func (o *Opened) readChunk() (kind byte, body []byte, final bool, err error) {
-	var pre [prefixSize]byte
-	if _, err := io.ReadFull(o.r, pre[:]); err != nil {
+	pre := o.prefix[:]
+	if _, err := io.ReadFull(o.r, pre); err != nil {
 		return 0, nil, false, fmt.Errorf("chunk %d: %w", o.counter, readErr(err))
 	}
-	v := binary.BigEndian.Uint32(pre[:])
+	v := binary.BigEndian.Uint32(pre)
 	final = v&finalBit != 0
 	n := int(v &^ finalBit)
 	if n < minChunkCT || n > maxChunkCT {
 		return 0, nil, false, fmt.Errorf("chunk %d: length %d out of range: %w", o.counter, n, ErrCorrupt)
 	}
+	if cap(o.buf) < n {
+		o.buf = make([]byte, max(n, 2*cap(o.buf)))
+	}
 	ct := o.buf[:n]
 	if _, err := io.ReadFull(o.r, ct); err != nil {
 		return 0, nil, false, fmt.Errorf("chunk %d: %w", o.counter, readErr(err))
 	}
-	pt, err := o.aead.Open(ct[:0], nonce(o.counter, final), ct, nil)
+	o.nonce = nonce(o.counter, final)
+	pt, err := o.aead.Open(ct[:0], o.nonce[:], ct, nil)
 	if err != nil {
 		return 0, nil, false, fmt.Errorf("chunk %d: authentication failed: %w", o.counter, ErrCorrupt)
 	}

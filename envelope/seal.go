@@ -81,6 +81,7 @@ type sealer struct {
 	hash    hash.Hash // SHA-512 for the signature
 	buf     []byte    // prefix, kind, payload, room for the tag
 	counter uint64
+	nonce   [12]byte
 	written int64
 }
 
@@ -145,7 +146,8 @@ func (s *sealer) payload() []byte {
 func (s *sealer) chunk(kind byte, n int, final bool) error {
 	s.buf[prefixSize] = kind
 	pt := s.buf[prefixSize : prefixSize+1+n]
-	ct := s.aead.Seal(pt[:0], nonce(s.counter, final), pt, nil)
+	s.nonce = nonce(s.counter, final)
+	ct := s.aead.Seal(pt[:0], s.nonce[:], pt, nil)
 	s.counter++
 	v := uint32(len(ct))
 	if final {
