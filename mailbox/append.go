@@ -30,20 +30,18 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 	if dup, err := s.precheckAppend(name, opts.EnvelopeID); err != nil || dup {
 		return Message{}, dup, err
 	}
-	blob, size, err := s.writeBlob(body, s.opts.MaxMessageSize)
+	p, err := s.takeBody(body, s.opts.MaxMessageSize)
 	if err != nil {
 		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
 	}
-	rec := messageRec{Flags: flags, Size: size, Date: opts.Date, Blob: blob}
+	rec := messageRec{Flags: flags, Size: p.size, Date: opts.Date, Blob: p.id}
 	if rec.Date.IsZero() {
 		rec.Date = time.Now()
 	}
 	rec.Date = rec.Date.UTC()
-	rec, dup, err := s.commitAppend(name, rec, opts.EnvelopeID)
+	rec, dup, err := s.commitAppend(name, rec, p, opts.EnvelopeID)
 	if err != nil || dup {
-		if derr := s.deleteBlob(blob); derr != nil {
-			s.log.Warn("body left for the next sweep", "err", derr)
-		}
+		s.drop(p)
 	}
 	if err != nil {
 		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
@@ -81,9 +79,9 @@ func delivered(txn *badger.Txn, envID *[16]byte) (bool, error) {
 	return true, nil
 }
 
-// commitAppend writes the index entry, the blob reference and the
-// envelope id in one transaction.
-func (s *Store) commitAppend(name string, m messageRec, envID *[16]byte) (messageRec, bool, error) {
+// commitAppend writes the index entry, the blob reference, the envelope id
+// and a small body in one transaction.
+func (s *Store) commitAppend(name string, m messageRec, p pendingBody, envID *[16]byte) (messageRec, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.newBatch()
@@ -93,6 +91,9 @@ func (s *Store) commitAppend(name string, m messageRec, envID *[16]byte) (messag
 	}
 	rec, err := b.mailbox(name)
 	if err != nil {
+		return m, false, err
+	}
+	if err := b.store(p); err != nil {
 		return m, false, err
 	}
 	m, err = b.add(rec, m)

@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -19,20 +20,61 @@ const (
 	chunksPerTxn   = 8
 )
 
-// writeBlob stores r as a new blob of at most max bytes. It returns the blob
-// id and size once every chunk is durable. The blob has no reference yet:
-// the caller commits one, or calls dropBlob. On error the chunks written so
-// far are deleted (or, after a crash, swept by Open).
-func (s *Store) writeBlob(r io.Reader, max int64) (blobID, int64, error) {
+// pendingBody is a body taken from its reader: either stored in chunks
+// already, or, when it fits in one chunk, held in memory to be written in
+// the same transaction as its record (one fsync instead of two).
+type pendingBody struct {
+	id    blobID
+	size  int64
+	small []byte // the whole body when it fits one chunk; not yet stored
+	inMem bool
+}
+
+// takeBody reads r, of at most max bytes, into a new blob. A large body is
+// durable in chunks on return; it has no reference yet: the caller commits
+// one (with store), or calls drop. On error the chunks written so far are
+// deleted (or, after a crash, swept by Open).
+func (s *Store) takeBody(r io.Reader, max int64) (pendingBody, error) {
 	id, err := newBlobID()
 	if err != nil {
-		return id, 0, err
+		return pendingBody{}, err
 	}
-	size, err := s.writeChunks(id, r, max)
+	first := make([]byte, chunkSize)
+	n, err := io.ReadFull(r, first)
+	switch {
+	case int64(n) > max:
+		return pendingBody{}, fmt.Errorf("body over %d bytes: %w", max, ErrTooLarge)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return pendingBody{id: id, size: int64(n), small: first[:n], inMem: true}, nil
+	case err != nil:
+		return pendingBody{}, fmt.Errorf("read body: %w", err)
+	}
+	size, err := s.writeChunks(id, io.MultiReader(bytes.NewReader(first), r), max)
 	if err != nil {
-		return id, 0, errors.Join(err, s.deleteBlob(id))
+		return pendingBody{}, errors.Join(err, s.deleteBlob(id))
 	}
-	return id, size, nil
+	return pendingBody{id: id, size: size}, nil
+}
+
+// store writes a small body's only chunk into the batch.
+func (b *batch) store(p pendingBody) error {
+	if !p.inMem || p.size == 0 {
+		return nil
+	}
+	if err := b.set(chunkKey(p.id, 0), p.small); err != nil {
+		return fmt.Errorf("write body: %w", err)
+	}
+	return nil
+}
+
+// drop deletes the chunks of a body that will not be referenced.
+func (s *Store) drop(p pendingBody) {
+	if p.inMem {
+		return
+	}
+	if err := s.deleteBlob(p.id); err != nil {
+		s.log.Warn("body left for the next sweep", "err", err)
+	}
 }
 
 func (s *Store) writeChunks(id blobID, r io.Reader, max int64) (int64, error) {

@@ -258,7 +258,7 @@ func TestCopyMove(t *testing.T) {
 
 func TestManyMessagesSpanTransactions(t *testing.T) {
 	s, _ := openTest(t, Options{})
-	const n = 3 * maxBatchOps
+	const n = 2*maxBatchOps + 10
 	var uids []uint32
 	for i := range n {
 		uids = append(uids, mustAppend(t, s, "INBOX", fmt.Appendf(nil, "m%d", i), AppendOptions{}).UID)

@@ -35,7 +35,7 @@ func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("enqueue %x: %w", o.ID, err)
 	}
-	blob, size, err := s.writeBlob(sealed, min(room, s.opts.MaxMessageSize))
+	p, err := s.takeBody(sealed, min(room, s.opts.MaxMessageSize))
 	if errors.Is(err, ErrTooLarge) && room < s.opts.MaxMessageSize {
 		err = fmt.Errorf("%w: %d bytes queued", ErrOutboxFull, s.opts.MaxOutboxBytes-room)
 	}
@@ -45,12 +45,10 @@ func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
 	if o.Created.IsZero() {
 		o.Created = time.Now()
 	}
-	rec := outboundRec{Recipient: o.Recipient, Size: size, Created: o.Created.UTC(),
-		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: blob}
-	if err := s.commitOutbound(o.ID, rec); err != nil {
-		if derr := s.deleteBlob(blob); derr != nil {
-			s.log.Warn("body left for the next sweep", "err", derr)
-		}
+	rec := outboundRec{Recipient: o.Recipient, Size: p.size, Created: o.Created.UTC(),
+		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: p.id}
+	if err := s.commitOutbound(o.ID, rec, p); err != nil {
+		s.drop(p)
 		return fmt.Errorf("enqueue %x: %w", o.ID, err)
 	}
 	return nil
@@ -83,7 +81,7 @@ func absent(txn *badger.Txn, id [16]byte) error {
 
 // commitOutbound re-checks the bounds (others may have enqueued meanwhile)
 // and writes the record and its blob reference in one transaction.
-func (s *Store) commitOutbound(id [16]byte, rec outboundRec) error {
+func (s *Store) commitOutbound(id [16]byte, rec outboundRec, p pendingBody) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.outCount >= s.opts.MaxOutboxCount || s.outBytes+rec.Size > s.opts.MaxOutboxBytes {
@@ -92,6 +90,9 @@ func (s *Store) commitOutbound(id [16]byte, rec outboundRec) error {
 	b := s.newBatch()
 	defer s.finish(b)
 	if err := absent(b.txn, id); err != nil {
+		return err
+	}
+	if err := b.store(p); err != nil {
 		return err
 	}
 	if err := b.set(outboundKey(id), rec.encode()); err != nil {
