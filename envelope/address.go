@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"filippo.io/edwards25519"
 )
 
 // Domain is the domain part of every Yggpost address.
@@ -96,6 +98,21 @@ func (a Address) Key() ed25519.PublicKey {
 	k := make(ed25519.PublicKey, len(a))
 	copy(k, a[:])
 	return k
+}
+
+// CheckKey reports whether a can receive envelopes: its key must decode as
+// an Edwards25519 point that is not of small order. ParseAddress checks only
+// the syntax; call CheckKey where a bad recipient should be refused early
+// (an SMTP RCPT, say) rather than when Seal fails.
+func (a Address) CheckKey() error {
+	p, err := new(edwards25519.Point).SetBytes(a[:])
+	if err != nil {
+		return fmt.Errorf("address %s: key is not a curve point: %w", a, ErrBadAddress)
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return fmt.Errorf("address %s: key is a small-order point: %w", a, ErrBadAddress)
+	}
+	return nil
 }
 
 // IsZero reports whether a is the all-zero address (never a real key).

@@ -176,3 +176,26 @@ func FuzzParseID(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckKey(t *testing.T) {
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := AddressFromKey(pub)
+	if err := a.CheckKey(); err != nil {
+		t.Fatalf("real key refused: %v", err)
+	}
+	identity := Address{1}
+	if err := identity.CheckKey(); !errors.Is(err, ErrBadAddress) || !strings.Contains(err.Error(), "small-order") {
+		t.Fatalf("identity point: %v", err)
+	}
+	var notPoint Address
+	for i := range 256 {
+		notPoint[0] = byte(i)
+		if err := notPoint.CheckKey(); err != nil && strings.Contains(err.Error(), "not a curve point") {
+			return
+		}
+	}
+	t.Fatal("found no byte string that CheckKey rejects as not a point")
+}

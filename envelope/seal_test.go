@@ -297,3 +297,25 @@ func TestPublicKeyTypeAssertion(t *testing.T) {
 		t.Fatal("ed25519 Public() type changed")
 	}
 }
+
+// TestCheckKeyMatchesSeal checks that CheckKey accepts exactly the
+// addresses Seal can encrypt to.
+func TestCheckKeyMatchesSeal(t *testing.T) {
+	good, bad := 0, 0
+	for i := range 64 {
+		a := addrOf(t, testKey(byte(i)))
+		a[31] ^= byte(i) // many of these are no longer curve points
+		_, serr := Seal(io.Discard, alice, a, NewID(), epoch, bytes.NewReader(nil))
+		if cerr := a.CheckKey(); (cerr == nil) != (serr == nil) {
+			t.Fatalf("%s: CheckKey %v, Seal %v", a, cerr, serr)
+		}
+		if serr == nil {
+			good++
+		} else {
+			bad++
+		}
+	}
+	if good == 0 || bad == 0 {
+		t.Fatalf("%d good and %d bad keys: the test covers only one side", good, bad)
+	}
+}
