@@ -27,12 +27,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		tc := &timeoutConn{Conn: c, s: l.s}
-		if err := l.s.conns.add(tc, l.s.opts.MaxConnections); err == nil {
+		err = l.s.conns.add(tc, l.s.opts.MaxConnections)
+		if err == nil {
 			return tc, nil
-		} else {
-			l.s.log.Warn("refusing smtp connection", "remote", c.RemoteAddr().String(), "err", err)
-			l.refuse(c, err)
 		}
+		l.s.log.Warn("refusing smtp connection", "remote", c.RemoteAddr().String(), "err", err)
+		l.refuse(c, err)
 	}
 }
 

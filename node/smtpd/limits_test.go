@@ -139,3 +139,43 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }
+
+// A slow client that keeps sending is not cut off: the read timeout
+// applies to each read, not to the whole message.
+func TestSlowUploadNotCut(t *testing.T) {
+	sub := newFileSubmitter(t)
+	_, address := startServer(t, sub, func(o *Options) { o.ReadTimeout = 300 * time.Millisecond })
+	r := dialRaw(t, address)
+	r.login()
+	r.cmd("MAIL FROM:<"+local.String()+">", 250, "")
+	r.cmd("RCPT TO:<"+alice.String()+">", 250, "")
+	r.cmd("DATA", 354, "")
+	msg := message(local.String(), "slow", strings.Repeat("a line of the body\r\n", 10))
+	step := len(msg)/10 + 1
+	for off := 0; off < len(msg); off += step {
+		time.Sleep(100 * time.Millisecond) // the client's pace, 1 s in all
+		if _, err := r.c.Write(msg[off:min(off+step, len(msg))]); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	r.PrintfLine(".")
+	r.expect(250, "")
+	if got := waitSubmissions(t, sub, 1)[0].body(t); string(got) != string(msg) {
+		t.Fatalf("submitted %q", got)
+	}
+}
+
+func TestServeAfterClose(t *testing.T) {
+	s := New(Options{Local: local, Authenticate: authenticate, Submitter: newFileSubmitter(t)})
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer l.Close()
+	if err := s.Serve(l); err == nil {
+		t.Fatalf("Serve after Close returned nil instead of an error")
+	}
+}

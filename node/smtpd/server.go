@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -76,9 +75,6 @@ type Server struct {
 
 	ctx    context.Context // cancelled by Close; parent of every Submit
 	cancel context.CancelFunc
-
-	mu        sync.Mutex
-	listeners []*limitListener
 }
 
 // New returns a Server ready to Serve. It does not listen by itself.
@@ -135,15 +131,16 @@ func newSMTPServer(s *Server) *smtp.Server {
 }
 
 // Serve accepts connections on l until Close or Shutdown, and returns nil
-// then. Any other accept error is returned wrapped.
+// then. Any other accept error is returned wrapped; after Close it returns
+// smtp.ErrServerClosed at once. Serve may run on several listeners.
 func (s *Server) Serve(l net.Listener) error {
 	if s.opts.Submitter == nil || s.opts.Authenticate == nil {
 		return errors.New("smtpd: Options.Submitter and Options.Authenticate are required")
 	}
+	if s.ctx.Err() != nil {
+		return smtp.ErrServerClosed
+	}
 	ll := newLimitListener(l, s)
-	s.mu.Lock()
-	s.listeners = append(s.listeners, ll)
-	s.mu.Unlock()
 	s.log.Info("smtp submission listening", "addr", l.Addr().String(), "local", s.opts.Local.String())
 	if err := s.smtp.Serve(ll); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 		return fmt.Errorf("serve smtp on %s: %w", l.Addr(), err)
