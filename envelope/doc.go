@@ -11,9 +11,19 @@
 // ChaCha20-Poly1305 chunks. The plaintext of the chunks carries an inner
 // header (sender, creation time), the message bytes, and a trailer with the
 // sender's ed25519 signature. A relay can read the outer header and nothing
-// else. Sealing and opening stream the message: memory use is bounded by one
-// chunk whatever the message size. The byte-level format is specified in
-// docs/envelope.md; this package is its reference implementation.
+// else. The byte-level format is specified in docs/envelope.md; this package
+// is its reference implementation, pinned by a test vector.
+//
+// Invariants:
+//   - Opened.Read returns io.EOF only after the final chunk arrived and the
+//     sender's signature over header, sender, time and every message byte
+//     verified; until then Sender and Created are claims. Every failure is an
+//     error wrapping one of the Err values (or the underlying reader's own
+//     error), never io.EOF.
+//   - Sealing and opening hold one chunk (64 KiB) in memory whatever the
+//     message size.
+//   - Seal writes exactly SealedSize(len(body)) bytes, and the encoding of a
+//     message is canonical: a reader rejects any other chunking.
 //
 // The package uses only the standard library and crypto libraries.
 package envelope
