@@ -54,8 +54,8 @@ func (c *Client) Deliver(ctx context.Context, conn net.Conn, recipient envelope.
 
 // Open starts a client session on conn: it writes the opening space byte,
 // waits for the 220 greeting and introduces itself with EHLO (falling back
-// to HELO if EHLO is refused). The caller keeps ownership of conn until
-// Quit or Close.
+// to HELO if EHLO is refused). The caller keeps ownership of conn: on
+// error it closes conn; on success ClientConn.Quit or Close does.
 func (c *Client) Open(ctx context.Context, conn net.Conn) (*ClientConn, error) {
 	sc := &ClientConn{
 		conn:  conn,

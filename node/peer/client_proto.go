@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -33,7 +34,7 @@ func (sc *ClientConn) greet() error {
 // permanent error it falls back to HELO (no extensions).
 func (sc *ClientConn) hello() error {
 	r, err := sc.cmd(250, sc.t.Command, "EHLO "+sc.hostname())
-	if e, ok := err.(*Error); ok && !e.Temporary() {
+	if e, ok := errors.AsType[*Error](err); ok && !e.Temporary() {
 		_, err = sc.cmd(250, sc.t.Command, "HELO "+sc.hostname())
 		sc.exts = map[string]string{}
 		return err
@@ -55,10 +56,15 @@ func parseExtensions(lines []string) map[string]string {
 	return exts
 }
 
-// Send delivers one envelope of size octets read from sealed: MAIL FROM
-// with SIZE, RCPT TO, then BDAT size LAST with the octets. nil means the
-// peer acknowledged it as durably stored. After an *Error the session is
-// still usable; after any other error it is not.
+// Send delivers one envelope of exactly size octets read from sealed:
+// MAIL FROM with SIZE, RCPT TO, then BDAT size LAST with the octets.
+//
+// nil means the peer acknowledged it as durably stored (or already
+// stored). An *Error is a refusal: the peer's reply, or a 552 5.3.4 made
+// up locally when size exceeds the peer's advertised SIZE, in which case
+// nothing is sent. ErrNoExtension means the peer does not speak YGGPOST 1.
+// After an *Error or ErrNoExtension the session is still usable; after any
+// other error it is not, and the outcome is unknown.
 func (sc *ClientConn) Send(ctx context.Context, recipient envelope.Address, size int64, sealed io.Reader) error {
 	if !sc.Yggpost() {
 		return ErrNoExtension

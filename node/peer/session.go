@@ -44,14 +44,14 @@ func (s *session) run() error {
 		return err
 	}
 	for {
-		line, err := s.readCommand()
+		line, ok, err := s.readCommand()
 		if err != nil {
 			return err
 		}
-		if line == nil {
+		if !ok {
 			continue // an over-long or malformed line, already answered
 		}
-		if err := s.dispatch(*line); err != nil {
+		if err := s.dispatch(line); err != nil {
 			return err
 		}
 		if s.errors >= maxErrors {
@@ -77,28 +77,28 @@ func (s *session) open() error {
 	return s.reply(220, "", s.srv.Local.String()+" Yggpost ESMTP ready")
 }
 
-// readCommand waits for the next command line. It returns (nil, nil) after
-// answering a line that is too long or not CRLF-terminated, and an error
-// when the session must end; io.EOF between commands ends it cleanly.
-func (s *session) readCommand() (*string, error) {
+// readCommand waits for the next command line. ok is false after a line
+// that was too long or not CRLF-terminated has been answered; an error ends
+// the session (errQuit when the peer closed the stream between commands).
+func (s *session) readCommand() (line string, ok bool, err error) {
 	if err := s.dl.arm(s.t.Command); err != nil {
-		return nil, err
+		return "", false, err
 	}
-	line, err := readLine(s.br)
+	line, err = readLine(s.br)
 	switch {
 	case err == nil:
-		return &line, nil
+		return line, true, nil
 	case errors.Is(err, errLineTooLong):
-		return nil, s.replyErr(errLineLong)
+		return "", false, s.replyErr(errLineLong)
 	case errors.Is(err, errNoCRLF):
-		return nil, s.replyErr(errBareLF)
+		return "", false, s.replyErr(errBareLF)
 	case errors.Is(err, io.EOF):
-		return nil, errQuit
+		return "", false, errQuit
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() && s.ctx.Err() == nil {
-		_ = s.writeRaw(errTimeout)
+		_ = s.writeRaw(errTimeout) // best effort: the session ends either way
 	}
-	return nil, fmt.Errorf("read command: %w", s.dl.ioErr(err))
+	return "", false, fmt.Errorf("read command: %w", s.dl.ioErr(err))
 }
 
 // reply writes one reply under the command timeout.
