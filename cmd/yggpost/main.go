@@ -1,0 +1,153 @@
+// Command yggpost runs a Yggpost node: email over the Yggdrasil mesh with the
+// mailbox on this machine, served to ordinary mail clients over IMAP and SMTP
+// on loopback.
+//
+// Exit codes: 0 success, 1 the node failed while running, 2 bad flags or
+// configuration, 3 the database could not be opened.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/yggpost/yggpost/node"
+)
+
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+	exitStore   = 3
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// listFlag collects a flag given several times, or once with commas.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+type options struct {
+	cfg          node.Config
+	setPassword  bool
+	passwordHash string
+	printAddress bool
+	verbose      bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
+	var o options
+	var peers, listen listFlag
+	fs := flag.NewFlagSet("yggpost", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(fs, stderr) }
+	fs.StringVar(&o.cfg.Database, "database", node.DefaultDatabase, "mailbox database directory (Badger)")
+	fs.StringVar(&o.cfg.SMTPAddr, "smtp", node.DefaultSMTPAddr, "SMTP submission listen address for mail clients")
+	fs.StringVar(&o.cfg.IMAPAddr, "imap", node.DefaultIMAPAddr, "IMAP listen address for mail clients")
+	fs.Var(&peers, "peer", "connect to a Yggdrasil peer, tcp://host:port or tls://host:port (repeatable)")
+	fs.Var(&listen, "listen", "accept Yggdrasil peerings on a URL such as tcp://0.0.0.0:9001 (repeatable)")
+	fs.BoolVar(&o.cfg.Multicast, "multicast", false, "discover nodes on the local network")
+	fs.StringVar(&o.cfg.MulticastRegexp, "mcastregexp", ".*", "regexp of interface names to use for multicast")
+	fs.BoolVar(&o.setPassword, "password", false, "set the IMAP/SMTP password (prompts, or reads one line from stdin) and exit")
+	fs.StringVar(&o.passwordHash, "passwordhash", "", "set the IMAP/SMTP password from a bcrypt hash and exit")
+	fs.BoolVar(&o.printAddress, "address", false, "print this node's mail address and exit")
+	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
+	if err := fs.Parse(args); err != nil {
+		return o, nil, err
+	}
+	o.cfg.Peers, o.cfg.Listen = peers, listen
+	return o, fs.Args(), nil
+}
+
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  yggpost [flags]             run a node
+  yggpost demo                run two nodes on loopback and send a first message
+  yggpost -password           set the IMAP/SMTP password
+  yggpost -address            print the mail address
+
+Flags:
+`)
+	fs.PrintDefaults()
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, rest, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	o.cfg.Logger = logger
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if len(rest) > 0 {
+		switch rest[0] {
+		case "demo":
+			return runDemo(ctx, stdout, logger)
+		default:
+			fmt.Fprintf(stderr, "yggpost: unknown command %q (want: demo)\n", rest[0])
+			return exitUsage
+		}
+	}
+	if err := o.cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "yggpost: %v\n", err)
+		return exitUsage
+	}
+	n, err := node.Open(o.cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "yggpost: %v\n", err)
+		return exitStore
+	}
+	defer n.Close()
+
+	switch {
+	case o.printAddress:
+		fmt.Fprintln(stdout, n.Address())
+		return exitOK
+	case o.setPassword:
+		return setPassword(n, stdin, stderr)
+	case o.passwordHash != "":
+		if err := n.SetPasswordHash(o.passwordHash); err != nil {
+			fmt.Fprintf(stderr, "yggpost: -passwordhash: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintln(stderr, "password hash stored")
+		return exitOK
+	}
+	if o.cfg.Isolated() {
+		fmt.Fprintf(stderr, "yggpost: %v\n", node.ErrIsolated)
+		return exitUsage
+	}
+	if err := n.Run(ctx); err != nil {
+		logger.Error("node stopped", "err", err)
+		return exitRuntime
+	}
+	return exitOK
+}

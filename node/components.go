@@ -1,0 +1,177 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/node/imapd"
+	"github.com/yggpost/yggpost/node/outbox"
+	"github.com/yggpost/yggpost/node/peer"
+	"github.com/yggpost/yggpost/node/smtpd"
+	"github.com/yggpost/yggpost/node/transport"
+)
+
+// probeInterval is how often the node asks the mesh for a path to each
+// recipient it holds mail for. A lookup is one small packet; when the path
+// appears the mesh reports it and the queue delivers at once.
+const probeInterval = 2 * time.Second
+
+// goFunc runs a component's serve loop on a goroutine owned by Run.
+type goFunc func(name string, serve func() error)
+
+func (n *Node) startMesh(ctx context.Context, goServe goFunc) (func(), error) {
+	mesh, err := transport.New(transport.Config{
+		PrivateKey:      n.key,
+		Peers:           n.cfg.Peers,
+		Listen:          n.cfg.Listen,
+		Multicast:       n.cfg.Multicast,
+		MulticastRegexp: n.cfg.MulticastRegexp,
+		Logger:          n.log.With("component", "mesh"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start mesh: %w", err)
+	}
+	n.mu.Lock()
+	n.mesh, n.meshAddr = mesh, mesh.ListenAddrs()
+	n.mu.Unlock()
+	return func() { mesh.Close() }, nil
+}
+
+func (n *Node) startQueue(ctx context.Context, goServe goFunc) (func(), error) {
+	q := outbox.New(outbox.Options{
+		Store:   n.store,
+		Deliver: n.deliver,
+		Bounce:  n.bounce,
+		GiveUp:  n.cfg.GiveUp,
+		Logger:  n.log.With("component", "outbox"),
+	})
+	n.mu.Lock()
+	n.queue = q
+	n.mu.Unlock()
+	goServe("outbox", func() error { return q.Run(ctx) })
+	goServe("reachability", func() error { n.forwardReachability(ctx, q); return nil })
+	goServe("prober", func() error { n.probePending(ctx); return nil })
+	return func() {}, nil
+}
+
+// forwardReachability turns mesh events into immediate retries.
+func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case key, ok := <-n.mesh.Reachable():
+			if !ok {
+				return
+			}
+			if key == nil {
+				q.RetryAll()
+				continue
+			}
+			if a, err := envelope.AddressFromKey(key); err == nil {
+				q.Retry(a)
+			}
+		}
+	}
+}
+
+// probePending asks the mesh for paths to recipients with queued mail.
+func (n *Node) probePending(ctx context.Context) {
+	t := time.NewTicker(probeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rows, err := n.store.Outbox()
+		if err != nil {
+			continue
+		}
+		seen := map[[32]byte]bool{}
+		for _, r := range rows {
+			if !seen[r.Recipient] && len(seen) < 1024 {
+				seen[r.Recipient] = true
+				n.mesh.Probe(ed25519.PublicKey(r.Recipient[:]))
+			}
+		}
+	}
+}
+
+func (n *Node) startPeerServer(ctx context.Context, goServe goFunc) (func(), error) {
+	srv := &peer.Server{
+		Local:    n.addr,
+		Receiver: receiver{n},
+		MaxSize:  envelope.SealedSize(n.cfg.MaxMessageSize),
+		Logger:   n.log.With("component", "peer"),
+	}
+	var conns sync.WaitGroup
+	goServe("peer", func() error {
+		defer conns.Wait()
+		for {
+			conn, key, err := n.mesh.Accept()
+			if errors.Is(err, transport.ErrClosed) || ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("accept stream: %w", err)
+			}
+			from, err := envelope.AddressFromKey(key)
+			if err != nil {
+				conn.Close()
+				continue
+			}
+			n.retry(from) // a node that reaches us can probably be reached
+			conns.Add(1)
+			go func() {
+				defer conns.Done()
+				srv.ServeConn(ctx, conn, from)
+			}()
+		}
+	})
+	return func() {}, nil
+}
+
+func (n *Node) startSMTP(ctx context.Context, goServe goFunc) (func(), error) {
+	ln, err := net.Listen("tcp", n.cfg.SMTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for SMTP on %s: %w", n.cfg.SMTPAddr, err)
+	}
+	srv := smtpd.New(smtpd.Options{
+		Local:          n.addr,
+		Authenticate:   n.auth.check,
+		Submitter:      submitter{n},
+		MaxMessageSize: n.cfg.MaxMessageSize,
+		Logger:         n.log.With("component", "smtp"),
+	})
+	n.mu.Lock()
+	n.smtpLn = ln
+	n.mu.Unlock()
+	goServe("smtp", func() error { return srv.Serve(ln) })
+	return func() { srv.Close() }, nil
+}
+
+func (n *Node) startIMAP(ctx context.Context, goServe goFunc) (func(), error) {
+	ln, err := net.Listen("tcp", n.cfg.IMAPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for IMAP on %s: %w", n.cfg.IMAPAddr, err)
+	}
+	srv := imapd.New(imapd.Options{
+		Store:         n.store,
+		Authenticate:  n.auth.check,
+		Logger:        n.log.With("component", "imap"),
+		MaxAppendSize: n.cfg.MaxMessageSize,
+	})
+	n.mu.Lock()
+	n.imapLn = ln
+	n.mu.Unlock()
+	goServe("imap", func() error { return srv.Serve(ln) })
+	return func() { srv.Close() }, nil
+}

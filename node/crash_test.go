@@ -1,0 +1,281 @@
+package node_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node"
+)
+
+// The crash tests run nodes as child processes (this test binary re-executed
+// with YGGPOST_CHILD_NODE set) so that they can be killed with SIGKILL.
+const childEnv = "YGGPOST_CHILD_NODE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(runChildNode())
+	}
+	os.Exit(m.Run())
+}
+
+// runChildNode runs one node configured from the environment and prints
+// "READY <address> <smtp> <imap>" once it serves.
+func runChildNode() int {
+	cfg := node.Config{
+		Database: os.Getenv("CHILD_DB"),
+		SMTPAddr: os.Getenv("CHILD_SMTP"),
+		IMAPAddr: os.Getenv("CHILD_IMAP"),
+		Logger:   slogToStderr(),
+	}
+	if l := os.Getenv("CHILD_LISTEN"); l != "" {
+		cfg.Listen = []string{l}
+	}
+	if p := os.Getenv("CHILD_PEER"); p != "" {
+		cfg.Peers = []string{p}
+	}
+	n, err := node.Open(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 3
+	}
+	if err := n.SetPassword(testPassword); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 3
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() {
+		<-n.Ready()
+		fmt.Printf("READY %s %s %s\n", n.Address(), n.SMTPAddr(), n.IMAPAddr())
+	}()
+	if err := n.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	return 0
+}
+
+// childNode is a node in a child process.
+type childNode struct {
+	t      *testing.T
+	name   string
+	env    []string
+	cmd    *exec.Cmd
+	addr   envelope.Address
+	smtp   string
+	imap   string
+	exited chan struct{}
+}
+
+func freeLoopbackPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// newChild prepares a child node with fixed ports so it can be restarted
+// at the same addresses.
+func newChild(t *testing.T, name, listen, peer string) *childNode {
+	env := []string{childEnv + "=1", "CHILD_DB=" + t.TempDir(),
+		"CHILD_SMTP=" + freeLoopbackPort(t), "CHILD_IMAP=" + freeLoopbackPort(t)}
+	if listen != "" {
+		env = append(env, "CHILD_LISTEN="+listen)
+	}
+	if peer != "" {
+		env = append(env, "CHILD_PEER="+peer)
+	}
+	return &childNode{t: t, name: name, env: env}
+}
+
+// start runs the child and waits for its READY line.
+func (c *childNode) start() {
+	c.t.Helper()
+	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	c.cmd.Env = append(os.Environ(), c.env...)
+	c.cmd.Stderr = &prefixWriter{t: c.t, name: c.name}
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		c.t.Fatalf("start %s: %v", c.name, err)
+	}
+	c.exited = make(chan struct{})
+	cmd := c.cmd
+	exited := c.exited
+	c.t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "READY ") {
+				ready <- sc.Text()
+			}
+		}
+		cmd.Wait()
+		close(exited)
+	}()
+	select {
+	case line := <-ready:
+		f := strings.Fields(line)
+		a, err := envelope.ParseAddress(f[1])
+		if err != nil {
+			c.t.Fatalf("%s READY line %q: %v", c.name, line, err)
+		}
+		c.addr, c.smtp, c.imap = a, f[2], f[3]
+	case <-exited:
+		c.t.Fatalf("%s exited before it was ready", c.name)
+	case <-time.After(30 * time.Second):
+		c.t.Fatalf("%s not ready within 30s", c.name)
+	}
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (c *childNode) kill() {
+	c.t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		c.t.Fatalf("kill %s: %v", c.name, err)
+	}
+	<-c.exited
+}
+
+func (c *childNode) dbDir() string {
+	for _, e := range c.env {
+		if v, ok := strings.CutPrefix(e, "CHILD_DB="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// inboxCount returns how many messages the child's INBOX holds, via IMAP.
+func (c *childNode) inboxCount() int {
+	cl, err := imapclient.DialInsecure(c.imap, nil)
+	if err != nil {
+		return -1
+	}
+	defer cl.Close()
+	if err := cl.Login(c.addr.String(), testPassword).Wait(); err != nil {
+		return -1
+	}
+	st, err := cl.Status("INBOX", &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil {
+		return -1
+	}
+	return int(*st.NumMessages)
+}
+
+// waitInboxAtLeast polls until the INBOX holds at least n messages.
+func (c *childNode) waitInboxAtLeast(n int, within time.Duration) int {
+	c.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		have := c.inboxCount()
+		if have >= n {
+			return have
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s INBOX has %d messages, want at least %d within %s", c.name, have, n, within)
+		}
+		waitABit(deadline)
+	}
+}
+
+// client gives the child's SMTP and IMAP endpoints the in-process helpers.
+func (c *childNode) client() *testNode {
+	return &testNode{t: c.t, name: c.name, addr: c.addr, smtp: c.smtp, imapAt: c.imap}
+}
+
+func slogToStderr() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// TestKillNineLosesNothing kills the sending node in the middle of a burst,
+// then the receiving node in the middle of receiving; after restarts every
+// message SMTP accepted is in the recipient's INBOX exactly once.
+func TestKillNineLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills node processes")
+	}
+	bobMesh := "tcp://" + freeLoopbackPort(t)
+	bob := newChild(t, "bob", bobMesh, "")
+	bob.start()
+	alice := newChild(t, "alice", "", bobMesh)
+	alice.start()
+
+	// A body large enough that a burst takes a while on the wire.
+	filler := strings.Repeat(strings.Repeat("0123456789abcdef", 4)+"\r\n", 4<<10) // 264 KiB in 66-byte lines
+	var want [][]byte
+	sendBatch := func(first, n int) {
+		var batch [][]byte
+		for i := first; i < first+n; i++ {
+			batch = append(batch, message(alice.addr, bob.addr, fmt.Sprintf("crash test %d", i), fmt.Sprintf("number %d\r\n%s", i, filler)))
+		}
+		if err := alice.client().sendMany(bob.addr, batch); err != nil {
+			t.Fatalf("send batch: %v", err)
+		}
+		want = append(want, batch...)
+	}
+
+	// 1. Kill -9 the sender once delivery has started.
+	sendBatch(0, 30)
+	got := bob.waitInboxAtLeast(1, 60*time.Second)
+	alice.kill()
+	t.Logf("sender killed: recipient had %d of %d, sender's outbox held %d", got, len(want), outboxLen(t, alice.dbDir()))
+	alice.start()
+
+	// 2. Kill -9 the receiver in the middle of receiving a second burst.
+	before := bob.waitInboxAtLeast(len(want), 90*time.Second)
+	sendBatch(30, 30)
+	got = bob.waitInboxAtLeast(before+1, 60*time.Second)
+	bob.kill()
+	t.Logf("receiver killed: it had %d of %d", got, len(want))
+	bob.start()
+
+	assertExactlyOnce(t, bob.client().waitInbox(len(want), 90*time.Second), want)
+}
+
+// outboxLen opens a stopped child's database and counts its outbox.
+func outboxLen(t *testing.T, db string) int {
+	t.Helper()
+	s, err := mailbox.Open(db, mailbox.Options{})
+	if err != nil {
+		t.Fatalf("open %s after kill: %v", db, err)
+	}
+	defer s.Close()
+	rows, err := s.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rows)
+}
+
+type prefixWriter struct {
+	t    *testing.T
+	name string
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		w.t.Logf("%s: %s", w.name, line)
+	}
+	return len(p), nil
+}

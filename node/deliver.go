@@ -1,0 +1,61 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/outbox"
+	"github.com/yggpost/yggpost/node/peer"
+)
+
+// Timing of one delivery attempt.
+const (
+	// dialTimeout bounds finding the recipient on the mesh; a first
+	// contact after a link comes up takes about three seconds.
+	dialTimeout = 15 * time.Second
+	// transferFloor and transferRate bound the transfer itself: a floor
+	// plus one second per megabyte at a pessimistic 1 MB/s.
+	transferFloor = 30 * time.Second
+	transferRate  = 1 << 20
+)
+
+// deliver hands one queued envelope to the recipient's node over a fresh
+// stream and returns nil once that node acknowledged durable storage.
+func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, sealed io.Reader) error {
+	rcpt := envelope.Address(it.Recipient)
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	conn, err := n.mesh.Dial(dctx, ed25519.PublicKey(rcpt[:]))
+	cancel()
+	if err != nil {
+		return fmt.Errorf("reach %s: %w", rcpt, err)
+	}
+	defer conn.Close()
+	tctx, cancel := context.WithTimeout(ctx, transferFloor+time.Duration(it.Size/transferRate)*time.Second)
+	defer cancel()
+	err = peer.Deliver(tctx, conn, n.addr, rcpt, it.Size, sealed)
+	var refused *peer.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &refused) && !refused.Temporary():
+		return outbox.Permanent(fmt.Errorf("%s refused the message: %w", rcpt, err))
+	default:
+		return fmt.Errorf("deliver to %s: %w", rcpt, err)
+	}
+}
+
+// retry tells the queue a recipient may be reachable now.
+func (n *Node) retry(rcpt envelope.Address) {
+	n.mu.Lock()
+	q := n.queue
+	n.mu.Unlock()
+	if q != nil {
+		q.Retry(rcpt)
+	}
+}

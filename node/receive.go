@@ -1,0 +1,85 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/peer"
+)
+
+// receiver stores envelopes that other nodes deliver to this node's INBOX.
+// It implements peer.Receiver.
+type receiver struct{ n *Node }
+
+// Receive opens the envelope, checks that its signer is the sender named in
+// the message's From header, and appends it to INBOX, de-duplicated by
+// envelope id. It returns nil only once the message is durable. A message
+// that fails a check is refused permanently and nothing is stored.
+func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address, size int64, body io.Reader) error {
+	n := r.n
+	if recipient != n.addr {
+		return &peer.Error{Code: 550, Enhanced: "5.1.1", Message: "no such user here"}
+	}
+	opened, err := envelope.Open(body, n.key)
+	if err != nil {
+		return refuse(fmt.Errorf("open envelope: %w", err))
+	}
+	sender := opened.Sender()
+	headerFrom, msg, err := readHeaderFrom(opened)
+	if err != nil {
+		return refuse(err)
+	}
+	if headerFrom != sender {
+		return refuse(fmt.Errorf("%w: From %s, signed by %s", ErrFromMismatch, headerFrom, sender))
+	}
+	id := dedupKey(sender, opened.Header().ID)
+	m, dup, err := n.store.Append("INBOX", msg, mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &id})
+	if err != nil {
+		return refuse(fmt.Errorf("store message: %w", err))
+	}
+	if dup {
+		n.log.Info("duplicate envelope acknowledged", "id", opened.Header().ID.String(), "from", sender.String(), "via", from.String())
+		return peer.ErrDuplicate
+	}
+	n.log.Info("received", "id", opened.Header().ID.String(), "from", sender.String(), "via", from.String(), "uid", m.UID, "size", m.Size)
+	return nil
+}
+
+// dedupKey is the de-duplication key of a received envelope: its id bound
+// to its signer, so that nobody who learned an id (a relay sees them) can
+// make a later genuine envelope look like a duplicate.
+func dedupKey(sender envelope.Address, id envelope.ID) [16]byte {
+	sum := sha256.Sum256(append(append([]byte("yggpost dedup\x00"), sender[:]...), id[:]...))
+	return [16]byte(sum[:16])
+}
+
+// refuse turns a failure to take a message into the reply the sending node
+// gets: permanent for anything the message itself got wrong, temporary for
+// local trouble.
+func refuse(err error) error {
+	switch {
+	case errors.Is(err, mailbox.ErrTooLarge):
+		return &peer.Error{Code: 552, Enhanced: "5.3.4", Message: err.Error()}
+	case errors.Is(err, ErrFromMismatch), errors.Is(err, ErrNoFrom):
+		return &peer.Error{Code: 550, Enhanced: "5.7.1", Message: err.Error()}
+	case errors.Is(err, envelope.ErrBadSignature), errors.Is(err, envelope.ErrNotForMe),
+		errors.Is(err, envelope.ErrVersion), errors.Is(err, envelope.ErrNotEnvelope),
+		errors.Is(err, envelope.ErrCorrupt), errors.Is(err, envelope.ErrUnknownChunk):
+		return &peer.Error{Code: 554, Enhanced: "5.6.0", Message: err.Error()}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, envelope.ErrTruncated):
+		return err // the stream broke; nothing is acknowledged
+	case errors.Is(err, ErrHeaderTooBig), errors.Is(err, ErrBadHeader):
+		return &peer.Error{Code: 554, Enhanced: "5.6.0", Message: err.Error()}
+	}
+	var perr *peer.Error
+	if errors.As(err, &perr) {
+		return perr
+	}
+	return &peer.Error{Code: 451, Enhanced: "4.3.0", Message: "local error storing the message, try again later"}
+}

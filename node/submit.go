@@ -1,0 +1,95 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+)
+
+// submitter takes messages from the user's mail clients (via node/smtpd):
+// a copy for the user's own address goes straight to INBOX, and one sealed
+// envelope per other recipient goes to the outbox. It returns only once
+// every copy is durable.
+type submitter struct{ n *Node }
+
+// Submit spools the message once to a temporary file (so it is never whole
+// in memory and can be read once per recipient), then stores each copy.
+func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error {
+	n := s.n
+	if from != n.addr {
+		return fmt.Errorf("submit: sender %s is not this node's address %s", from, n.addr)
+	}
+	spool, size, err := spoolMessage(msg, n.cfg.MaxMessageSize)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+
+	now := time.Now()
+	for _, rcpt := range to {
+		body := io.NewSectionReader(spool, 0, size)
+		if rcpt == n.addr {
+			m, _, err := n.store.Append("INBOX", body, mailbox.AppendOptions{Date: now})
+			if err != nil {
+				return fmt.Errorf("store message to self: %w", err)
+			}
+			n.log.Info("delivered to self", "uid", m.UID, "size", size)
+			continue
+		}
+		id, err := n.enqueue(rcpt, now, body)
+		if err != nil {
+			return err
+		}
+		n.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size)
+		n.retry(rcpt)
+	}
+	return nil
+}
+
+// enqueue seals body for rcpt and stores the envelope in the outbox.
+func (n *Node) enqueue(rcpt envelope.Address, now time.Time, body io.Reader) (envelope.ID, error) {
+	id := envelope.NewID()
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := envelope.Seal(pw, n.key, rcpt, id, now, body)
+		pw.CloseWithError(err)
+	}()
+	err := n.store.Enqueue(mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now}, pr)
+	pr.CloseWithError(errors.New("enqueue finished")) // unblocks the sealer if Enqueue stopped early
+	if errors.Is(err, mailbox.ErrOutboxFull) {
+		return id, &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
+			Message: fmt.Sprintf("outbox full, try again later: %v", err)}
+	}
+	if err != nil {
+		return id, fmt.Errorf("queue message for %s: %w", rcpt, err)
+	}
+	return id, nil
+}
+
+// spoolMessage copies msg to an unlinked-on-return temporary file, refusing
+// more than limit bytes.
+func spoolMessage(msg io.Reader, limit int64) (*os.File, int64, error) {
+	f, err := os.CreateTemp("", "yggpost-submit-*")
+	if err != nil {
+		return nil, 0, fmt.Errorf("spool message: %w", err)
+	}
+	size, err := io.Copy(f, io.LimitReader(msg, limit+1))
+	if err == nil && size > limit {
+		err = fmt.Errorf("%w: over %d bytes", mailbox.ErrTooLarge, limit)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, fmt.Errorf("spool message: %w", err)
+	}
+	return f, size, nil
+}
