@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,10 +30,29 @@ type testEnv struct {
 	srv    *Server
 	addr   string
 	served chan error
+	logs   *lockedBuffer
+}
+
+// lockedBuffer collects the server's log output.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newEnv(t testing.TB) *testEnv {
-	e := &testEnv{t: t, dir: t.TempDir()}
+	e := &testEnv{t: t, dir: t.TempDir(), logs: &lockedBuffer{}}
 	e.start()
 	t.Cleanup(e.stop)
 	return e
@@ -43,7 +64,8 @@ func (e *testEnv) start() {
 		e.t.Fatalf("open store: %v", err)
 	}
 	e.store = st
-	e.srv = New(Options{Store: st, Authenticate: checkTestLogin})
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.srv = New(Options{Store: st, Authenticate: checkTestLogin, Logger: log})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		e.t.Fatalf("listen: %v", err)

@@ -1,0 +1,91 @@
+package imapd
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/yggpost/yggpost/mailbox"
+)
+
+// FuzzSession feeds arbitrary bytes to a logged-in session with INBOX
+// selected. The server must neither panic (imapserver would recover and log
+// it) nor stop serving other connections.
+func FuzzSession(f *testing.F) {
+	for _, seed := range []string{
+		"a FETCH 1:* (FLAGS BODY[] BODYSTRUCTURE ENVELOPE)\r\n",
+		"a UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.10> BINARY[1] BINARY.SIZE[1])\r\n",
+		"a STORE 1:* +FLAGS.SILENT (\\Deleted)\r\na EXPUNGE\r\n",
+		"a APPEND INBOX (\\Seen) {5+}\r\nhello\r\n",
+		"a IDLE\r\nDONE\r\n",
+		"a UID SEARCH OR BODY fox NOT SUBJECT x SINCE 1-Jan-2020 LARGER 10\r\n",
+		"a MOVE * Trash\r\na COPY 1 Archive\r\n",
+		"a CREATE x/y\r\na RENAME x z\r\na DELETE z\r\na LIST \"\" *\r\n",
+		"a FETCH 4294967295 (BODY[1.2.3]<4294967295.1>)\r\n",
+		"a UID EXPUNGE 1:*\r\na CLOSE\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	e := newEnv(f)
+	mime := "From: a@yggmail\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nbody\r\n--b--\r\n"
+	for _, body := range []string{mime, string(testMessage("fuzz", 100))} {
+		if _, _, err := e.store.Append("INBOX", strings.NewReader(body), mailbox.AppendOptions{}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		fuzzOnce(t, e.addr, input)
+		if logs := e.logs.String(); strings.Contains(logs, "panic") {
+			t.Fatalf("server panicked:\n%s", logs)
+		}
+	})
+}
+
+func fuzzOnce(t *testing.T, addr string, input []byte) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	login := "l LOGIN " + testUser + " \"" + testPass + "\"\r\ns SELECT INBOX\r\n"
+	go func() {
+		c.Write([]byte(login))
+		c.Write(input)
+		c.Write([]byte("\r\nDONE\r\nz LOGOUT\r\n"))
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	out, err := io.ReadAll(c)
+	if errors.Is(err, syscall.ECONNRESET) {
+		err = nil // the server hung up on a malformed command while input was unread
+	}
+	if err != nil {
+		t.Fatalf("server did not finish the session: %v (output %q)", err, tail(out))
+	}
+	if !bytes.Contains(out, []byte("l OK")) {
+		t.Fatalf("login failed: %q", tail(out))
+	}
+	// The server must still greet a new client.
+	c2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.SetDeadline(time.Now().Add(5 * time.Second))
+	greeting := make([]byte, 4)
+	if _, err := io.ReadFull(c2, greeting); err != nil || string(greeting) != "* OK" {
+		t.Fatalf("no greeting after fuzz input: %q %v", greeting, err)
+	}
+}
+
+func tail(b []byte) []byte {
+	if len(b) > 2000 {
+		return b[len(b)-2000:]
+	}
+	return b
+}
