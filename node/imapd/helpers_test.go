@@ -31,6 +31,8 @@ type testEnv struct {
 	addr   string
 	served chan error
 	logs   *lockedBuffer
+	// lastSrv is the most recent server, kept after stop for inspection.
+	lastSrv *Server
 }
 
 // lockedBuffer collects the server's log output.
@@ -66,6 +68,7 @@ func (e *testEnv) start() {
 	e.store = st
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.srv = New(Options{Store: st, Authenticate: checkTestLogin, Logger: log})
+	e.lastSrv = e.srv
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		e.t.Fatalf("listen: %v", err)
