@@ -17,7 +17,7 @@ import (
 const (
 	chunkSize      = 256 << 10
 	valueThreshold = 64 << 10
-	chunksPerTxn   = 8
+	chunksPerTxn   = 16
 )
 
 // pendingBody is a body taken from its reader: either stored in chunks
