@@ -44,13 +44,16 @@ func cmdEHLO(s *session, arg string) error {
 		return s.replyErr(&Error{501, "5.5.4", "EHLO needs a domain"})
 	}
 	s.hello, s.ehlo, s.tx = arg, true, nil
-	return s.reply(250, "",
-		s.srv.Local.String()+" greets "+s.peer.String(),
+	lines := []string{
+		s.srv.Local.String() + " greets " + s.peer.String(),
 		"ENHANCEDSTATUSCODES",
-		"SIZE "+strconv.FormatInt(s.maxSize, 10),
+		"SIZE " + strconv.FormatInt(s.maxSize, 10),
 		"CHUNKING",
-		"YGGPOST 1",
-	)
+	}
+	if _, ok := s.srv.Receiver.(MessageReceiver); ok {
+		lines = append(lines, "8BITMIME")
+	}
+	return s.reply(250, "", append(lines, "YGGPOST 1")...)
 }
 
 // cmdHELO answers HELO: plain SMTP without extensions, so no BDAT.
@@ -60,11 +63,6 @@ func cmdHELO(s *session, arg string) error {
 	}
 	s.hello, s.ehlo, s.tx = arg, false, nil
 	return s.reply(250, "", s.srv.Local.String())
-}
-
-// cmdDATA refuses the classic DATA path; only BDAT is implemented.
-func cmdDATA(s *session, _ string) error {
-	return s.replyErr(&Error{502, "5.5.1", "DATA not implemented, use BDAT with YGGPOST"})
 }
 
 // cmdRSET aborts the transaction (RFC 5321 section 4.1.1.5).

@@ -38,6 +38,19 @@ func (c *counter) Receive(_ context.Context, _, _ envelope.Address, size int64, 
 	return nil
 }
 
+// ReceiveMessage lets fuzzed sessions reach the DATA path too.
+func (c *counter) ReceiveMessage(_ context.Context, _, _ envelope.Address, r io.Reader) error {
+	n, err := io.Copy(io.Discard, r)
+	if n > fuzzMaxSize {
+		c.mu.Lock()
+		c.over = fmt.Sprintf("DATA handed out %d octets, limit %d", n, fuzzMaxSize)
+		c.mu.Unlock()
+	}
+	return err
+}
+
+const fuzzMaxSize = 1 << 12
+
 func serverSeeds() []string {
 	mail := fmt.Sprintf("MAIL FROM:<%s> SIZE=5\r\n", alice)
 	rcpt := fmt.Sprintf("RCPT TO:<%s>\r\n", bob)
@@ -53,6 +66,8 @@ func serverSeeds() []string {
 		tx + "BDAT 5\r\nhelloBDAT 0 LAST\r\n",
 		tx + "BDAT 99999 LAST\r\n",
 		tx + "DATA\r\nhi\r\n.\r\nRSET\r\nNOOP\r\nQUIT\r\n",
+		tx + "DATA\r\n..x\r\n.\r\n.\r\n",
+		tx + "DATA\r\n" + strings.Repeat("z", 5000) + "\r\n.\r\n",
 		" HELO x\r\n" + mail + rcpt + "BDAT 1 LAST\r\nx",
 		" EHLO x\r\n" + strings.Repeat("A", 1500) + "\r\nNOOP\n",
 		" ehlo x\r\nmail from:<" + alice.String() + ">\r\nrcpt to:<" + bob.String() + ">\r\nbdat 1 last\r\n\x00",
@@ -67,7 +82,7 @@ func FuzzServer(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, input []byte) {
 		rec := &counter{}
-		srv := &Server{Local: bob, Receiver: rec, MaxSize: 1 << 12,
+		srv := &Server{Local: bob, Receiver: rec, MaxSize: fuzzMaxSize,
 			Timeouts: Timeouts{Greeting: time.Second, Command: time.Second, Data: time.Second}}
 		c, s := net.Pipe()
 		done := make(chan error, 1)

@@ -36,11 +36,16 @@ func cmdMAIL(s *session, arg string) error {
 	return s.reply(250, "2.1.0", "sender ok")
 }
 
-// mailParams checks MAIL parameters: only SIZE=n, at most once.
+// mailParams checks MAIL parameters: SIZE=n (RFC 1870) and, for classic
+// peers, BODY=7BIT or BODY=8BITMIME (RFC 6152), each at most once.
 func (s *session) mailParams(params []string) (int64, *Error) {
-	size := int64(-1)
+	size, body := int64(-1), false
 	for _, p := range params {
 		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(k, "BODY") && !body && (strings.EqualFold(v, "7BIT") || strings.EqualFold(v, "8BITMIME")) {
+			body = true
+			continue
+		}
 		if !strings.EqualFold(k, "SIZE") || size >= 0 {
 			return 0, errParams
 		}

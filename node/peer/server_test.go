@@ -94,7 +94,7 @@ func TestServerRefusals(t *testing.T) {
 		{"null sender", []string{"EHLO x"}, "MAIL FROM:<>", "501 5.1.7"},
 		{"short key", []string{"EHLO x"}, "MAIL FROM:<abcd@yggmail>", "501 5.1.7"},
 		{"MAIL syntax", []string{"EHLO x"}, "MAIL " + alice.String(), "501 5.5.4"},
-		{"unknown MAIL parameter", []string{"EHLO x"}, mail + " BODY=8BITMIME", "555 5.5.4"},
+		{"unknown MAIL parameter", []string{"EHLO x"}, mail + " BODY=BINARYMIME", "555 5.5.4"},
 		{"SIZE twice", []string{"EHLO x"}, mail + " SIZE=1 SIZE=1", "555 5.5.4"},
 		{"SIZE not a number", []string{"EHLO x"}, mail + " SIZE=-1", "501 5.5.4"},
 		{"SIZE over limit", []string{"EHLO x"}, mail + " SIZE=1048577", "552 5.3.4"},
