@@ -10,6 +10,7 @@ import (
 )
 
 func TestTwoNodesEchoBothWays(t *testing.T) {
+	t.Parallel()
 	a := startMesh(t, newKey(t))
 	b := startMesh(t, newKey(t), a)
 	serveEcho(a)
@@ -37,6 +38,7 @@ func TestTwoNodesEchoBothWays(t *testing.T) {
 }
 
 func TestPeersReportsLink(t *testing.T) {
+	t.Parallel()
 	a := startMesh(t, newKey(t))
 	b := startMesh(t, newKey(t), a)
 	waitEvent(t, b, nil, 10*time.Second)
@@ -55,6 +57,7 @@ func TestPeersReportsLink(t *testing.T) {
 }
 
 func TestLineOfThree(t *testing.T) {
+	t.Parallel()
 	a := startMesh(t, newKey(t))
 	m := startMesh(t, newKey(t), a)
 	b := startMesh(t, newKey(t), m)

@@ -125,8 +125,12 @@ func acceptEchoOnce(t *testing.T, m *Mesh, from ed25519.PublicKey) {
 			t.Fatalf("accept: %v from %x", r.err, []byte(r.key))
 		}
 		defer r.c.Close()
-		if _, err := io.Copy(r.c, r.c); err != nil {
-			t.Fatalf("echo: %v", err)
+		// The dialer closes its whole node right after reading the echo, so
+		// the copy may end with "node shutting down" instead of EOF; what
+		// counts is that the message came and went back.
+		const msg = " found you by multicast"
+		if n, err := io.Copy(r.c, r.c); n < int64(len(msg)) {
+			t.Fatalf("echoed %d bytes, want %d: %v", n, len(msg), err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no stream within 30s")
