@@ -25,7 +25,8 @@
 //	                               modseq, blob id)
 //	"c" + blob id + chunk index    one chunk of a body (at most chunkSize bytes)
 //	"r" + blob id                  blob reference count (uint32)
-//	"d" + envelope id              delivered-envelope marker, with a Badger TTL
+//	"d" + envelope id              delivered-envelope marker (mailbox id + uid),
+//	                               expiring after DeliveredTTL (a Badger TTL)
 //	"o" + envelope id              outbox record (recipient, size, times,
 //	                               attempts, last error, blob id)
 //
@@ -36,10 +37,15 @@
 //
 // # Invariants
 //
-//   - A body's chunks are written in their own transactions before the
-//     record that references it; the record and the reference count are
-//     committed last, in one transaction. A crash in between leaves only
-//     chunks without a reference count ("orphans"), which Open deletes.
+//   - A body larger than one chunk is written in its own transactions (a
+//     few MiB each, so memory use does not grow with the body) before the
+//     record that references it; the record, the reference count and, for
+//     Append, the envelope id are committed last, in one transaction. A
+//     crash in between leaves only chunks without a reference count
+//     ("orphans"), which Open deletes. A body of one chunk or less is
+//     written in that same last transaction.
+//   - A blob's chunks are deleted only after the transaction that dropped
+//     its last reference has committed.
 //   - Message records whose mailbox record is gone (a crash during
 //     DeleteMailbox) are removed by Open, and their references released.
 //   - UIDVALIDITY is allocated from a store-wide counter when a mailbox is
@@ -52,4 +58,13 @@
 //   - All index writes are serialised by one mutex in the Store, so UID
 //     allocation is race-free and the change feed is delivered in MODSEQ
 //     order. Body chunks are written outside that mutex.
+//   - An operation on many messages (StoreFlags, Expunge, Copy, Move,
+//     DeleteMailbox) commits every few hundred writes, as Badger bounds a
+//     transaction's size. Each commit carries the updated mailbox records,
+//     so counters always match the messages; a crash may leave such an
+//     operation half done (a moved message in both mailboxes), never a
+//     message lost. Changes reach watchers only once committed.
+//   - A record that cannot be decoded is reported as ErrCorrupt where it is
+//     asked for, and logged and skipped in listings (Mailboxes, Messages,
+//     Outbox), so one bad record does not hide the rest.
 package mailbox

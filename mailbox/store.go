@@ -104,7 +104,8 @@ func (s *Store) start() error {
 	return s.countOutbox()
 }
 
-// Close closes the store: watchers are closed with ErrClosed and the
+// Close waits for operations in progress (an Append waits for its body),
+// then closes the store: watchers are closed with ErrClosed and the
 // database is flushed. Readers from OpenMessage and OpenOutbound fail with
 // ErrClosed afterwards. Closing twice returns ErrClosed.
 func (s *Store) Close() error {

@@ -93,3 +93,20 @@ func TestSettings(t *testing.T) {
 		t.Fatalf("after reopen: %q, %v", v, err)
 	}
 }
+
+func TestCollectGarbage(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	m := mustAppend(t, s, "INBOX", randomBytes(t, 4<<20), AppendOptions{Flags: []string{`\Deleted`}})
+	if _, err := s.Expunge("INBOX", []uint32{m.UID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CollectGarbage(); err != nil {
+		t.Fatalf("CollectGarbage: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CollectGarbage(); !errors.Is(err, ErrClosed) {
+		t.Errorf("after Close: %v", err)
+	}
+}
