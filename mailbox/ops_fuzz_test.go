@@ -1,0 +1,83 @@
+package mailbox
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// FuzzStoreOps runs a program of store operations, with fuzzed mailbox
+// names and flags, against one store, and checks after each program that
+// the counters of every mailbox match its messages. Errors are allowed
+// (bad names, missing mailboxes); panics and inconsistencies are not.
+func FuzzStoreOps(f *testing.F) {
+	f.Add([]byte{9, 18, 0, 1, 10, 2, 3, 4, 5, 6, 7, 27, 13}, "Work", `\Seen`)
+	f.Add([]byte{0, 3, 0, 4, 5, 1, 2, 6, 7, 8}, "inbox/x", `\Deleted`)
+	f.Add([]byte{5, 0, 7, 0, 0, 3, 8, 2}, "a//b", "$Label")
+	s, err := Open(f.TempDir(), Options{MaxMessageSize: 1 << 16})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	f.Fuzz(func(t *testing.T, prog []byte, name, flag string) {
+		boxes := []string{"INBOX", "Trash", name}
+		for i, op := range prog {
+			box, other := boxes[i%3], boxes[(i+int(op))%3]
+			runOp(s, op, box, other, name, flag)
+		}
+		checkCounters(t, s)
+	})
+}
+
+func runOp(s *Store, op byte, box, other, name, flag string) {
+	uids := []uint32{1, 2, 3, uint32(op)}
+	switch op % 9 {
+	case 0:
+		s.Append(box, bytes.NewReader(bytes.Repeat([]byte{op}, int(op)*97)), AppendOptions{Flags: []string{flag}})
+	case 1:
+		s.StoreFlags(box, uids, FlagsAdd, []string{flag, FlagDeleted})
+	case 2:
+		s.StoreFlags(box, uids, FlagOp(op%4), []string{flag})
+	case 3:
+		s.Expunge(box, nil)
+	case 4:
+		s.Copy(box, uids, other)
+	case 5:
+		s.Move(box, uids, other)
+	case 6:
+		s.CreateMailbox(name)
+	case 7:
+		s.RenameMailbox(box, other)
+	case 8:
+		s.DeleteMailbox(box)
+	}
+}
+
+// checkCounters verifies Status against the messages of every mailbox.
+func checkCounters(t *testing.T, s *Store) {
+	boxes, err := s.Mailboxes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boxes {
+		st, err1 := s.Status(b.Name)
+		msgs, err2 := s.Messages(b.Name)
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatalf("mailbox %q: %v", b.Name, err)
+		}
+		var unseen uint32
+		var size int64
+		for _, m := range msgs {
+			if !hasFlag(m.Flags, FlagSeen) {
+				unseen++
+			}
+			size += m.Size
+			if m.UID >= st.UIDNext || m.ModSeq > st.HighestModSeq {
+				t.Fatalf("mailbox %q: message %+v beyond status %+v", b.Name, m, st)
+			}
+		}
+		if st.Messages != uint32(len(msgs)) || st.Unseen != unseen || st.Size != size {
+			t.Fatalf("mailbox %q: status %+v, but %d messages, %d unseen, %d bytes", b.Name, st, len(msgs), unseen, size)
+		}
+	}
+}
