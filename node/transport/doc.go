@@ -24,6 +24,10 @@
 // which the mesh found a new path (after Probe or traffic), and nil meaning
 // "anything may be reachable now", sent when a new peering link comes up at
 // this node. Events are coalesced and bounded; none block the mesh.
+// Measured limit: a node two hops away that restarts at the same place in
+// the tree keeps its old path, so ironwood reports no new path and its key
+// does not appear; only its direct peers see the link come up (nil). A
+// delivery queue must still retry on a timer for such keys.
 //
 // Goroutines. Every goroutine the Mesh starts stops in Close, with one known
 // exception: yggquic's Accept cannot be interrupted, so one goroutine stays
