@@ -27,6 +27,9 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 	if err != nil {
 		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
 	}
+	if !opts.Date.IsZero() && (opts.Date.Year() < 1900 || opts.Date.Year() > 2200) {
+		return Message{}, false, fmt.Errorf("append to %q: internal date %v out of range", name, opts.Date)
+	}
 	if dup, err := s.precheckAppend(name, opts.EnvelopeID); err != nil || dup {
 		return Message{}, dup, err
 	}

@@ -44,17 +44,27 @@ func (b *batch) set(key, value []byte) error {
 }
 
 func (b *batch) setEntry(e *badger.Entry) error {
-	if err := b.step(); err != nil {
-		return err
-	}
-	return b.txn.SetEntry(e)
+	return b.write(func() error { return b.txn.SetEntry(e) })
 }
 
 func (b *batch) del(key []byte) error {
+	return b.write(func() error { return b.txn.Delete(key) })
+}
+
+// write counts one write and performs it; should Badger still find the
+// transaction too big (unusually large records), it rolls over and retries.
+func (b *batch) write(w func() error) error {
 	if err := b.step(); err != nil {
 		return err
 	}
-	return b.txn.Delete(key)
+	err := w()
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if err := b.rollover(); err != nil {
+			return err
+		}
+		err = w()
+	}
+	return err
 }
 
 // step counts one write and rolls over to a new transaction when due.

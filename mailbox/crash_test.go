@@ -2,10 +2,12 @@ package mailbox
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // snapshotDir copies the files of a live store, as a crash would leave
@@ -85,5 +87,80 @@ func TestAcknowledgedSurvivesCrash(t *testing.T) {
 	list, err := crashed.Outbox()
 	if err != nil || len(list) != 1 || list[0].ID != outbound(5).ID {
 		t.Errorf("outbox after crash: %+v, %v", list, err)
+	}
+}
+
+// gatedReader passes reads through once open is closed, and reports its
+// first read on started.
+type gatedReader struct {
+	r       io.Reader
+	started chan struct{}
+	open    chan struct{}
+	once    bool
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	if !g.once {
+		g.once = true
+		close(g.started)
+		<-g.open
+	}
+	return g.r.Read(p)
+}
+
+// TestCloseDuringSelfDelivery: an Append whose body streams from a reader
+// of the same store (delivery to oneself) must not deadlock Close.
+func TestCloseDuringSelfDelivery(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	if err := s.Enqueue(outbound(1), bytes.NewReader(randomBytes(t, 3*chunkSize))); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.OpenOutbound(outbound(1).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	g := &gatedReader{r: r, started: make(chan struct{}), open: make(chan struct{})}
+	appended := make(chan error, 1)
+	go func() {
+		_, _, err := s.Append("INBOX", g, AppendOptions{})
+		appended <- err
+	}()
+	<-g.started
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	waitFor(t, func() bool {
+		s.lifeMu.Lock()
+		defer s.lifeMu.Unlock()
+		return s.closed
+	})
+	close(g.open)
+	select {
+	case err := <-appended:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("Append during Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Append deadlocked")
+	}
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close deadlocked")
+	}
+}
+
+// waitFor polls cond until it holds, failing after a deadline.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 5s")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -42,6 +42,9 @@ func TestAppendErrors(t *testing.T) {
 	if _, _, err := s.Append("INBOX", bytes.NewReader(nil), AppendOptions{Flags: []string{"a b"}}); !errors.Is(err, ErrBadFlag) {
 		t.Errorf("bad keyword: %v", err)
 	}
+	if _, _, err := s.Append("INBOX", bytes.NewReader(nil), AppendOptions{Date: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
+		t.Error("date in year 3000 accepted")
+	}
 	if _, err := s.OpenMessage("INBOX", 1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing message: %v", err)
 	}
@@ -303,5 +306,31 @@ func TestOpenMessageSnapshot(t *testing.T) {
 	}
 	if !bytes.Equal(append(head, rest.Bytes()...), body) {
 		t.Error("snapshot body differs")
+	}
+}
+
+func TestLargeFlagSetsOnManyMessages(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	var uids []uint32
+	for i := range maxBatchOps + 50 {
+		uids = append(uids, mustAppend(t, s, "INBOX", fmt.Appendf(nil, "m%d", i), AppendOptions{}).UID)
+	}
+	var kws []string
+	for i := range maxMessageFlags {
+		kws = append(kws, fmt.Sprintf("k%03d%s", i, bytes.Repeat([]byte{'x'}, maxKeywordLen-4)))
+	}
+	ms, err := s.StoreFlags("INBOX", uids, FlagsReplace, kws)
+	if err != nil || len(ms) != len(uids) {
+		t.Fatalf("StoreFlags: %d messages, %v", len(ms), err)
+	}
+	if _, err := s.StoreFlags("INBOX", uids[:1], FlagsAdd, []string{"one-too-many"}); !errors.Is(err, ErrBadFlag) {
+		t.Errorf("flag limit: %v", err)
+	}
+	if _, _, err := s.Copy("INBOX", uids, "Archive"); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := s.Messages("Archive")
+	if len(msgs) != len(uids) || len(msgs[len(msgs)-1].Flags) != maxMessageFlags {
+		t.Errorf("copied %d messages", len(msgs))
 	}
 }

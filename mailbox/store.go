@@ -55,10 +55,14 @@ type Store struct {
 	log  *slog.Logger
 	opts Options
 
-	// life guards closing: every operation holds it for reading, Close
-	// for writing.
-	life   sync.RWMutex
+	// Closing: every operation is counted in active between enter and
+	// leave; Close sets closed (under lifeMu), so no new operation starts,
+	// and waits for the active ones. An operation that enters again while
+	// active (an Append reading its body from an OpenMessage reader of the
+	// same store) gets ErrClosed instead of a deadlock.
+	lifeMu sync.Mutex
 	closed bool
+	active sync.WaitGroup
 
 	// mu serialises index writes (see the package comment) and guards
 	// the outbox totals.
@@ -77,9 +81,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{opts.Logger}).
 		WithValueThreshold(valueThreshold).
-		WithMemTableSize(32 << 20).
+		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
-		WithBlockCacheSize(16 << 20).
+		WithBlockCacheSize(8 << 20).
 		WithValueLogFileSize(256 << 20)
 	db, err := badger.Open(bo)
 	if err != nil {
@@ -109,12 +113,14 @@ func (s *Store) start() error {
 // database is flushed. Readers from OpenMessage and OpenOutbound fail with
 // ErrClosed afterwards. Closing twice returns ErrClosed.
 func (s *Store) Close() error {
-	s.life.Lock()
-	defer s.life.Unlock()
+	s.lifeMu.Lock()
 	if s.closed {
+		s.lifeMu.Unlock()
 		return ErrClosed
 	}
 	s.closed = true
+	s.lifeMu.Unlock()
+	s.active.Wait()
 	s.watch.closeAll(ErrClosed)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
@@ -123,17 +129,18 @@ func (s *Store) Close() error {
 }
 
 // enter marks the start of an operation; it fails once the store is
-// closed. Every successful enter is paired with leave.
+// closing. Every successful enter is paired with leave.
 func (s *Store) enter() error {
-	s.life.RLock()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
 	if s.closed {
-		s.life.RUnlock()
 		return ErrClosed
 	}
+	s.active.Add(1)
 	return nil
 }
 
-func (s *Store) leave() { s.life.RUnlock() }
+func (s *Store) leave() { s.active.Done() }
 
 // Setting returns the value stored under key, or ErrNotFound.
 func (s *Store) Setting(key string) ([]byte, error) {
