@@ -230,6 +230,9 @@ func TestCopyMove(t *testing.T) {
 	if err != nil || !slices.Equal(src, []uint32{a.UID, b.UID}) || !slices.Equal(dst, []uint32{1, 2}) {
 		t.Fatalf("Copy: %v %v %v", src, dst, err)
 	}
+	if src, dst, err := s.Copy("INBOX", nil, "Archive"); err != nil || src != nil || dst != nil {
+		t.Errorf("Copy of no UIDs: %v %v %v", src, dst, err)
+	}
 	msgs, _ := s.Messages("Archive")
 	if len(msgs) != 2 || !slices.Equal(msgs[0].Flags, []string{`\Flagged`}) || !msgs[0].InternalDate.Equal(a.InternalDate) {
 		t.Fatalf("copied: %+v", msgs)

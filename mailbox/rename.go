@@ -48,24 +48,41 @@ func (s *Store) DeleteMailbox(name string) error {
 	return nil
 }
 
-// purge deletes every message record of mailbox id and releases its body.
-// The batch must have no uncommitted writes; purge commits.
+// purge deletes every message record of mailbox id, including records
+// that cannot be decoded, and releases their bodies. The batch must have
+// no uncommitted writes; purge commits.
 func (s *Store) purge(b *batch, id uint32) error {
+	keys, err := s.keysWithPrefix(messagePrefix(id))
+	if err != nil {
+		return err
+	}
 	msgs, err := s.listMessages(id)
 	if err != nil {
 		return err
 	}
+	blobs := make(map[uint32]blobID, len(msgs))
+	for _, m := range msgs {
+		blobs[m.uid] = m.Blob
+	}
 	b.txn.Discard()
 	b.txn = s.db.NewTransaction(true)
-	for _, m := range msgs {
-		if err := b.del(messageKey(id, m.uid)); err != nil {
-			return err
-		}
-		if err := b.dropRef(m.Blob); err != nil {
+	for _, k := range keys {
+		if err := b.purgeOne(k, blobs); err != nil {
 			return err
 		}
 	}
 	return b.commit()
+}
+
+func (b *batch) purgeOne(key []byte, blobs map[uint32]blobID) error {
+	if err := b.del(key); err != nil {
+		return err
+	}
+	uid, ok := uidFromKey(key)
+	if blob, known := blobs[uid]; ok && known {
+		return b.dropRef(blob)
+	}
+	return nil
 }
 
 // RenameMailbox renames oldName and every mailbox below it. The messages,

@@ -49,6 +49,7 @@ func TestOrphanSweep(t *testing.T) {
 		doomedRec, _ = loadMessage(txn, rec.id, doomed.UID)
 		return err
 	})
+	put(t, s, messageKey(doomedID, 99), []byte("undecodable"))
 	s.db.Update(func(txn *badger.Txn) error {
 		txn.Delete(nameKey("Doomed"))
 		return txn.Delete(mailboxKey(doomedID))

@@ -164,6 +164,9 @@ func (s *Store) transferAll(op, src string, uids []uint32, dst string, move bool
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", op, err)
 	}
+	if len(uids) == 0 {
+		return nil, nil, nil
+	}
 	msgs, err := s.selectMessages(b, from, normalUIDs(uids))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s from %q: %w", op, from.Name, err)
