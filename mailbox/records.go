@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -48,6 +49,9 @@ func decodeMailbox(b []byte) (mailboxRec, error) {
 	if r.UIDNext == 0 && d.err == nil {
 		d.fail("UIDNEXT 0")
 	}
+	if c, err := canonName(r.Name); d.err == nil && (err != nil || c != r.Name) {
+		d.fail("bad mailbox name")
+	}
 	return r, d.done()
 }
 
@@ -93,7 +97,16 @@ func decodeMessage(b []byte) (messageRec, error) {
 	if r.Size < 0 && d.err == nil {
 		d.fail("negative size")
 	}
+	if d.err == nil && !validFlags(r.Flags) {
+		d.fail("bad flags")
+	}
 	return r, d.done()
+}
+
+// validFlags reports whether flags are as canonFlags leaves them.
+func validFlags(flags []string) bool {
+	c, err := canonFlags(flags)
+	return err == nil && slices.Equal(c, flags)
 }
 
 func (r *messageRec) public() Message {
