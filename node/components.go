@@ -32,7 +32,7 @@ func (n *Node) startMesh(ctx context.Context, goServe goFunc) (func(), error) {
 		Listen:          n.cfg.Listen,
 		Multicast:       n.cfg.Multicast,
 		MulticastRegexp: n.cfg.MulticastRegexp,
-		Logger:          n.log.With("component", "mesh"),
+		Logger:          n.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start mesh: %w", err)
@@ -55,6 +55,7 @@ func (n *Node) startQueue(ctx context.Context, goServe goFunc) (func(), error) {
 	n.queue = q
 	n.mu.Unlock()
 	goServe("outbox", func() error { return q.Run(ctx) })
+	goServe("store-gc", func() error { n.collectGarbage(ctx); return nil })
 	goServe("reachability", func() error { n.forwardReachability(ctx, q); return nil })
 	goServe("prober", func() error { n.probePending(ctx); return nil })
 	return func() {}, nil
@@ -76,6 +77,24 @@ func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
 			}
 			if a, err := envelope.AddressFromKey(key); err == nil {
 				q.Retry(a)
+			}
+		}
+	}
+}
+
+// gcInterval is how often the store reclaims space of deleted messages.
+const gcInterval = time.Hour
+
+func (n *Node) collectGarbage(ctx context.Context) {
+	t := time.NewTicker(gcInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := n.store.CollectGarbage(); err != nil {
+				n.log.Warn("reclaim disk space", "err", err)
 			}
 		}
 	}

@@ -23,6 +23,10 @@ const (
 	// plus one second per megabyte at a pessimistic 1 MB/s.
 	transferFloor = 30 * time.Second
 	transferRate  = 1 << 20
+	// greetingTimeout bounds the wait for the recipient's greeting on a
+	// new stream; a live node answers in milliseconds, a stale connection
+	// never.
+	greetingTimeout = 5 * time.Second
 )
 
 // deliver hands one queued envelope to the recipient's node over a fresh
@@ -38,14 +42,20 @@ func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, sealed io.Reade
 	defer conn.Close()
 	tctx, cancel := context.WithTimeout(ctx, transferFloor+time.Duration(it.Size/transferRate)*time.Second)
 	defer cancel()
-	err = peer.Deliver(tctx, conn, n.addr, rcpt, it.Size, sealed)
+	client := peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}
+	err = client.Deliver(tctx, conn, rcpt, it.Size, sealed)
 	var refused *peer.Error
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &refused) && !refused.Temporary():
 		return outbox.Permanent(fmt.Errorf("%s refused the message: %w", rcpt, err))
+	case errors.As(err, &refused):
+		return fmt.Errorf("deliver to %s: %w", rcpt, err)
 	default:
+		// The stream failed: the QUIC connection may be stale (the peer
+		// restarted); drop it so the next attempt dials afresh.
+		n.mesh.ResetPeer(rcpt.Key())
 		return fmt.Errorf("deliver to %s: %w", rcpt, err)
 	}
 }

@@ -23,7 +23,7 @@ const testPassword = "correct horse battery staple"
 
 // testNode is a node running inside the test process.
 type testNode struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	db     string
 	node   *node.Node // nil for a node in a child process
@@ -39,11 +39,12 @@ type nodeOpts struct {
 	db     string   // reuse a database directory (restart); default a new temp dir
 	peers  []string // mesh peers
 	listen bool     // listen for peerings on tcp://127.0.0.1:0
+	quiet  bool     // discard the node's log (benchmarks)
 }
 
 // startNode opens and runs a node on loopback with free ports and waits
 // until it is ready. It stops when the test ends.
-func startNode(t *testing.T, name string, o nodeOpts) *testNode {
+func startNode(t testing.TB, name string, o nodeOpts) *testNode {
 	t.Helper()
 	if o.db == "" {
 		o.db = t.TempDir()
@@ -54,6 +55,9 @@ func startNode(t *testing.T, name string, o nodeOpts) *testNode {
 		IMAPAddr: "127.0.0.1:0",
 		Peers:    o.peers,
 		Logger:   testLogger(t, name),
+	}
+	if o.quiet {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.listen {
 		cfg.Listen = []string{"tcp://127.0.0.1:0"}
@@ -251,7 +255,7 @@ func (tn *testNode) waitOutboxEmpty(within time.Duration) {
 
 // assertExactlyOnce checks that every wanted message is present exactly
 // once, byte for byte.
-func assertExactlyOnce(t *testing.T, got [][]byte, want [][]byte) {
+func assertExactlyOnce(t testing.TB, got [][]byte, want [][]byte) {
 	t.Helper()
 	count := map[string]int{}
 	for _, g := range got {
@@ -274,14 +278,14 @@ func assertExactlyOnce(t *testing.T, got [][]byte, want [][]byte) {
 // testLogger logs through t.Log while the test runs, and discards after it
 // ended (a straggling goroutine must not log into a finished test). With
 // -v the node logs show up interleaved with the test's own lines.
-func testLogger(t *testing.T, name string) *slog.Logger {
+func testLogger(t testing.TB, name string) *slog.Logger {
 	w := &testWriter{t: t, name: name}
 	t.Cleanup(func() { w.done.Store(true) })
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 type testWriter struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	done atomic.Bool
 }

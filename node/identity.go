@@ -19,6 +19,9 @@ const (
 	settingPasswordHash = "node.password-bcrypt"
 )
 
+// bcryptHashLen is the length of every bcrypt hash in its text form.
+const bcryptHashLen = 60
+
 // ErrNoPassword means no IMAP/SMTP password has been set yet.
 var ErrNoPassword = errors.New("no password set: run yggpost -password (or -passwordhash HASH) first")
 
@@ -61,8 +64,8 @@ func SetPassword(store *mailbox.Store, password string) error {
 // SetPasswordHash stores an existing bcrypt hash as the IMAP/SMTP password.
 func SetPasswordHash(store *mailbox.Store, hash string) error {
 	hash = strings.TrimSpace(hash)
-	if _, err := bcrypt.Cost([]byte(hash)); err != nil {
-		return fmt.Errorf("not a bcrypt hash (want $2a$/$2b$/$2y$...): %w", err)
+	if _, err := bcrypt.Cost([]byte(hash)); err != nil || len(hash) != bcryptHashLen {
+		return fmt.Errorf("not a bcrypt hash (want 60 characters starting $2a$, $2b$ or $2y$)")
 	}
 	if err := store.SetSetting(settingPasswordHash, []byte(hash)); err != nil {
 		return fmt.Errorf("store password hash: %w", err)

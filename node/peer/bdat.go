@@ -91,10 +91,10 @@ func (s *session) answerReceive(n int64, err error) error {
 	var e *Error
 	switch {
 	case err == nil:
-		s.log.Info("envelope stored", "size", n)
+		s.log.Debug("envelope stored", "size", n)
 		return s.reply(250, "2.0.0", "envelope stored")
 	case errors.Is(err, ErrDuplicate):
-		s.log.Info("duplicate envelope acknowledged", "size", n)
+		s.log.Debug("duplicate envelope acknowledged", "size", n)
 		return s.reply(250, "2.0.0", "duplicate, envelope already stored")
 	case errors.As(err, &e) && e.Code >= 400 && e.Code < 600:
 		s.log.Info("envelope refused", "size", n, "err", err)

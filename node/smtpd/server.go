@@ -141,7 +141,7 @@ func (s *Server) Serve(l net.Listener) error {
 		return smtp.ErrServerClosed
 	}
 	ll := newLimitListener(l, s)
-	s.log.Info("smtp submission listening", "addr", l.Addr().String(), "local", s.opts.Local.String())
+	s.log.Debug("smtp submission listening", "addr", l.Addr().String(), "local", s.opts.Local.String())
 	if err := s.smtp.Serve(ll); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 		return fmt.Errorf("serve smtp on %s: %w", l.Addr(), err)
 	}

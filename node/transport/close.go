@@ -31,7 +31,7 @@ func (m *Mesh) Close() error {
 			m.conns.closeAll("node shutting down")
 		}
 		m.closeErr = m.stopParts()
-		m.log.Info("mesh stopped")
+		m.log.Debug("mesh stopped")
 	})
 	return m.closeErr
 }

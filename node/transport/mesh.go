@@ -73,7 +73,7 @@ func New(cfg Config) (*Mesh, error) {
 	m.wg.Add(1)
 	go func() { defer m.wg.Done(); m.reach.pump(m.done) }()
 	go m.acceptLoop() // the one goroutine that outlives Close, see package doc
-	m.log.Info("mesh started", "key", fmt.Sprintf("%x", m.self), "listen", m.ListenAddrs())
+	m.log.Debug("mesh started", "key", fmt.Sprintf("%x", m.self), "listen", m.ListenAddrs())
 	return m, nil
 }
 

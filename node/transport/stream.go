@@ -3,6 +3,8 @@ package transport
 import (
 	"crypto/ed25519"
 	"net"
+
+	"github.com/quic-go/quic-go"
 )
 
 // Stream is one QUIC stream to or from another node. It is a net.Conn; its
@@ -16,6 +18,22 @@ type Stream struct {
 // Peer is the public key of the node at the other end, as proven by its
 // QUIC (TLS) certificate.
 func (s *Stream) Peer() ed25519.PublicKey { return s.peer }
+
+// readCanceler is the part of a QUIC stream that gives up its receive side.
+type readCanceler interface{ CancelRead(quic.StreamErrorCode) }
+
+// Close ends both directions of the stream: it sends what is buffered
+// followed by FIN, and stops receiving. A QUIC stream closed only for
+// writing stays open — and counts against the connection's stream limit —
+// until its receive side is read to FIN, so without the second half a peer
+// that opens many streams would stall once the limit is used up.
+func (s *Stream) Close() error {
+	err := s.Conn.Close()
+	if rc, ok := s.Conn.(readCanceler); ok {
+		rc.CancelRead(0)
+	}
+	return err
+}
 
 // Reset closes the whole QUIC connection this stream runs on, with every
 // other stream on it, so that the next Dial to the peer starts a fresh one.

@@ -1,0 +1,152 @@
+package node_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/yggpost/yggpost/mailbox"
+)
+
+// benchPair starts two peered nodes and waits until the path between them
+// is warm (one message delivered), so benchmarks measure steady state.
+func benchPair(b *testing.B) (alice, bob *testNode) {
+	alice = startNode(b, "alice", nodeOpts{listen: true, quiet: true})
+	bob = startNode(b, "bob", nodeOpts{peers: []string{alice.meshURL()}, quiet: true})
+	alice.mustSend(bob.addr, message(alice.addr, bob.addr, "warm up", "first contact\r\n"))
+	bob.waitInbox(1, 60*time.Second)
+	return alice, bob
+}
+
+// smtpSession opens an authenticated SMTP connection that stays open.
+func smtpSession(b *testing.B, tn *testNode) *smtp.Client {
+	c, err := smtp.Dial(tn.smtp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	if err := c.Auth(sasl.NewPlainClient("", tn.addr.String(), testPassword)); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// waitAdded waits for n new messages on the watcher.
+func waitAdded(b *testing.B, w *mailbox.Watcher, n int, within time.Duration) {
+	timeout := time.After(within)
+	for got := 0; got < n; {
+		select {
+		case c, ok := <-w.C():
+			if !ok {
+				b.Fatalf("watcher ended: %v", w.Err())
+			}
+			if c.Kind == mailbox.Added {
+				got++
+			}
+		case <-timeout:
+			b.Fatalf("%d of %d messages arrived within %s", got, n, within)
+		}
+	}
+}
+
+func watchInbox(b *testing.B, tn *testNode) *mailbox.Watcher {
+	w, err := tn.node.Store().Watch("INBOX")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.Close)
+	return w
+}
+
+// BenchmarkSubmitToInbox measures one message from the sender's SMTP DATA
+// to the recipient's INBOX commit, over a warm path.
+func BenchmarkSubmitToInbox(b *testing.B) {
+	alice, bob := benchPair(b)
+	c := smtpSession(b, alice)
+	w := watchInbox(b, bob)
+	msg := message(alice.addr, bob.addr, "latency", strings.Repeat("x", 1000)+"\r\n")
+	b.ResetTimer()
+	for range b.N {
+		if err := c.SendMail(alice.addr.String(), []string{bob.addr.String()}, bytes.NewReader(msg)); err != nil {
+			b.Fatal(err)
+		}
+		waitAdded(b, w, 1, 30*time.Second)
+	}
+}
+
+// BenchmarkBurst1000 sends 1,000 messages of 1 KB back to back over one SMTP
+// connection and waits until all are in the recipient's INBOX.
+func BenchmarkBurst1000(b *testing.B) {
+	alice, bob := benchPair(b)
+	c := smtpSession(b, alice)
+	w := watchInbox(b, bob)
+	const n = 1000
+	msg := message(alice.addr, bob.addr, "burst", strings.Repeat("y", 1000)+"\r\n")
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		done := make(chan struct{})
+		go func() { waitAdded(b, w, n, 5*time.Minute); close(done) }()
+		for range n {
+			if err := c.SendMail(alice.addr.String(), []string{bob.addr.String()}, bytes.NewReader(msg)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-done
+	}
+	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "msgs/s")
+}
+
+// BenchmarkLargeMessage sends one 50 MB message end to end and reports the
+// throughput and the process's peak resident memory during the transfer
+// (both nodes run in this process).
+func BenchmarkLargeMessage(b *testing.B) {
+	alice, bob := benchPair(b)
+	c := smtpSession(b, alice)
+	w := watchInbox(b, bob)
+	line := strings.Repeat("0123456789", 7) + "\r\n"
+	var body bytes.Buffer
+	fmt.Fprintf(&body, "From: <%s>\r\nTo: <%s>\r\nSubject: large\r\n\r\n", alice.addr, bob.addr)
+	for body.Len() < 50<<20 {
+		body.WriteString(line)
+	}
+	msg := body.Bytes()
+	b.SetBytes(int64(len(msg)))
+	resetPeakRSS()
+	b.ResetTimer()
+	for range b.N {
+		if err := c.SendMail(alice.addr.String(), []string{bob.addr.String()}, bytes.NewReader(msg)); err != nil {
+			b.Fatal(err)
+		}
+		waitAdded(b, w, 1, 5*time.Minute)
+	}
+	b.StopTimer()
+	if peak := peakRSS(); peak > 0 {
+		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
+	}
+}
+
+// resetPeakRSS resets the kernel's high-water mark of resident memory
+// (Linux: "5" to /proc/self/clear_refs); peakRSS reads it back in bytes.
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+func peakRSS() int64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
