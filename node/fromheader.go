@@ -53,7 +53,9 @@ func readHeaderFrom(msg io.Reader) (envelope.Address, io.Reader, error) {
 
 // fromAddress parses the From field of a header block.
 func fromAddress(head []byte) (envelope.Address, error) {
-	m, err := mail.ReadMessage(bytes.NewReader(append(bytes.TrimRight(head, "\r\n"), "\r\n\r\n"...)))
+	// A copy: the header block must stay as it was for the message itself.
+	block := append(bytes.Clone(bytes.TrimRight(head, "\r\n")), "\r\n\r\n"...)
+	m, err := mail.ReadMessage(bytes.NewReader(block))
 	if err != nil {
 		return envelope.Address{}, fmt.Errorf("%w: %v", ErrBadHeader, err)
 	}

@@ -40,6 +40,7 @@ type nodeOpts struct {
 	peers  []string // mesh peers
 	listen bool     // listen for peerings on tcp://127.0.0.1:0
 	quiet  bool     // discard the node's log (benchmarks)
+	limit  int64    // MaxMessageSize; 0 for the default
 }
 
 // startNode opens and runs a node on loopback with free ports and waits
@@ -50,11 +51,12 @@ func startNode(t testing.TB, name string, o nodeOpts) *testNode {
 		o.db = t.TempDir()
 	}
 	cfg := node.Config{
-		Database: o.db,
-		SMTPAddr: "127.0.0.1:0",
-		IMAPAddr: "127.0.0.1:0",
-		Peers:    o.peers,
-		Logger:   testLogger(t, name),
+		Database:       o.db,
+		SMTPAddr:       "127.0.0.1:0",
+		IMAPAddr:       "127.0.0.1:0",
+		Peers:          o.peers,
+		Logger:         testLogger(t, name),
+		MaxMessageSize: o.limit,
 	}
 	if o.quiet {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -152,3 +152,30 @@ func waitAttempted(t *testing.T, tn *testNode, within time.Duration) {
 		waitABit(deadline)
 	}
 }
+
+// TestRefusedMessageBounces: the recipient's node refuses a message that is
+// over its size limit; the sender gets a delivery status notification in
+// INBOX naming the recipient and the reason, and the queue lets it go.
+func TestRefusedMessageBounces(t *testing.T) {
+	alice := startNode(t, "alice", nodeOpts{listen: true})
+	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}, limit: 4 << 10})
+	big := message(alice.addr, bob.addr, "too big for bob", strings.Repeat("z", 70)+"\r\n")
+	big = append(big, []byte(strings.Repeat(strings.Repeat("z", 70)+"\r\n", 200))...)
+	alice.mustSend(bob.addr, big)
+	got := alice.waitInbox(1, 30*time.Second)
+	report := string(got[0])
+	for _, want := range []string{
+		"multipart/report; report-type=delivery-status",
+		"Final-Recipient: rfc822; " + bob.addr.String(),
+		"Action: failed",
+		"Status: 5.3.4",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("delivery report lacks %q:\n%s", want, report)
+		}
+	}
+	alice.waitOutboxEmpty(10 * time.Second)
+	if n := len(bob.waitInbox(0, time.Second)); n != 0 {
+		t.Errorf("bob's INBOX holds %d messages, want none", n)
+	}
+}
