@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +13,10 @@ import (
 // Append stores body as a new message in mailbox. It returns once the body
 // and the index entry are durable. With opts.EnvelopeID set to an id already
 // delivered, it stores nothing and returns duplicate == true (the reader is
-// then not read). A body larger than Options.MaxMessageSize gives
-// ErrTooLarge.
+// then not read) together with the message stored under that id if it is
+// still in this mailbox, or a zero Message (UID 0) if it was expunged, moved
+// away or stored in another mailbox. A body larger than
+// Options.MaxMessageSize gives ErrTooLarge.
 func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Message, duplicate bool, err error) {
 	if err := s.enter(); err != nil {
 		return Message{}, false, err
@@ -30,8 +33,8 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 	if !opts.Date.IsZero() && (opts.Date.Year() < 1900 || opts.Date.Year() > 2200) {
 		return Message{}, false, fmt.Errorf("append to %q: internal date %v out of range", name, opts.Date)
 	}
-	if dup, err := s.precheckAppend(name, opts.EnvelopeID); err != nil || dup {
-		return Message{}, dup, err
+	if prior, dup, err := s.precheckAppend(name, opts.EnvelopeID); err != nil || dup {
+		return prior.public(), dup, err
 	}
 	p, err := s.takeBody(body, s.opts.MaxMessageSize)
 	if err != nil {
@@ -52,34 +55,45 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 	return rec.public(), dup, nil
 }
 
+// deliveredMessage returns whether envID was delivered and, if so, the
+// message it was stored as when that message is still in mailbox id
+// (otherwise a zero record).
+func deliveredMessage(txn *badger.Txn, id uint32, envID *[16]byte) (messageRec, bool, error) {
+	if envID == nil {
+		return messageRec{}, false, nil
+	}
+	val, err := getValue(txn, deliveredKey(*envID))
+	if errors.Is(err, ErrNotFound) {
+		return messageRec{}, false, nil
+	}
+	if err != nil {
+		return messageRec{}, false, fmt.Errorf("check envelope %x: %w", *envID, err)
+	}
+	if len(val) != 8 || binary.BigEndian.Uint32(val[:4]) != id {
+		return messageRec{}, true, nil // an older marker, or another mailbox
+	}
+	m, err := loadMessage(txn, id, binary.BigEndian.Uint32(val[4:]))
+	if errors.Is(err, ErrNotFound) {
+		return messageRec{}, true, nil // expunged or moved away since
+	}
+	return m, true, err
+}
+
 // precheckAppend fails fast, before a body is read, if the mailbox is
 // missing or the envelope was delivered already.
-func (s *Store) precheckAppend(name string, envID *[16]byte) (dup bool, err error) {
+func (s *Store) precheckAppend(name string, envID *[16]byte) (prior messageRec, dup bool, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		if _, err := lookupID(txn, name); err != nil {
+		id, err := lookupID(txn, name)
+		if err != nil {
 			return err
 		}
-		dup, err = delivered(txn, envID)
+		prior, dup, err = deliveredMessage(txn, id, envID)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("append: %w", err)
+		return messageRec{}, false, fmt.Errorf("append: %w", err)
 	}
-	return dup, nil
-}
-
-func delivered(txn *badger.Txn, envID *[16]byte) (bool, error) {
-	if envID == nil {
-		return false, nil
-	}
-	_, err := txn.Get(deliveredKey(*envID))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("check envelope %x: %w", *envID, err)
-	}
-	return true, nil
+	return prior, dup, nil
 }
 
 // commitAppend writes the index entry, the blob reference, the envelope id
@@ -89,12 +103,12 @@ func (s *Store) commitAppend(name string, m messageRec, p pendingBody, envID *[1
 	defer s.mu.Unlock()
 	b := s.newBatch()
 	defer s.finish(b)
-	if dup, err := delivered(b.txn, envID); err != nil || dup {
-		return m, dup, err
-	}
 	rec, err := b.mailbox(name)
 	if err != nil {
 		return m, false, err
+	}
+	if prior, dup, err := deliveredMessage(b.txn, rec.id, envID); err != nil || dup {
+		return prior, dup, err
 	}
 	if err := b.store(p); err != nil {
 		return m, false, err

@@ -16,6 +16,8 @@ var (
 	ErrBadName = errors.New("invalid mailbox name")
 	// ErrBadFlag: a flag is not a known system flag nor a valid keyword.
 	ErrBadFlag = errors.New("invalid flag")
+	// ErrBadSpecialUse: a special-use attribute the store does not offer.
+	ErrBadSpecialUse = errors.New("unsupported special-use attribute")
 	// ErrInboxDelete: INBOX cannot be deleted.
 	ErrInboxDelete = errors.New("INBOX cannot be deleted")
 	// ErrTooLarge: a body exceeds Options.MaxMessageSize.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -209,6 +210,15 @@ func (s *Store) decodeMailboxItem(item *badger.Item) (mailboxRec, error) {
 // "/") with a fresh UIDVALIDITY. It returns ErrExists if name exists and
 // ErrBadName for an invalid name. A name equal to INBOX in any case is INBOX.
 func (s *Store) CreateMailbox(name string) error {
+	return s.CreateSpecialMailbox(name, "")
+}
+
+// CreateSpecialMailbox is CreateMailbox with an RFC 6154 special-use
+// attribute for the new mailbox (parents get none): one of `\Sent`,
+// `\Drafts`, `\Trash`, `\Junk`, `\Archive` in any case, or "" for none.
+// Any other attribute gives ErrBadSpecialUse. Several mailboxes may share
+// one attribute.
+func (s *Store) CreateSpecialMailbox(name, specialUse string) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -217,6 +227,10 @@ func (s *Store) CreateMailbox(name string) error {
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
+	use, err := canonSpecialUse(specialUse)
+	if err != nil {
+		return fmt.Errorf("create %q: %w", cname, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.newBatch()
@@ -224,10 +238,24 @@ func (s *Store) CreateMailbox(name string) error {
 	if err := b.createParents(cname); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	if _, err := b.create(cname, ""); err != nil {
+	if _, err := b.create(cname, use); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	return b.commit()
+}
+
+// canonSpecialUse returns the canonical spelling of a supported special-use
+// attribute.
+func canonSpecialUse(use string) (string, error) {
+	if use == "" {
+		return "", nil
+	}
+	for _, d := range defaultMailboxes {
+		if d.use != "" && strings.EqualFold(d.use, use) {
+			return d.use, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q", ErrBadSpecialUse, use)
 }
 
 // SetSubscribed sets the subscription of an existing mailbox.

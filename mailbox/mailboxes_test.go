@@ -174,3 +174,29 @@ func TestSubscribe(t *testing.T) {
 		t.Errorf("subscribe missing: %v", err)
 	}
 }
+
+func TestCreateSpecialMailbox(t *testing.T) {
+	s, dir := openTest(t, Options{})
+	if err := s.CreateSpecialMailbox("Old/Sent", `\sent`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSpecialMailbox("Odd", `\All`); !errors.Is(err, ErrBadSpecialUse) {
+		t.Errorf("\\All: %v, want ErrBadSpecialUse", err)
+	}
+	if err := s.CreateSpecialMailbox("Odd", ""); err != nil {
+		t.Errorf("no special use: %v", err)
+	}
+	s.Close()
+	s = reopen(t, dir, Options{})
+	uses := map[string]string{}
+	boxes, err := s.Mailboxes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boxes {
+		uses[b.Name] = b.SpecialUse
+	}
+	if uses["Old/Sent"] != `\Sent` || uses["Old"] != "" || uses["Odd"] != "" {
+		t.Errorf("special uses after reopen: %v", uses)
+	}
+}

@@ -145,21 +145,45 @@ func TestDeduplication(t *testing.T) {
 	if err != nil || dup {
 		t.Fatalf("first: %v %v", dup, err)
 	}
-	_, dup, err = s.Append("INBOX", bytes.NewReader([]byte("second")), AppendOptions{EnvelopeID: &id})
-	if err != nil || !dup {
-		t.Fatalf("second: dup=%v err=%v", dup, err)
+	again, dup, err := s.Append("INBOX", bytes.NewReader([]byte("second")), AppendOptions{EnvelopeID: &id})
+	if err != nil || !dup || again.UID != m.UID || again.Size != m.Size {
+		t.Fatalf("second: dup=%v err=%v message %+v, want the first %+v", dup, err, again, m)
 	}
 	s.Close()
 	s = reopen(t, dir, Options{})
-	_, dup, err = s.Append("Sent", bytes.NewReader([]byte("third")), AppendOptions{EnvelopeID: &id})
-	if err != nil || !dup {
-		t.Fatalf("after restart: dup=%v err=%v", dup, err)
+	other, dup, err := s.Append("Sent", bytes.NewReader([]byte("third")), AppendOptions{EnvelopeID: &id})
+	if err != nil || !dup || other.UID != 0 {
+		t.Fatalf("after restart, other mailbox: dup=%v err=%v message %+v, want UID 0", dup, err, other)
 	}
 	if st := mustStatus(t, s, "INBOX"); st.Messages != 1 || string(readBody(t, s, "INBOX", m.UID)) != "first" {
 		t.Errorf("INBOX %+v", st)
 	}
 	if st := mustStatus(t, s, "Sent"); st.Messages != 0 {
 		t.Errorf("duplicate stored in Sent: %+v", st)
+	}
+}
+
+// A duplicate whose first copy was expunged stores nothing and names no
+// message.
+func TestDeduplicationAfterExpunge(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	id, _ := SentCopyKey("<a@b>")
+	m, _, err := s.Append("Sent", bytes.NewReader([]byte("first")), AppendOptions{EnvelopeID: &id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreFlags("Sent", []uint32{m.UID}, FlagsAdd, []string{FlagDeleted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Expunge("Sent", []uint32{m.UID}); err != nil {
+		t.Fatal(err)
+	}
+	again, dup, err := s.Append("Sent", bytes.NewReader([]byte("second")), AppendOptions{EnvelopeID: &id})
+	if err != nil || !dup || again.UID != 0 {
+		t.Fatalf("after expunge: dup=%v err=%v message %+v", dup, err, again)
+	}
+	if st := mustStatus(t, s, "Sent"); st.Messages != 0 {
+		t.Errorf("Sent %+v, want empty", st)
 	}
 }
 
