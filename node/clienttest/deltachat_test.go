@@ -1,0 +1,275 @@
+//go:build unix
+
+package clienttest_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// deltaChatDir is where .ci/run installs the npm packages of
+// testdata/package.json: $YGGPOST_CLIENTTEST_DIR, else
+// $HOME/.cache/yggpost-clienttest.
+func deltaChatDir() string {
+	if d := os.Getenv("YGGPOST_CLIENTTEST_DIR"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".cache", "yggpost-clienttest")
+}
+
+// needDeltaChat skips the test unless node and the Delta Chat core are
+// installed, and returns the directory holding node_modules.
+func needDeltaChat(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node (Node.js) not installed; .ci/run installs what the Delta Chat test needs")
+	}
+	dir := deltaChatDir()
+	for _, pkg := range []string{"stdio-rpc-server", "jsonrpc-client", "stdio-rpc-server-linux-x64"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", "@deltachat", pkg, "package.json")); err != nil {
+			t.Skipf("@deltachat/%s not installed in %s (set YGGPOST_CLIENTTEST_DIR or run: npm install --prefix %s ./node/clienttest/testdata)", pkg, dir, dir)
+		}
+	}
+	return dir
+}
+
+// dcAccount is one account entry of the script's configuration.
+type dcAccount struct {
+	Name       string `json:"name"`
+	Addr       string `json:"addr"`
+	Password   string `json:"password"`
+	IMAPServer string `json:"imapServer"`
+	IMAPPort   int    `json:"imapPort"`
+	SMTPServer string `json:"smtpServer"`
+	SMTPPort   int    `json:"smtpPort"`
+}
+
+// dcConfig is what testdata/deltachat.mjs reads.
+type dcConfig struct {
+	Modules  string      `json:"modules"`
+	DataDir  string      `json:"dataDir"`
+	BccSelf  bool        `json:"bccSelf"`
+	Rounds   int         `json:"rounds"`
+	WaitMs   int         `json:"waitMs"`
+	Accounts []dcAccount `json:"accounts"`
+}
+
+// dcLine is one line of the script's output; which fields are set depends
+// on Type.
+type dcLine struct {
+	Type    string `json:"type"`
+	Account string `json:"account"`
+	Kind    string `json:"kind"`
+	Msg     string `json:"msg"`
+	Step    string `json:"step"`
+
+	From         string  `json:"from"`
+	To           string  `json:"to"`
+	Sent         string  `json:"sent"`
+	Text         string  `json:"text"`
+	ShowPadlock  bool    `json:"showPadlock"`
+	ChatID       int     `json:"chatId"`
+	ExpectedChat int     `json:"expectedChat"`
+	Error        *string `json:"error"`
+
+	Messages []dcChatMessage `json:"messages"`
+	OK       bool            `json:"ok"`
+}
+
+type dcChatMessage struct {
+	Text        string `json:"text"`
+	ShowPadlock bool   `json:"showPadlock"`
+	State       int    `json:"state"`
+}
+
+func account(t *testing.T, n *testNode) dcAccount {
+	imapHost, imapPort := hostPort(t, n.node.IMAPAddr())
+	smtpHost, smtpPort := hostPort(t, n.node.SMTPAddr())
+	return dcAccount{Name: n.name, Addr: n.addr, Password: testPassword,
+		IMAPServer: imapHost, IMAPPort: imapPort, SMTPServer: smtpHost, SMTPPort: smtpPort}
+}
+
+// runDeltaChat runs the script against the given configuration and
+// returns its output lines. The script and the Delta Chat core it starts
+// run in their own process group, killed when the deadline passes.
+func runDeltaChat(t *testing.T, cfg dcConfig, within time.Duration) []dcLine {
+	t.Helper()
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatalf("encode config: %v", err)
+	}
+	if err := os.WriteFile(cfgPath, raw, 0o600); err != nil {
+		t.Fatalf("write config: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("testdata", "deltachat.mjs"), cfgPath)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	lines := parseLines(t, out)
+	if stderr.Len() > 0 {
+		t.Logf("deltachat stderr:\n%s", stderr.String())
+	}
+	if err != nil {
+		t.Fatalf("deltachat script: %v (ctx: %v); last lines: %s", err, ctx.Err(), tail(lines, 5))
+	}
+	return lines
+}
+
+func parseLines(t *testing.T, out []byte) []dcLine {
+	var lines []dcLine
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var l dcLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Errorf("script printed a line that is not JSON: %q", sc.Text())
+			continue
+		}
+		if l.Type == "event" || l.Type == "step" || l.Type == "result" {
+			t.Logf("dc %s %s %s%s%s", l.Type, l.Account, l.Kind, l.Step, truncate(l.Msg, 300))
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func tail(lines []dcLine, n int) string {
+	var b strings.Builder
+	for _, l := range lines[max(0, len(lines)-n):] {
+		fmt.Fprintf(&b, "\n  %s %s %s %s%s", l.Type, l.Account, l.Kind, l.Step, truncate(l.Msg, 300))
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// protocolTrouble matches warnings and errors that concern talking to the
+// node's IMAP or SMTP server.
+var protocolTrouble = regexp.MustCompile(`(?i)imap|smtp|idle|fetch|select|login|connect|server`)
+
+// checkDeltaChat asserts the outcome of one run: every message arrived
+// with a padlock in the right chat, each chat holds each message once,
+// and the core reported no error and no IMAP or SMTP warning.
+func checkDeltaChat(t *testing.T, lines []dcLine, rounds int) {
+	t.Helper()
+	received, chats := 0, 0
+	for _, l := range lines {
+		switch {
+		case l.Type == "event" && l.Kind == "Error":
+			t.Errorf("Delta Chat %s reported an error: %s", l.Account, l.Msg)
+		case l.Type == "event" && l.Kind == "Warning" && protocolTrouble.MatchString(l.Msg):
+			t.Errorf("Delta Chat %s warned: %s", l.Account, l.Msg)
+		case l.Type == "event" && l.Kind == "Warning":
+			t.Logf("Delta Chat %s warned (not about IMAP/SMTP): %s", l.Account, l.Msg)
+		case l.Type == "received":
+			received++
+			checkReceived(t, l)
+		case l.Type == "chat":
+			chats++
+			checkChat(t, l, rounds)
+		}
+	}
+	if received != 2*rounds || chats != 2 {
+		t.Errorf("script reported %d received messages and %d chats, want %d and 2", received, chats, 2*rounds)
+	}
+	if !succeeded(lines) {
+		t.Errorf("script did not report success; last lines: %s", tail(lines, 5))
+	}
+}
+
+// succeeded reports whether the script printed a successful result; core
+// events may still follow it.
+func succeeded(lines []dcLine) bool {
+	for _, l := range lines {
+		if l.Type == "result" {
+			return l.OK
+		}
+	}
+	return false
+}
+
+func checkReceived(t *testing.T, l dcLine) {
+	t.Helper()
+	if l.Text != l.Sent {
+		t.Errorf("%s received %q from %s, want %q", l.To, l.Text, l.From, l.Sent)
+	}
+	if !l.ShowPadlock {
+		t.Errorf("%s received %q from %s without a padlock (not end-to-end encrypted)", l.To, l.Text, l.From)
+	}
+	if l.ChatID != l.ExpectedChat {
+		t.Errorf("%s received %q in chat %d, want the SecureJoin chat %d", l.To, l.Text, l.ChatID, l.ExpectedChat)
+	}
+	if l.Error != nil && *l.Error != "" {
+		t.Errorf("%s received %q with error %q", l.To, l.Text, *l.Error)
+	}
+}
+
+// checkChat asserts that a chat holds each ping and pong exactly once,
+// all with a padlock.
+func checkChat(t *testing.T, l dcLine, rounds int) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, m := range l.Messages {
+		seen[m.Text]++
+		if !m.ShowPadlock {
+			t.Errorf("%s's chat shows %q without a padlock", l.Account, m.Text)
+		}
+	}
+	for i := range rounds {
+		for _, want := range []string{fmt.Sprintf("ping %d from alice", i), fmt.Sprintf("pong %d from bob", i)} {
+			if seen[want] != 1 {
+				t.Errorf("%s's chat holds %q %d times, want once (chat: %+v)", l.Account, want, seen[want], l.Messages)
+			}
+		}
+	}
+}
+
+// TestDeltaChat configures two Delta Chat accounts, each on its own
+// Yggpost node, runs SecureJoin and exchanges messages both ways, with
+// bcc_self off and on.
+func TestDeltaChat(t *testing.T) {
+	modules := needDeltaChat(t)
+	for _, bcc := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bcc_self=%v", bcc), func(t *testing.T) {
+			t.Parallel()
+			alice, bob := pair(t)
+			const rounds = 2
+			cfg := dcConfig{Modules: modules, DataDir: t.TempDir(), BccSelf: bcc, Rounds: rounds, WaitMs: 60_000,
+				Accounts: []dcAccount{account(t, alice), account(t, bob)}}
+			start := time.Now()
+			lines := runDeltaChat(t, cfg, 3*time.Minute)
+			t.Logf("Delta Chat scenario took %s", time.Since(start).Round(time.Millisecond))
+			checkDeltaChat(t, lines, rounds)
+			self := fromSelf(t, alice)
+			t.Logf("alice's INBOX holds %d messages from alice", self)
+			if bcc && self < rounds {
+				t.Errorf("with bcc_self alice's INBOX holds %d messages from herself, want at least %d (one per ping)", self, rounds)
+			}
+		})
+	}
+}

@@ -1,0 +1,129 @@
+package clienttest_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/yggpost/yggpost/node"
+)
+
+const testPassword = "client test password"
+
+// testNode is a Yggpost node running inside the test process.
+type testNode struct {
+	t    testing.TB
+	name string
+	node *node.Node
+	addr string // the mail address, <hex>@yggmail
+}
+
+// startNode opens and runs a node on loopback with free ports, waits until
+// it is ready, and stops it when the test ends. With listen it accepts mesh
+// peerings; peers are mesh URLs to connect to.
+func startNode(t testing.TB, name string, listen bool, peers ...string) *testNode {
+	t.Helper()
+	cfg := node.Config{
+		Database: t.TempDir(),
+		SMTPAddr: "127.0.0.1:0",
+		IMAPAddr: "127.0.0.1:0",
+		Peers:    peers,
+		Logger:   testLogger(t, name),
+	}
+	if listen {
+		cfg.Listen = []string{"tcp://127.0.0.1:0"}
+	}
+	n, err := node.Open(cfg)
+	if err != nil {
+		t.Fatalf("open node %s: %v", name, err)
+	}
+	if err := n.SetPassword(testPassword); err != nil {
+		t.Fatalf("set password on %s: %v", name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	t.Cleanup(func() { stopNode(t, name, n, cancel, done) })
+	select {
+	case <-n.Ready():
+	case err := <-done:
+		done <- err
+		t.Fatalf("node %s stopped before it was ready: %v", name, err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("node %s not ready after 30s", name)
+	}
+	return &testNode{t: t, name: name, node: n, addr: n.Address().String()}
+}
+
+// stopNode cancels a node's Run, waits for it and closes its database.
+func stopNode(t testing.TB, name string, n *node.Node, cancel context.CancelFunc, done chan error) {
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("node %s: Run returned %v", name, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("node %s: Run did not return within 30s of shutdown", name)
+	}
+	if err := n.Close(); err != nil {
+		t.Errorf("node %s: close database: %v", name, err)
+	}
+}
+
+// meshURL is the URL another node peers with to reach this one.
+func (tn *testNode) meshURL() string {
+	tn.t.Helper()
+	addrs := tn.node.MeshListenAddrs()
+	if len(addrs) == 0 {
+		tn.t.Fatalf("node %s has no mesh listener", tn.name)
+	}
+	return addrs[0]
+}
+
+// hostPort splits a listen address into host and numeric port.
+func hostPort(t testing.TB, addr string) (string, int) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("split %q: %v", addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatalf("port of %q: %v", addr, err)
+	}
+	return host, p
+}
+
+// pair starts two nodes, alice listening and bob peered with her.
+func pair(t testing.TB) (alice, bob *testNode) {
+	alice = startNode(t, "alice", true)
+	bob = startNode(t, "bob", false, alice.meshURL())
+	return alice, bob
+}
+
+// testLogger logs through t.Log while the test runs and discards after it
+// ended, so a straggling goroutine never writes into a finished test.
+func testLogger(t testing.TB, name string) *slog.Logger {
+	w := &testWriter{t: t, name: name}
+	t.Cleanup(func() { w.done.Store(true) })
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type testWriter struct {
+	t    testing.TB
+	name string
+	done atomic.Bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	if !w.done.Load() {
+		w.t.Logf("%s: %s", w.name, bytes.TrimRight(p, "\n"))
+	}
+	return len(p), nil
+}

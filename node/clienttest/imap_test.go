@@ -1,0 +1,56 @@
+package clienttest_test
+
+import (
+	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// login opens an IMAP session to the node with go-imap's client, for
+// checking what a client left on the server.
+func (tn *testNode) login() *imapclient.Client {
+	tn.t.Helper()
+	c, err := imapclient.DialInsecure(tn.node.IMAPAddr(), nil)
+	if err != nil {
+		tn.t.Fatalf("dial IMAP of %s: %v", tn.name, err)
+	}
+	tn.t.Cleanup(func() { c.Close() })
+	if err := c.Login(tn.addr, testPassword).Wait(); err != nil {
+		tn.t.Fatalf("IMAP login to %s: %v", tn.name, err)
+	}
+	return c
+}
+
+// envelopes returns the envelope and flags of every message in a mailbox.
+func (tn *testNode) envelopes(mailbox string) []*imapclient.FetchMessageBuffer {
+	tn.t.Helper()
+	c := tn.login()
+	sel, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		tn.t.Fatalf("SELECT %s on %s: %v", mailbox, tn.name, err)
+	}
+	if sel.NumMessages == 0 {
+		return nil
+	}
+	var all imap.UIDSet
+	all.AddRange(1, 0)
+	msgs, err := c.Fetch(all, &imap.FetchOptions{UID: true, Envelope: true, Flags: true}).Collect()
+	if err != nil {
+		tn.t.Fatalf("FETCH %s on %s: %v", mailbox, tn.name, err)
+	}
+	return msgs
+}
+
+// fromSelf counts the messages in the node's INBOX whose From is the
+// node's own address.
+func fromSelf(t *testing.T, tn *testNode) int {
+	t.Helper()
+	n := 0
+	for _, m := range tn.envelopes("INBOX") {
+		if m.Envelope != nil && len(m.Envelope.From) == 1 && m.Envelope.From[0].Addr() == tn.addr {
+			n++
+		}
+	}
+	return n
+}

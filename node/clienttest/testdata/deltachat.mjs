@@ -1,0 +1,158 @@
+// Drives Delta Chat's core (deltachat-rpc-server, through its JSON-RPC
+// client) against two Yggpost nodes: configure one account per node,
+// SecureJoin, exchange messages both ways, and report what happened.
+//
+// Usage: node deltachat.mjs CONFIG.json
+//
+// CONFIG: {modules, dataDir, bccSelf, rounds, waitMs, accounts: [{name,
+// addr, password, imapServer, imapPort, smtpServer, smtpPort}, x2]}; modules
+// is the directory whose node_modules holds @deltachat/stdio-rpc-server.
+//
+// Output, one JSON object per line on stdout:
+//   {"type":"event","account":NAME,"kind":KIND,...}  every core event
+//   {"type":"step","step":TEXT}                        progress
+//   {"type":"received",...}                            each message as the recipient sees it
+//   {"type":"chat",...}                                each account's chat at the end
+//   {"type":"result","ok":true}                        last line on success
+// A failure prints {"type":"result","ok":false,"error":TEXT} and exits 1.
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const emit = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+const step = (text) => emit({ type: "step", step: text });
+
+const require = createRequire(path.join(cfg.modules, "package.json"));
+const rpcServer = require.resolve("@deltachat/stdio-rpc-server");
+const { startDeltaChat } = await import(pathToFileURL(rpcServer).href);
+
+// Every event of every account, in order, so a wait can look back at
+// events that arrived before it started.
+const events = [];
+const waiters = new Set();
+const names = new Map();
+
+function onEvent(accountId, ev) {
+  const account = names.get(accountId) ?? String(accountId);
+  const rec = { account, ...ev };
+  events.push(rec);
+  emit({ type: "event", ...rec });
+  for (const w of waiters) w.check(rec);
+}
+
+// waitFor resolves with the first event from index `since` on that
+// matches pred, or rejects after cfg.waitMs naming what it waited for.
+function waitFor(since, what, pred) {
+  const hit = events.slice(since).find(pred);
+  if (hit) return Promise.resolve(hit);
+  return new Promise((resolve, reject) => {
+    const w = {
+      check(ev) {
+        if (!pred(ev)) return;
+        waiters.delete(w);
+        clearTimeout(w.timer);
+        resolve(ev);
+      },
+    };
+    w.timer = setTimeout(() => {
+      waiters.delete(w);
+      reject(new Error(`timed out after ${cfg.waitMs} ms waiting for ${what}`));
+    }, cfg.waitMs);
+    waiters.add(w);
+  });
+}
+
+async function configure(rpc, acc) {
+  const id = await rpc.addAccount();
+  names.set(id, acc.name);
+  await rpc.setConfig(id, "displayname", acc.name);
+  await rpc.addOrUpdateTransport(id, {
+    addr: acc.addr,
+    password: acc.password,
+    imapServer: acc.imapServer,
+    imapPort: acc.imapPort,
+    imapSecurity: "plain",
+    imapUser: null,
+    imapFolder: null,
+    smtpServer: acc.smtpServer,
+    smtpPort: acc.smtpPort,
+    smtpSecurity: "plain",
+    smtpUser: null,
+    smtpPassword: null,
+    certificateChecks: "acceptInvalidCertificates",
+  });
+  await rpc.setConfig(id, "bcc_self", cfg.bccSelf ? "1" : "0");
+  const bcc = await rpc.getConfig(id, "bcc_self");
+  step(`${acc.name} configured as ${acc.addr}, bcc_self=${bcc}`);
+  return id;
+}
+
+// secureJoin runs the Setup-Contact protocol: the joiner scans the
+// inviter's QR code. It returns each side's chat with the other.
+async function secureJoin(rpc, inviter, joiner) {
+  const mark = events.length;
+  const qr = await rpc.getChatSecurejoinQrCode(inviter.id, null);
+  const joinerChat = await rpc.secureJoin(joiner.id, qr);
+  const inv = await waitFor(mark, "SecurejoinInviterProgress 1000", (e) =>
+    e.account === inviter.name && e.kind === "SecurejoinInviterProgress" && e.progress === 1000);
+  await waitFor(mark, "SecurejoinJoinerProgress 1000", (e) =>
+    e.account === joiner.name && e.kind === "SecurejoinJoinerProgress" && e.progress === 1000);
+  step(`SecureJoin done: ${inviter.name} chat ${inv.chatId}, ${joiner.name} chat ${joinerChat}`);
+  return { [inviter.name]: inv.chatId, [joiner.name]: joinerChat };
+}
+
+// sendAndReceive sends one text message and waits until the recipient's
+// core reports it as an incoming message and the sender's as delivered.
+async function sendAndReceive(rpc, from, to, chats, text) {
+  const mark = events.length;
+  const sentId = await rpc.miscSendTextMessage(from.id, chats[from.name], text);
+  const inc = await waitFor(mark, `${to.name} receiving "${text}"`, (e) =>
+    e.account === to.name && e.kind === "IncomingMsg");
+  await waitFor(mark, `${from.name} seeing "${text}" delivered`, (e) =>
+    e.account === from.name && e.kind === "MsgDelivered" && e.msgId === sentId);
+  const m = await rpc.getMessage(to.id, inc.msgId);
+  emit({
+    type: "received", from: from.name, to: to.name, sent: text, text: m.text,
+    showPadlock: m.showPadlock, chatId: m.chatId, expectedChat: chats[to.name],
+    error: m.error,
+  });
+}
+
+// report emits each account's chat: every non-info message with its text,
+// direction and padlock.
+async function report(rpc, acc, chatId) {
+  const ids = await rpc.getMessageIds(acc.id, chatId, false, false);
+  const msgs = await rpc.getMessages(acc.id, ids);
+  const list = ids.map((id) => msgs[id]).filter((m) => m && m.kind === "message" && !m.isInfo)
+    .map((m) => ({ text: m.text, fromId: m.fromId, showPadlock: m.showPadlock, state: m.state }));
+  emit({ type: "chat", account: acc.name, messages: list });
+}
+
+async function main() {
+  const dc = startDeltaChat(cfg.dataDir, { muteStdErr: false });
+  dc.on("ALL", onEvent);
+  try {
+    const [a, b] = cfg.accounts;
+    const alice = { ...a, id: await configure(dc.rpc, a) };
+    const bob = { ...b, id: await configure(dc.rpc, b) };
+    for (const acc of [alice, bob]) await dc.rpc.startIo(acc.id);
+    const chats = await secureJoin(dc.rpc, alice, bob);
+    for (let i = 0; i < cfg.rounds; i++) {
+      await sendAndReceive(dc.rpc, alice, bob, chats, `ping ${i} from alice`);
+      await sendAndReceive(dc.rpc, bob, alice, chats, `pong ${i} from bob`);
+    }
+    for (const acc of [alice, bob]) await report(dc.rpc, acc, chats[acc.name]);
+    for (const acc of [alice, bob]) await dc.rpc.stopIo(acc.id);
+    emit({ type: "result", ok: true });
+  } finally {
+    dc.close();
+  }
+}
+
+main().catch((err) => {
+  emit({ type: "result", ok: false, error: String(err?.stack ?? err) });
+  process.exit(1);
+});
