@@ -37,12 +37,12 @@ func deltaChatDir() string {
 func needDeltaChat(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node (Node.js) not installed; .ci/run installs what the Delta Chat test needs")
+		missing(t, "node (Node.js) not installed; the Delta Chat test needs Node.js 18 or later")
 	}
 	dir := deltaChatDir()
 	for _, pkg := range []string{"stdio-rpc-server", "jsonrpc-client", "stdio-rpc-server-linux-x64"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", "@deltachat", pkg, "package.json")); err != nil {
-			t.Skipf("@deltachat/%s not installed in %s (set YGGPOST_CLIENTTEST_DIR or run: npm install --prefix %s ./node/clienttest/testdata)", pkg, dir, dir)
+			missing(t, "@deltachat/%s not installed in %s (set YGGPOST_CLIENTTEST_DIR, or copy node/clienttest/testdata/package.json there and run npm install, as .ci/run does)", pkg, dir)
 		}
 	}
 	return dir

@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
+	"os/exec"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -126,4 +128,26 @@ func (w *testWriter) Write(p []byte) (int, error) {
 		w.t.Logf("%s: %s", w.name, bytes.TrimRight(p, "\n"))
 	}
 	return len(p), nil
+}
+
+// missing skips the test because a client is not installed, or fails it
+// when YGGPOST_REQUIRE_CLIENTS is set: .ci/run sets it after installing
+// every client, so a broken install step cannot pass as a skip.
+func missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("YGGPOST_REQUIRE_CLIENTS") != "" {
+		t.Fatalf("YGGPOST_REQUIRE_CLIENTS is set but "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// needTool returns the path of a command-line client, or skips the test
+// naming the Debian package that provides it.
+func needTool(t testing.TB, name, debianPackage string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, "%s not installed (Debian package %s; .ci/run installs it)", name, debianPackage)
+	}
+	return p
 }
