@@ -13,8 +13,8 @@ import (
 )
 
 // Data receives the message after DATA (RFC 5321 §4.1.1.4) or the BDAT
-// chunks (RFC 3030 §2), checks its From: header and hands it to the
-// Submitter. go-smtp sends 250 only if this returns nil.
+// chunks (RFC 3030 §2), checks its From: header, adds a Message-ID if
+// it has none (RFC 6409 §8.3) and hands it to the Submitter. go-smtp sends 250 only if this returns nil.
 func (ss *session) Data(r io.Reader) error {
 	if ss.conn != nil {
 		ss.conn.setBusy(true)
@@ -25,13 +25,17 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	start := time.Now()
 	cr := &countingReader{r: r}
-	header, rest, err := readHeader(cr, ss.s.opts.MaxHeaderSize)
+	header, rest, err := ReadHeader(cr, ss.s.opts.MaxHeaderSize)
 	if err != nil {
 		return transferError(cr, err)
 	}
 	if err := checkFrom(header, ss.s.opts.Local); err != nil {
 		ss.log.Info("smtp message refused", "err", err)
 		return err
+	}
+	header, added := ensureMessageID(header)
+	if added != "" {
+		ss.log.Debug("added a Message-ID", "message_id", added)
 	}
 	msg := io.MultiReader(bytes.NewReader(header), rest)
 	to := append([]envelope.Address(nil), ss.rcpts...)

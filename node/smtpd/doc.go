@@ -19,8 +19,17 @@
 //     both as announced with SIZE= (RFC 1870) and as actually sent, by
 //     DATA or by BDAT (RFC 3030).
 //
+// Too many recipients is 452 4.5.3, not a 5xx: RFC 5321 §4.5.3.1.10
+// requires 452, and a client then sends to the recipients accepted so
+// far and the rest in a new transaction.
+//
 // The accepted message is handed to the Submitter exactly as received
-// (after dot-unstuffing), once, with the deduplicated recipients. The
+// (after dot-unstuffing), once, with the deduplicated recipients, with
+// one exception: a message without a Message-ID gets one,
+// "<random@yggmail>", as its first header field (RFC 6409 §8.3), so that
+// every copy of it carries the same id. Bcc fields are passed on
+// untouched; removing them from the copies that leave is the
+// Submitter's job, since the sender's own copy keeps them. The
 // 250 reply is sent only after Submit returned nil, that is after the
 // message is durably queued; any failure is reported to the client, so a
 // message is either acknowledged and stored or not acknowledged at all.

@@ -146,10 +146,10 @@ func FuzzHeaderCheck(f *testing.F) {
 	f.Add([]byte("\r\nFrom: <" + local.String() + ">\r\n"))
 	f.Add([]byte("From: \"Group\": <" + local.String() + ">;\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		header, rest, err := readHeader(bytes.NewReader(msg), 1<<12)
+		header, rest, err := ReadHeader(bytes.NewReader(msg), 1<<12)
 		if err != nil {
 			if len(msg) <= 1<<12 {
-				t.Fatalf("readHeader on %d bytes: %v", len(msg), err)
+				t.Fatalf("ReadHeader on %d bytes: %v", len(msg), err)
 			}
 			return
 		}

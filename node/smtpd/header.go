@@ -13,12 +13,12 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 )
 
-// readHeader reads the header block of a message (RFC 5322 §2.1: up to
+// ReadHeader reads the header block of a message (RFC 5322 §2.1: up to
 // and including the first empty line) and returns it with a reader for
 // the rest. The header block is held in memory, at most max bytes of it;
 // the body is left in rest unread. A message that ends inside its header
 // block is all header.
-func readHeader(r io.Reader, max int) (header []byte, rest io.Reader, err error) {
+func ReadHeader(r io.Reader, max int) (header []byte, rest io.Reader, err error) {
 	br := bufio.NewReaderSize(r, 32<<10)
 	lineStart := 0
 	for {
@@ -42,10 +42,10 @@ func readHeader(r io.Reader, max int) (header []byte, rest io.Reader, err error)
 	}
 }
 
-// headerValues returns the unfolded values of every field called name
+// HeaderValues returns the unfolded values of every field called name
 // (case-insensitive) in a header block. Lines that are not a field are
 // skipped; the empty line ends the block.
-func headerValues(header []byte, name string) []string {
+func HeaderValues(header []byte, name string) []string {
 	var values []string
 	var cur *strings.Builder
 	for _, line := range bytes.SplitAfter(header, []byte("\n")) {
@@ -88,7 +88,7 @@ var addressParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
 // checkFrom enforces that the message's From: header (RFC 5322 §3.6.2)
 // is exactly one mailbox, the node's own address local.
 func checkFrom(header []byte, local envelope.Address) error {
-	values := headerValues(header, "From")
+	values := HeaderValues(header, "From")
 	switch len(values) {
 	case 0:
 		return reply(550, 5, 6, 0, "the message has no From: header; it must say From: <%s>", local)

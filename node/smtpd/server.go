@@ -35,7 +35,8 @@ type Submitter interface {
 	// Submit takes one message from the local user to the recipients
 	// (deduplicated, may include the user's own address) and returns nil
 	// only once it is durably queued or stored. msg yields the message
-	// exactly as received (after DATA dot-unstuffing or BDAT); a read error
+	// as received (after DATA dot-unstuffing or BDAT), with a Message-ID
+	// field added if it had none, and its Bcc fields intact; a read error
 	// from it means the transfer failed and Submit must not keep anything.
 	// Errors of type *smtp.SMTPError (also wrapped) reach the client as
 	// they are; any other error becomes 451 4.3.0 with the error text.

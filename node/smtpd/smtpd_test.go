@@ -271,7 +271,7 @@ func TestEightBitAndUTF8Params(t *testing.T) {
 	r.cmd("MAIL FROM:<"+local.String()+"> BODY=8BITMIME SMTPUTF8", 250, "")
 	r.cmd("RCPT TO:<"+alice.String()+">", 250, "")
 	r.cmd("DATA", 354, "")
-	msg := "From: Jürgen Größe <" + local.String() + ">\r\nSubject: Grüße 🌍\r\n\r\n..dot-stuffed line\r\n8-bit body: äöü\r\nbare\nLF\r\n"
+	msg := "From: Jürgen Größe <" + local.String() + ">\r\nSubject: Grüße 🌍\r\nMessage-ID: <ü@yggmail>\r\n\r\n..dot-stuffed line\r\n8-bit body: äöü\r\nbare\nLF\r\n"
 	if _, err := r.c.Write([]byte(msg + ".\r\n")); err != nil {
 		t.Fatalf("write data: %v", err)
 	}
