@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"io"
+
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/yggpost/yggpost/mailbox"
@@ -10,15 +12,30 @@ import (
 // The literal streams into the store; imapserver has already refused one
 // above AppendLimit. If the mailbox is selected here, EXISTS follows before
 // the tagged OK.
+//
+// A message appended to a \Sent mailbox is keyed by its Message-ID
+// (mailbox.SentCopyKey), the key the node stores its own copy of a
+// submitted message under: when that copy is already there, nothing is
+// stored and APPENDUID names the existing message, so a client that saves
+// its own copy of what it sent (Thunderbird) does not see it twice.
 func (s *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
 	name = canonicalName(name)
+	var body io.Reader = r
+	var key *[16]byte
+	if sent, err := s.specialUseMailbox(name, string(imap.MailboxAttrSent)); err != nil {
+		return nil, err
+	} else if sent {
+		if key, body, err = sentCopyKey(r); err != nil {
+			return nil, storeError("append to "+quote(name), err)
+		}
+	}
 	flags := make([]string, 0, len(options.Flags))
 	for _, f := range options.Flags {
 		if f != "\\Recent" {
 			flags = append(flags, string(f))
 		}
 	}
-	m, _, err := s.srv.store.Append(name, r, mailbox.AppendOptions{Flags: flags, Date: options.Time})
+	m, dup, err := s.srv.store.Append(name, body, mailbox.AppendOptions{Flags: flags, Date: options.Time, EnvelopeID: key})
 	if err != nil {
 		if isNoMailbox(err) {
 			return nil, noError(imap.ResponseCodeTryCreate, "append: no mailbox "+quote(name))
@@ -31,6 +48,12 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	}
 	if s.sel != nil && s.sel.name == name {
 		s.sel.hub.sync(nil, nil)
+	}
+	if dup {
+		s.log.Debug("appended copy of a sent message already stored", "mailbox", name, "uid", m.UID)
+	}
+	if m.UID == 0 {
+		return nil, nil // the earlier copy is gone: OK without APPENDUID
 	}
 	return &imap.AppendData{UID: imap.UID(m.UID), UIDValidity: st.UIDValidity}, nil
 }

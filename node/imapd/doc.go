@@ -28,6 +28,11 @@
 //     partial fetches of them never hold the whole message in memory.
 //     Sections of inner MIME parts and BINARY are extracted in memory.
 //
+// Between each client and imapserver sits an extConn (extconn.go), which
+// answers the ID command (RFC 2971) that imapserver does not know, in any
+// state, and passes every other byte through; it follows literals in both
+// directions so that it never looks into message data.
+//
 // Authentication is plaintext LOGIN (or AUTHENTICATE PLAIN), meant for a
 // listener on the loopback interface only.
 package imapd

@@ -28,6 +28,9 @@ func FuzzSession(f *testing.F) {
 		"a CREATE x/y\r\na RENAME x z\r\na DELETE z\r\na LIST \"\" *\r\n",
 		"a FETCH 4294967295 (BODY[1.2.3]<4294967295.1>)\r\n",
 		"a UID EXPUNGE 1:*\r\na CLOSE\r\n",
+		"a ID (\"name\" {3+}\r\nabc)\r\nb ID NIL\r\n",
+		"a APPEND Sent {40+}\r\nMessage-ID: <x@y>\r\nSubject: s\r\n\r\nbody\r\n\r\n",
+		"a UID SEARCH RETURN (MIN MAX COUNT) OR CC x BCC y\r\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -21,11 +22,42 @@ func canonicalName(name string) string {
 	return name
 }
 
-// Create implements CREATE (RFC 9051 6.3.4). A trailing separator only
-// declares hierarchy, so it is dropped. CREATE-SPECIAL-USE is not offered.
-func (s *session) Create(name string, _ *imap.CreateOptions) error {
+// Create implements CREATE (RFC 9051 6.3.4) with the USE parameter of
+// CREATE-SPECIAL-USE (RFC 6154 3). A trailing separator only declares
+// hierarchy, so it is dropped. More than one attribute, or one the store
+// does not offer, is refused with USEATTR (RFC 6154 6).
+func (s *session) Create(name string, options *imap.CreateOptions) error {
 	name = strings.TrimSuffix(canonicalName(name), string(delim))
-	return storeError("create mailbox "+quote(name), s.srv.store.CreateMailbox(name))
+	use := ""
+	if options != nil && len(options.SpecialUse) > 0 {
+		if len(options.SpecialUse) > 1 {
+			return noError(responseCodeUseAttr, "create: only one special-use attribute per mailbox")
+		}
+		use = string(options.SpecialUse[0])
+	}
+	err := s.srv.store.CreateSpecialMailbox(name, use)
+	if errors.Is(err, mailbox.ErrBadSpecialUse) {
+		return noError(responseCodeUseAttr, "create: special use "+use+" is not supported")
+	}
+	return storeError("create mailbox "+quote(name), err)
+}
+
+// responseCodeUseAttr answers an unsupported CREATE ... (USE ...)
+// (RFC 6154 6).
+const responseCodeUseAttr imap.ResponseCode = "USEATTR"
+
+// specialUseMailbox returns whether mailbox name has special use use.
+func (s *session) specialUseMailbox(name, use string) (bool, error) {
+	boxes, err := s.srv.store.Mailboxes()
+	if err != nil {
+		return false, storeError("list mailboxes", err)
+	}
+	for _, mb := range boxes {
+		if mb.Name == name {
+			return mb.SpecialUse == use, nil
+		}
+	}
+	return false, nil
 }
 
 // Delete implements DELETE (RFC 9051 6.3.5).

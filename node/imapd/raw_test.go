@@ -3,6 +3,7 @@ package imapd
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -19,16 +20,26 @@ type rawConn struct {
 }
 
 func dialRaw(t *testing.T, addr string) *rawConn {
+	r := dialRawNoGreeting(t, addr)
+	if g := r.line(); !strings.HasPrefix(g, "* OK ") {
+		t.Fatalf("greeting %q", g)
+	}
+	return r
+}
+
+func dialRawNoGreeting(t *testing.T, addr string) *rawConn {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	r := &rawConn{t: t, c: c, br: bufio.NewReader(c)}
-	if g := r.line(); !strings.HasPrefix(g, "* OK ") {
-		t.Fatalf("greeting %q", g)
-	}
-	return r
+	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// readFull reads exactly len(p) bytes (a literal) from the connection.
+func readFull(r *rawConn, p []byte) (int, error) {
+	r.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return io.ReadFull(r.br, p)
 }
 
 func (r *rawConn) send(line string) {

@@ -20,7 +20,8 @@ const maxSearchText = 16 << 20
 // Search implements SEARCH and UID SEARCH (RFC 9051 6.4.4) over flags,
 // sequence numbers, UIDs, internal and sent dates, sizes, header fields and
 // the decoded text of text/* parts. String matches are case-insensitive
-// substring matches.
+// substring matches. MIN, MAX and COUNT are filled in for ESEARCH
+// (RFC 4731); imapserver picks what the client asked to be returned.
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, _ *imap.SearchOptions) (*imap.SearchData, error) {
 	all, err := s.targets(imap.SeqSet{{Start: 1, Stop: 0}})
 	if err != nil {
@@ -31,6 +32,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		ctx.maxSeq = max(ctx.maxSeq, t.seq)
 		ctx.maxUID = max(ctx.maxUID, t.msg.UID)
 	}
+	var data imap.SearchData
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
 	var count uint32
@@ -44,14 +46,27 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 			seqs.AddNum(t.seq)
 			uids.AddNum(imap.UID(t.msg.UID))
 			count++
+			num := t.seq
+			if kind == imapserver.NumKindUID {
+				num = t.msg.UID
+			}
+			data.Min = minNonZero(data.Min, num)
+			data.Max = max(data.Max, num)
 		}
 	}
-	data := &imap.SearchData{All: seqs, Count: count}
+	data.All, data.Count = seqs, count
 	if kind == imapserver.NumKindUID {
 		data.All = uids
 	}
 
-	return data, nil
+	return &data, nil
+}
+
+func minNonZero(a, b uint32) uint32 {
+	if a == 0 {
+		return b
+	}
+	return min(a, b)
 }
 
 type searchCtx struct{ maxSeq, maxUID uint32 }

@@ -75,30 +75,33 @@ func New(opts Options) *Server {
 }
 
 // capabilities lists what the server advertises beyond IMAP4rev1. IDLE,
-// UNSELECT, ENABLE and UTF8=ACCEPT are added by imapserver itself, and
-// APPENDLIMIT comes from session.AppendLimit. The LOGIN OK response carries
+// UNSELECT, ENABLE and UTF8=ACCEPT are added by imapserver itself,
+// APPENDLIMIT comes from session.AppendLimit, and ID is added (and
+// answered) by extConn, as imapserver does not know it. The LOGIN OK response carries
 // the list as a CAPABILITY response code (imapserver does this), which
 // clients such as Delta Chat rely on.
 func capabilities() imap.CapSet {
 	return imap.CapSet{
-		imap.CapIMAP4rev1:    {},
-		imap.CapNamespace:    {},
-		imap.CapUIDPlus:      {},
-		imap.CapMove:         {},
-		imap.CapSpecialUse:   {},
-		imap.CapChildren:     {},
-		imap.CapLiteralPlus:  {},
-		imap.CapStatusSize:   {},
-		imap.CapBinary:       {},
-		imap.CapListExtended: {},
-		imap.CapListStatus:   {},
+		imap.CapIMAP4rev1:        {},
+		imap.CapNamespace:        {},
+		imap.CapUIDPlus:          {},
+		imap.CapMove:             {},
+		imap.CapSpecialUse:       {},
+		imap.CapCreateSpecialUse: {},
+		imap.CapESearch:          {},
+		imap.CapChildren:         {},
+		imap.CapLiteralPlus:      {},
+		imap.CapStatusSize:       {},
+		imap.CapBinary:           {},
+		imap.CapListExtended:     {},
+		imap.CapListStatus:       {},
 	}
 }
 
 // Serve accepts IMAP connections on l until Close. It returns nil after
 // Close and an error if accepting fails otherwise.
 func (s *Server) Serve(l net.Listener) error {
-	if err := s.imap.Serve(l); err != nil {
+	if err := s.imap.Serve(extListener{Listener: l, log: s.log}); err != nil {
 		return fmt.Errorf("serve imap on %s: %w", l.Addr(), err)
 	}
 	return nil

@@ -1,0 +1,151 @@
+package imapd
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func (r *rawConn) sendRaw(s string) {
+	r.t.Helper()
+	if _, err := r.c.Write([]byte(s)); err != nil {
+		r.t.Fatalf("write %q: %v", s, err)
+	}
+}
+
+const serverIDLine = `* ID ` + serverIDValue
+
+func TestIDBeforeAndAfterLogin(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	r.send(`i1 ID ("name" "Delta Chat" "version" "2.0")`)
+	if got := r.until("i1 "); len(got) != 2 || got[0] != serverIDLine || got[1] != "i1 OK ID completed" {
+		t.Fatalf("ID before login: %q", got)
+	}
+	r.send(`i2 CAPABILITY`)
+	if got := r.until("i2 "); !strings.HasPrefix(got[0], "* CAPABILITY IMAP4rev1 ID ") {
+		t.Fatalf("CAPABILITY %q lacks ID", got)
+	}
+	r.send(`a1 LOGIN ` + testUser + ` "` + testPass + `"`)
+	if got := r.until("a1 "); !strings.HasPrefix(got[len(got)-1], "a1 OK [CAPABILITY IMAP4rev1 ID ") {
+		t.Fatalf("LOGIN reply %q lacks ID", got)
+	}
+	r.send(`i3 id nil`)
+	if got := r.until("i3 "); got[0] != serverIDLine || got[1] != "i3 OK ID completed" {
+		t.Fatalf("ID NIL after login: %q", got)
+	}
+	r.send(`i4 ID (broken`)
+	if got := r.until("i4 "); !strings.HasPrefix(got[0], "i4 BAD ") {
+		t.Fatalf("bad ID: %q", got)
+	}
+	r.send("z NOOP")
+	r.until("z OK")
+}
+
+func TestGreetingAdvertisesID(t *testing.T) {
+	e := newEnv(t)
+	r := dialRawNoGreeting(t, e.addr)
+	if g := r.line(); !strings.HasPrefix(g, "* OK [CAPABILITY IMAP4rev1 ID ") {
+		t.Fatalf("greeting %q", g)
+	}
+}
+
+// Pipelined commands get their answers in order around an ID.
+func TestIDPipelined(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	r.sendRaw("p1 NOOP\r\np2 ID NIL\r\np3 LOGIN " + testUser + ` "` + testPass + "\"\r\np4 ID NIL\r\np5 SELECT INBOX\r\n")
+	got := r.until("p5 ")
+	var tagged []string
+	for _, l := range got {
+		if !strings.HasPrefix(l, "* ") {
+			tagged = append(tagged, strings.Fields(l)[0])
+		}
+	}
+	if fmt.Sprint(tagged) != "[p1 p2 p3 p4 p5]" {
+		t.Fatalf("tagged replies in order %v: %q", tagged, got)
+	}
+}
+
+// ID with literals, synchronizing and not.
+func TestIDLiterals(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	r.send(`l1 ID ("name" {5}`)
+	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("continuation %q", l)
+	}
+	r.sendRaw("mutt!)\r\n")
+	if got := r.until("l1 "); got[len(got)-1] != "l1 OK ID completed" {
+		t.Fatalf("sync literal: %q", got)
+	}
+	r.sendRaw("l2 ID ({4+}\r\nname {3+}\r\nabc)\r\n")
+	if got := r.until("l2 "); got[len(got)-1] != "l2 OK ID completed" {
+		t.Fatalf("non-sync literal: %q", got)
+	}
+	r.sendRaw("l3 ID (\"name\" {99999+}\r\n" + strings.Repeat("x", 99999) + ")\r\nl4 NOOP\r\n")
+	if got := r.until("l4 "); !strings.HasPrefix(got[0], "l3 BAD") || got[1] != "l4 OK NOOP completed" {
+		t.Fatalf("oversized literal: %q", got)
+	}
+}
+
+// Message data is never taken for commands or capability lines: an APPEND
+// literal full of them, and a FETCH of it, pass unchanged.
+func TestLiteralsPassUntouched(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	r.send(`a1 LOGIN ` + testUser + ` "` + testPass + `"`)
+	r.until("a1 OK")
+	body := "Subject: tricky\r\n\r\nx ID NIL\r\n* CAPABILITY IMAP4rev1 X\r\ny NOOP {3}\r\n+ go\r\n"
+	r.sendRaw(fmt.Sprintf("a2 APPEND INBOX {%d}\r\n", len(body)))
+	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("continuation %q", l)
+	}
+	r.sendRaw(body + "\r\n")
+	if got := r.until("a2 "); !strings.HasPrefix(got[len(got)-1], "a2 OK [APPENDUID ") {
+		t.Fatalf("APPEND: %q", got)
+	}
+	r.sendRaw(fmt.Sprintf("a3 APPEND INBOX {%d+}\r\n%s\r\n", len(body), body))
+	r.until("a3 OK")
+	r.send("a4 SELECT INBOX")
+	r.until("a4 OK")
+	r.send("a5 FETCH 1:2 (BODY.PEEK[])")
+	for i := 1; i <= 2; i++ {
+		head := r.line()
+		want := fmt.Sprintf("* %d FETCH (BODY[] {%d}", i, len(body))
+		if head != want {
+			t.Fatalf("FETCH head %q, want %q", head, want)
+		}
+		got := make([]byte, len(body))
+		if _, err := readFull(r, got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, []byte(body)) {
+			t.Fatalf("message %d came back as %q", i, got)
+		}
+		if l := r.line(); l != ")" {
+			t.Fatalf("after literal %q", l)
+		}
+	}
+	r.until("a5 OK")
+	r.send("a6 ID NIL")
+	r.until("a6 OK")
+}
+
+// A synchronizing literal the server refuses is never sent; the next line
+// is a command again.
+func TestRefusedLiteralThenID(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	r.send(`a1 LOGIN ` + testUser + ` "` + testPass + `"`)
+	r.until("a1 OK")
+	r.send(fmt.Sprintf("a2 APPEND INBOX {%d}", DefaultMaxAppendSize+1))
+	if got := r.until("a2 "); !strings.HasPrefix(got[0], "a2 NO [TOOBIG]") {
+		t.Fatalf("oversized APPEND: %q", got)
+	}
+	r.send("a3 ID NIL")
+	if got := r.until("a3 "); got[0] != serverIDLine {
+		t.Fatalf("ID after refused literal: %q", got)
+	}
+}
