@@ -15,13 +15,17 @@ import (
 )
 
 // submitter takes messages from the user's mail clients (via node/smtpd):
-// a copy for the user's own address goes straight to INBOX, and one sealed
-// envelope per other recipient goes to the outbox. It returns only once
-// every copy is durable.
+// the message as submitted goes to the Sent mailbox (see sentCopy), one
+// sealed envelope per other recipient goes to the outbox, and a copy for
+// the user's own address goes straight to INBOX. Recipients' copies carry
+// no Bcc field. It returns only once every copy is durable.
 type submitter struct{ n *Node }
 
 // Submit spools the message once to a temporary file (so it is never whole
-// in memory and can be read once per recipient), then stores each copy.
+// in memory and can be read once per copy), then stores each copy. The
+// order limits what a client's retry after a failure can duplicate: the
+// Sent copy is keyed by its Message-ID and so stored once however often it
+// is retried; the user's own INBOX copy comes last.
 func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error {
 	n := s.n
 	if from != n.addr {
@@ -33,24 +37,33 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-
+	plan, err := planCopies(spool, size)
+	if err != nil {
+		return err
+	}
 	now := time.Now()
+	if err := n.sentCopy(plan, io.NewSectionReader(spool, 0, size), mailbox.AppendOptions{Date: now}); err != nil {
+		return err
+	}
+	toSelf := false
 	for _, rcpt := range to {
-		body := io.NewSectionReader(spool, 0, size)
 		if rcpt == n.addr {
-			m, _, err := n.store.Append("INBOX", body, mailbox.AppendOptions{Date: now})
-			if err != nil {
-				return fmt.Errorf("store message to self: %w", err)
-			}
-			n.log.Info("delivered to self", "uid", m.UID, "size", size)
+			toSelf = true
 			continue
 		}
-		id, err := n.enqueue(rcpt, now, body)
+		id, err := n.enqueue(rcpt, now, plan.recipientCopy(spool, size))
 		if err != nil {
 			return err
 		}
-		n.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size)
+		n.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size, "message_id", plan.messageID)
 		n.retry(rcpt)
+	}
+	if toSelf {
+		m, _, err := n.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now})
+		if err != nil {
+			return fmt.Errorf("store message to self: %w", err)
+		}
+		n.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
 	}
 	return nil
 }

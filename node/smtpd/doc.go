@@ -9,7 +9,8 @@
 //     (RFC 4954); before that MAIL is refused with 530 5.7.0;
 //   - MAIL FROM is the node's own address (RFC 5321 §4.1.1.2); the null
 //     sender is refused, because nothing on this port is a bounce;
-//   - every RCPT TO is a <64 hex>@yggmail address (550 5.1.1 otherwise)
+//   - every RCPT TO is a <64 hex>@yggmail address whose key is an
+//     ed25519 public key (550 5.1.1 otherwise)
 //     and there are at most Options.MaxRecipients of them (452 4.5.3);
 //   - the message's From: header names the node's own address, exactly
 //     one mailbox (RFC 5322 §3.6.2), checked on the header block before

@@ -3,6 +3,7 @@ package smtpd
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -27,7 +28,12 @@ const testPassword = "correct horse"
 
 // addr returns a distinct test address derived from a label.
 func addr(label string) envelope.Address {
-	return envelope.Address(sha256.Sum256([]byte(label)))
+	seed := sha256.Sum256([]byte(label))
+	a, err := envelope.AddressFromKey(ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(fmt.Sprintf("test address %q: %v", label, err))
+	}
+	return a
 }
 
 var (

@@ -55,6 +55,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err != nil {
 		return reply(550, 5, 1, 1, "<%s> cannot be reached: only <key>@yggmail addresses can be reached, with key 64 hex digits", to)
 	}
+	if err := addr.CheckKey(); err != nil {
+		return reply(550, 5, 1, 1, "<%s> cannot be reached: its 64 hex digits are not an ed25519 public key (mistyped?)", to)
+	}
 	if ss.seen[addr] {
 		return nil
 	}

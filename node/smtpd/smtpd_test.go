@@ -136,7 +136,10 @@ func TestNonYggmailRecipient(t *testing.T) {
 	if err := c.Mail(local.String(), nil); err != nil {
 		t.Fatalf("mail: %v", err)
 	}
-	for _, to := range []string{"friend@example.org", "abcd@yggmail", alice.Hex() + "@yggmail.example"} {
+	var notAKey envelope.Address
+	for notAKey[0] = 1; notAKey.CheckKey() == nil; notAKey[0]++ {
+	}
+	for _, to := range []string{"friend@example.org", "abcd@yggmail", alice.Hex() + "@yggmail.example", notAKey.String()} {
 		se := wantCode(t, c.Rcpt(to, nil), 550, smtp.EnhancedCode{5, 1, 1})
 		if !strings.Contains(se.Message, to) || !strings.Contains(se.Message, "@yggmail") {
 			t.Errorf("reply %q does not say which address and why", se.Message)

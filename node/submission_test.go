@@ -1,0 +1,206 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"net/mail"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/yggpost/yggpost/envelope"
+)
+
+// stored is one message of a mailbox as a client sees it.
+type stored struct {
+	body  []byte
+	flags []imap.Flag
+}
+
+// header parses the header block of a stored message.
+func (s stored) header(t testing.TB) mail.Header {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(s.body))
+	if err != nil {
+		t.Fatalf("parse stored message: %v\n%s", err, s.body)
+	}
+	return m.Header
+}
+
+// mailboxMessages returns every message of a mailbox with its flags,
+// through IMAP, in UID order.
+func (tn *testNode) mailboxMessages(c *imapclient.Client, name string) []stored {
+	tn.t.Helper()
+	if _, err := c.Select(name, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		tn.t.Fatalf("SELECT %s on %s: %v", name, tn.name, err)
+	}
+	var all imap.UIDSet
+	all.AddRange(1, 0)
+	section := &imap.FetchItemBodySection{Peek: true}
+	msgs, err := c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+	if err != nil {
+		tn.t.Fatalf("FETCH %s on %s: %v", name, tn.name, err)
+	}
+	var out []stored
+	for _, m := range msgs {
+		out = append(out, stored{body: m.FindBodySection(section), flags: m.Flags})
+	}
+	return out
+}
+
+// waitMailbox waits until a mailbox holds want messages, then returns
+// them; more than want, or fewer at the deadline, fail the test.
+func (tn *testNode) waitMailbox(name string, want int, within time.Duration) []stored {
+	tn.t.Helper()
+	c := tn.imap()
+	deadline := time.Now().Add(within)
+	for {
+		st, err := c.Status(name, &imap.StatusOptions{NumMessages: true}).Wait()
+		if err != nil {
+			tn.t.Fatalf("STATUS %s on %s: %v", name, tn.name, err)
+		}
+		if int(*st.NumMessages) >= want || time.Now().After(deadline) {
+			break
+		}
+		waitABit(deadline)
+	}
+	got := tn.mailboxMessages(c, name)
+	if len(got) != want {
+		tn.t.Fatalf("%s %s has %d messages, want %d (waited %s)", tn.name, name, len(got), want, within)
+	}
+	return got
+}
+
+// fakeAddr is a well-formed address nobody holds.
+func fakeAddr(label string) envelope.Address {
+	seed := sha256.Sum256([]byte(label))
+	a, err := envelope.AddressFromKey(ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(fmt.Sprintf("test address %q: %v", label, err))
+	}
+	return a
+}
+
+// TestSeveralRecipientsAndBcc: Alice sends one message to Bob (To), to
+// herself (Cc) and to Carol (Bcc). Each INBOX gets it exactly once, none
+// of those copies names Carol, and Alice's Sent copy keeps the Bcc field.
+func TestSeveralRecipientsAndBcc(t *testing.T) {
+	alice := startNode(t, "alice", nodeOpts{listen: true})
+	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
+	carol := startNode(t, "carol", nodeOpts{peers: []string{alice.meshURL()}})
+	msg := fmt.Sprintf("From: Alice <%s>\r\nTo: <%s>\r\nCc: <%s>\r\nBcc: Carol\r\n <%s>\r\n"+
+		"Subject: one message, three inboxes\r\nMessage-ID: <multi@test>\r\n\r\nhello all\r\n",
+		alice.addr, bob.addr, alice.addr, carol.addr)
+	to := []envelope.Address{bob.addr, carol.addr, alice.addr}
+	if err := alice.send(to, []byte(msg)); err != nil {
+		t.Fatalf("alice sends: %v", err)
+	}
+	alice.waitOutboxEmpty(60 * time.Second)
+	for _, tn := range []*testNode{alice, bob, carol} {
+		got := tn.waitMailbox("INBOX", 1, 10*time.Second)[0]
+		h := got.header(t)
+		if h.Get("Message-ID") != "<multi@test>" || !bytes.HasSuffix(got.body, []byte("\r\n\r\nhello all\r\n")) {
+			t.Errorf("%s got %q", tn.name, got.body)
+		}
+		if len(h["Bcc"]) != 0 || bytes.Contains(got.body, []byte(carol.addr.Hex())) {
+			t.Errorf("%s's copy reveals the Bcc recipient:\n%s", tn.name, got.body)
+		}
+	}
+	sent := alice.waitMailbox("Sent", 1, 0)[0]
+	if string(sent.body) != msg {
+		t.Errorf("Sent copy differs from what was submitted:\n%q\nwant\n%q", sent.body, msg)
+	}
+	if !slices.Contains(sent.flags, imap.FlagSeen) {
+		t.Errorf("Sent copy has flags %v, want \\Seen", sent.flags)
+	}
+	for _, tn := range []*testNode{bob, carol} {
+		tn.waitMailbox("Sent", 0, 0)
+	}
+}
+
+// TestSentCopy: a message without a Message-ID gets one, the same in every
+// copy; submitting it again, or a client APPENDing its own copy to Sent,
+// leaves one copy in Sent.
+func TestSentCopy(t *testing.T) {
+	alice := startNode(t, "alice", nodeOpts{})
+	msg := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: note to self\r\n\r\nremember\r\n", alice.addr, alice.addr)
+	if err := alice.send([]envelope.Address{alice.addr}, []byte(msg)); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	inbox := alice.waitMailbox("INBOX", 1, 0)[0]
+	sent := alice.waitMailbox("Sent", 1, 0)[0]
+	id := inbox.header(t).Get("Message-ID")
+	if !strings.HasSuffix(id, "@yggmail>") || sent.header(t).Get("Message-ID") != id {
+		t.Fatalf("Message-ID in INBOX %q, in Sent %q; want the same added id", id, sent.header(t).Get("Message-ID"))
+	}
+	if !bytes.Equal(inbox.body, sent.body) {
+		t.Errorf("INBOX and Sent copies differ:\n%q\n%q", inbox.body, sent.body)
+	}
+	// A client that sends the same message again, as the node changed it.
+	if err := alice.send([]envelope.Address{alice.addr}, sent.body); err != nil {
+		t.Fatalf("send again: %v", err)
+	}
+	alice.waitMailbox("INBOX", 2, 5*time.Second)
+	alice.waitMailbox("Sent", 1, 0)
+	// A client that APPENDs its copy after sending (Thunderbird).
+	c := alice.imap()
+	cmd := c.Append("Sent", int64(len(sent.body)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
+	if _, err := cmd.Write(sent.body); err != nil {
+		t.Fatalf("APPEND write: %v", err)
+	}
+	if err := cmd.Close(); err != nil {
+		t.Fatalf("APPEND close: %v", err)
+	}
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatalf("APPEND to Sent: %v", err)
+	}
+	alice.waitMailbox("Sent", 1, 0)
+}
+
+// TestChatClientNoSentCopy: a Delta Chat-style message (Chat-Version) sent
+// to oneself (bcc_self) lands in INBOX once and leaves Sent empty.
+func TestChatClientNoSentCopy(t *testing.T) {
+	alice := startNode(t, "alice", nodeOpts{})
+	msg := fmt.Sprintf("Chat-Version: 1.0\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: [...]\r\n"+
+		"Message-ID: <Mr.chat@localhost>\r\n\r\nchat\r\n", alice.addr, fakeAddr("friend"))
+	if err := alice.send([]envelope.Address{fakeAddr("friend"), alice.addr}, []byte(msg)); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	got := alice.waitMailbox("INBOX", 1, 0)[0]
+	if string(got.body) != msg {
+		t.Errorf("INBOX copy %q, want %q", got.body, msg)
+	}
+	alice.waitMailbox("Sent", 0, 0)
+}
+
+// swaksNode runs swaks against a node's SMTP server, authenticated as the
+// node's user, and returns its transcript and whether it succeeded.
+func swaksNode(t *testing.T, tn *testNode, args ...string) (string, bool) {
+	t.Helper()
+	path, err := exec.LookPath("swaks")
+	if err != nil {
+		t.Skip("swaks is not installed (apt-get install swaks; .ci/run installs it); skipping the SMTP client test")
+	}
+	host, port, err := net.SplitHostPort(tn.smtp)
+	if err != nil {
+		t.Fatalf("SMTP address %q: %v", tn.smtp, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	base := []string{"--server", host, "--port", port, "--helo", "swaks.test",
+		"--auth-user", tn.addr.String(), "--auth-password", testPassword}
+	out, err := exec.CommandContext(ctx, path, append(base, args...)...).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("swaks timed out:\n%s", out)
+	}
+	return string(out), err == nil
+}
