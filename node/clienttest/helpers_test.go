@@ -30,16 +30,24 @@ type testNode struct {
 // peerings; peers are mesh URLs to connect to.
 func startNode(t testing.TB, name string, listen bool, peers ...string) *testNode {
 	t.Helper()
+	return startNodeWith(t, name, func(cfg *node.Config) {
+		cfg.Peers = peers
+		if listen {
+			cfg.Listen = []string{"tcp://127.0.0.1:0"}
+		}
+	})
+}
+
+// startNodeWith is startNode with the configuration adjusted by tweak.
+func startNodeWith(t testing.TB, name string, tweak func(*node.Config)) *testNode {
+	t.Helper()
 	cfg := node.Config{
 		Database: t.TempDir(),
 		SMTPAddr: "127.0.0.1:0",
 		IMAPAddr: "127.0.0.1:0",
-		Peers:    peers,
 		Logger:   testLogger(t, name),
 	}
-	if listen {
-		cfg.Listen = []string{"tcp://127.0.0.1:0"}
-	}
+	tweak(&cfg)
 	n, err := node.Open(cfg)
 	if err != nil {
 		t.Fatalf("open node %s: %v", name, err)
