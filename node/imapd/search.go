@@ -177,8 +177,7 @@ func matchContent(m *searchMsg, cr *imap.SearchCriteria) (bool, error) {
 		m.header = &mail.Header{Header: gomessage.Header{Header: h}}
 	}
 	if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
-		sent, err := m.header.Date()
-		if err != nil || !dateInRange(sent, cr.SentSince, cr.SentBefore) {
+		if !dateInRange(sentDate(m), cr.SentSince, cr.SentBefore) {
 			return false, nil
 		}
 	}
@@ -209,6 +208,17 @@ func matchContent(m *searchMsg, cr *imap.SearchCriteria) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// sentDate is the date of the Date header field in its own time zone, or,
+// for a message without a readable one, the internal date (as Dovecot
+// does; RFC 9051 leaves it open).
+func sentDate(m *searchMsg) time.Time {
+	sent, err := m.header.Date()
+	if err != nil || sent.IsZero() {
+		return m.t.msg.InternalDate
+	}
+	return sent
 }
 
 // headerHas reports whether a field key contains value; an empty value
