@@ -185,10 +185,11 @@ func TestMbsync(t *testing.T) {
 		t.Fatalf("after the first sync the local INBOX holds %d messages, want 2", n)
 	}
 
-	// Local changes: flags on "first", a new message, a new folder.
+	// Local changes: flags on "first", a new message, a new folder
+	// (mbsync CREATEs it on the server).
 	r.setLocalFlags(r.localWith("INBOX", "Subject: first"), "FS")
 	r.writeLocal("INBOX", "1.local.test", curlMessage(a, a, "written locally", "three"))
-	r.writeLocal("Archive", "2.local.test", curlMessage(a, a, "archived locally", "four"))
+	r.writeLocal("Projects", "2.local.test", curlMessage(a, a, "filed locally", "four"))
 	// Server changes: a flag on "second" and new mail.
 	c := r.node.login()
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
@@ -206,8 +207,8 @@ func TestMbsync(t *testing.T) {
 	if _, n := r.serverFlags("INBOX", "written locally"); n != 4 {
 		t.Errorf("server INBOX holds %d messages after mbsync APPENDed one, want 4", n)
 	}
-	if _, n := r.serverFlags("Archive", "archived locally"); n != 1 {
-		t.Errorf("server Archive holds %d messages, want 1", n)
+	if _, n := r.serverFlags("Projects", "filed locally"); n != 1 {
+		t.Errorf("server Projects (created by mbsync) holds %d messages, want 1", n)
 	}
 	if f := r.localWith("INBOX", "Subject: second"); !strings.Contains(filepath.Base(f), ":2,") || !strings.Contains(f[strings.LastIndex(f, ":2,"):], "R") {
 		t.Errorf("\\Answered set on the server did not reach the Maildir: %s", filepath.Base(f))
