@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net"
 	"net/mail"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
 )
@@ -182,8 +184,7 @@ func TestChatClientNoSentCopy(t *testing.T) {
 	alice.waitMailbox("Sent", 0, 0)
 }
 
-// swaksNode runs swaks against a node's SMTP server, authenticated as the
-// node's user, and returns its transcript and whether it succeeded.
+// swaksNode runs swaks against a node's SMTP server and returns its transcript and whether it succeeded.
 func swaksNode(t *testing.T, tn *testNode, args ...string) (string, bool) {
 	t.Helper()
 	path, err := exec.LookPath("swaks")
@@ -196,11 +197,99 @@ func swaksNode(t *testing.T, tn *testNode, args ...string) (string, bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	base := []string{"--server", host, "--port", port, "--helo", "swaks.test",
-		"--auth-user", tn.addr.String(), "--auth-password", testPassword}
+	base := []string{"--server", host, "--port", port, "--helo", "swaks.test"}
 	out, err := exec.CommandContext(ctx, path, append(base, args...)...).CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("swaks timed out:\n%s", out)
 	}
 	return string(out), err == nil
+}
+
+// TestSwaksAgainstNode drives a real node with swaks: both AUTH mechanisms,
+// pipelining and an 8-bit body are accepted, and each submission error
+// gets its code.
+func TestSwaksAgainstNode(t *testing.T) {
+	const limit = 64 << 10
+	alice := startNode(t, "alice", nodeOpts{limit: limit})
+	me := alice.addr.String()
+	for i, mech := range []string{"PLAIN", "LOGIN"} {
+		out, ok := swaksNode(t, alice, "--auth", mech, "--auth-user", me, "--auth-password", testPassword, "--pipeline", "--from", me, "--to", me,
+			"--h-From", "<"+me+">", "--header", "Subject: swaks "+mech, "--body", "Grüße, swaks")
+		if !ok {
+			t.Fatalf("swaks AUTH %s failed:\n%s", mech, out)
+		}
+		got := alice.waitMailbox("INBOX", i+1, 5*time.Second)[i]
+		if !bytes.Contains(got.body, []byte("Subject: swaks "+mech)) || !bytes.Contains(got.body, []byte("Grüße, swaks")) {
+			t.Errorf("INBOX copy of the AUTH %s message:\n%s", mech, got.body)
+		}
+	}
+	alice.waitMailbox("Sent", 2, 0)
+
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = fakeAddr(fmt.Sprint(i)).String()
+	}
+	over := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\n\r\n%s\r\n", me, me, strings.Repeat(strings.Repeat("x", 78)+"\r\n", limit/80+1))
+	for _, tc := range []struct {
+		name, reply string
+		args        []string
+	}{
+		{"another sender", "550 5.7.1", []string{"--from", fakeAddr("mallory").String(), "--to", me}},
+		{"another From: header", "550 5.7.1", []string{"--from", me, "--to", me, "--h-From", "<" + fakeAddr("mallory").String() + ">"}},
+		{"no auth", "530 5.7.0", []string{"--from", me, "--to", me}},
+		{"bad password", "535 5.7.8", []string{"--auth", "PLAIN", "--auth-user", me, "--auth-password", "wrong", "--from", me, "--to", me}},
+		{"non-yggmail recipient", "550 5.1.1", []string{"--from", me, "--to", "friend@example.org"}},
+		{"too many recipients", "452 4.5.3", []string{"--from", me, "--to", strings.Join(many, ",")}},
+		{"too large", "552 5.3.4", []string{"--from", me, "--to", me, "--data", over}},
+	} {
+		args := tc.args
+		if tc.name != "no auth" && !slices.Contains(args, "--auth") {
+			args = append([]string{"--auth", "PLAIN", "--auth-user", me, "--auth-password", testPassword}, args...)
+		}
+		out, ok := swaksNode(t, alice, args...)
+		replied := strings.Contains(out, "<~* "+tc.reply) || strings.Contains(out, "<** "+tc.reply)
+		// swaks counts a transaction with some recipients refused as a success.
+		if !replied || ok && tc.name != "too many recipients" {
+			t.Errorf("%s: swaks did not fail with %s:\n%s", tc.name, tc.reply, out[max(0, len(out)-2000):])
+		}
+	}
+	// RFC 5321 §4.5.3.1.10: after 452 for the 101st recipient the client
+	// sends to the 100 accepted ones (and the rest later).
+	if rows, err := alice.node.Store().Outbox(); err != nil || len(rows) != 100 {
+		t.Errorf("outbox holds %d envelopes (%v), want 100", len(rows), err)
+	}
+	alice.waitMailbox("INBOX", 2, 0)
+	alice.waitMailbox("Sent", 3, 0)
+}
+
+// TestMessageNearSizeLimit: a message just under the advertised SIZE is
+// either queued or refused for good (552 5.3.4), never with a temporary
+// error that makes the client retry for ever. (Its sealed envelope is a
+// little larger than the message.)
+func TestMessageNearSizeLimit(t *testing.T) {
+	const limit = 64 << 10
+	alice := startNode(t, "alice", nodeOpts{limit: limit})
+	head := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nMessage-ID: <limit@test>\r\n\r\n", alice.addr, fakeAddr("bob"))
+	// go-smtp refuses a DATA transfer of exactly SIZE bytes; one less is
+	// the largest that gets through.
+	body := bytes.Repeat([]byte("y"), limit-1-len(head))
+	for i := 78; i < len(body); i += 80 {
+		copy(body[i:], "\r\n")
+	}
+	copy(body[len(body)-2:], "\r\n")
+	msg := append([]byte(head), body...)
+	err := alice.send([]envelope.Address{fakeAddr("bob")}, msg)
+	var se *smtp.SMTPError
+	switch {
+	case err == nil:
+		if rows, err := alice.node.Store().Outbox(); err != nil || len(rows) != 1 {
+			t.Fatalf("outbox holds %d envelopes (%v), want 1", len(rows), err)
+		}
+		alice.waitMailbox("Sent", 1, 0)
+	case errors.As(err, &se) && se.Code == 552 && se.EnhancedCode == smtp.EnhancedCode{5, 3, 4}:
+		t.Logf("refused for good: %v", err)
+		alice.waitMailbox("Sent", 0, 0)
+	default:
+		t.Fatalf("a message of %d bytes (SIZE %d) got %v; want it accepted or refused with 552 5.3.4", len(msg), limit, err)
+	}
 }

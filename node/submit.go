@@ -37,6 +37,9 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
+	if err := n.checkSealedSize(to, size); err != nil {
+		return err
+	}
 	plan, err := planCopies(spool, size)
 	if err != nil {
 		return err
@@ -68,6 +71,21 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	return nil
 }
 
+// checkSealedSize refuses, before any copy is stored, a message whose
+// sealed envelope would exceed the store's limit on one body, which is
+// also the limit on a message: the envelope is a little larger than the
+// message it carries.
+func (n *Node) checkSealedSize(to []envelope.Address, size int64) error {
+	for _, rcpt := range to {
+		if rcpt != n.addr && envelope.SealedSize(size) > n.cfg.MaxMessageSize {
+			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+				Message: fmt.Sprintf("message too large: %d bytes, %d once encrypted; the limit is %d",
+					size, envelope.SealedSize(size), n.cfg.MaxMessageSize)}
+		}
+	}
+	return nil
+}
+
 // enqueue seals body for rcpt and stores the envelope in the outbox.
 func (n *Node) enqueue(rcpt envelope.Address, now time.Time, body io.Reader) (envelope.ID, error) {
 	id := envelope.NewID()
@@ -81,6 +99,12 @@ func (n *Node) enqueue(rcpt envelope.Address, now time.Time, body io.Reader) (en
 	if errors.Is(err, mailbox.ErrOutboxFull) {
 		return id, &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
 			Message: fmt.Sprintf("outbox full, try again later: %v", err)}
+	}
+	if errors.Is(err, mailbox.ErrTooLarge) {
+		// The envelope (the message plus sealing overhead) is over the
+		// store's limit: retrying cannot help.
+		return id, &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+			Message: fmt.Sprintf("message too large once encrypted for %s: %v", rcpt, err)}
 	}
 	if err != nil {
 		return id, fmt.Errorf("queue message for %s: %w", rcpt, err)
@@ -97,7 +121,10 @@ func spoolMessage(msg io.Reader, limit int64) (*os.File, int64, error) {
 	}
 	size, err := io.Copy(f, io.LimitReader(msg, limit+1))
 	if err == nil && size > limit {
-		err = fmt.Errorf("%w: over %d bytes", mailbox.ErrTooLarge, limit)
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+			Message: fmt.Sprintf("message too large: the limit is %d bytes", limit)}
 	}
 	if err != nil {
 		f.Close()
