@@ -27,17 +27,16 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 			names = append(names, string(f))
 		}
 	}
-	updated, err := s.srv.store.StoreFlags(s.sel.name, uidsOf(ts), op, names)
+	updated, err := s.sel.hub.storeFlags(s.sel.tracker, func() ([]mailbox.Message, error) {
+		return s.srv.store.StoreFlags(s.sel.name, uidsOf(ts), op, names)
+	})
 	if err != nil {
 		return storeError("store flags", err)
 	}
-	own := make(map[uint32]bool, len(updated))
 	byUID := make(map[uint32]mailbox.Message, len(updated))
 	for _, m := range updated {
-		own[m.UID] = true
 		byUID[m.UID] = m
 	}
-	s.sel.hub.sync(s.sel.tracker, own)
 	if flags.Silent {
 		return nil
 	}

@@ -155,19 +155,50 @@ func (h *hub) apply(first mailbox.Change, feed <-chan mailbox.Change) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, c := range changes {
-		h.setFlagsLocked(c.UID, c.Flags, nil)
+		h.setFlagsLocked(c)
 	}
 }
 
-// setFlagsLocked records new flags of uid and queues a FETCH (FLAGS) for
-// every session but source.
-func (h *hub) setFlagsLocked(uid uint32, flags []string, source *imapserver.SessionTracker) {
-	i, ok := h.indexLocked(uid)
-	if !ok || slices.Equal(h.msgs[i].Flags, flags) {
+// setFlagsLocked records the new flags of a FlagsChanged event and queues a
+// FETCH (FLAGS) for every session. An event the view already has (a
+// session's own STORE, merged by storeFlags; or one a re-read overtook),
+// known by its MODSEQ, changes nothing.
+func (h *hub) setFlagsLocked(c mailbox.Change) {
+	i, ok := h.indexLocked(c.UID)
+	if !ok || c.ModSeq <= h.msgs[i].ModSeq {
 		return
 	}
-	h.msgs[i].Flags = slices.Clone(flags)
-	h.tracker.QueueMessageFlags(uint32(i+1), imap.UID(uid), imapFlags(flags), source)
+	h.msgs[i].ModSeq = c.ModSeq
+	if slices.Equal(h.msgs[i].Flags, c.Flags) {
+		return
+	}
+	h.msgs[i].Flags = slices.Clone(c.Flags)
+	h.tracker.QueueMessageFlags(uint32(i+1), imap.UID(c.UID), imapFlags(c.Flags), nil)
+}
+
+// storeFlags runs a session's flag change and merges its result while
+// holding the view, so the hub goroutine cannot report the change to that
+// session first: source gets no FETCH for the messages it changed (it
+// reports them itself, or not at all for .SILENT), every other session
+// does.
+func (h *hub) storeFlags(source *imapserver.SessionTracker, change func() ([]mailbox.Message, error)) ([]mailbox.Message, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	updated, err := change()
+	if err != nil {
+		return nil, err
+	}
+	own := make(map[uint32]bool, len(updated))
+	for _, m := range updated {
+		own[m.UID] = true
+	}
+	fresh, err := h.srv.store.Messages(h.name)
+	if err != nil {
+		h.log.Warn("re-read mailbox", "err", fmt.Errorf("list messages of %q: %w", h.name, err))
+		return updated, nil // the change is made; the feed will bring the view up to date
+	}
+	h.mergeLocked(fresh, source, own)
+	return updated, nil
 }
 
 func (h *hub) indexLocked(uid uint32) (int, bool) {
