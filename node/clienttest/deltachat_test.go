@@ -86,6 +86,7 @@ type dcLine struct {
 	ChatID       int     `json:"chatId"`
 	ExpectedChat int     `json:"expectedChat"`
 	Error        *string `json:"error"`
+	ElapsedMs    int     `json:"elapsedMs"`
 
 	Messages []dcChatMessage `json:"messages"`
 	OK       bool            `json:"ok"`
@@ -172,6 +173,17 @@ func truncate(s string, n int) string {
 // node's IMAP or SMTP server.
 var protocolTrouble = regexp.MustCompile(`(?i)imap|smtp|idle|fetch|select|login|connect|server`)
 
+// infoTrouble matches informational lines from Delta Chat's IMAP, SMTP
+// and connection code that report something going wrong, which the core
+// logs as Info when it recovers by itself (a reconnect, a fallback).
+var infoTrouble = regexp.MustCompile(`^src/(imap|smtp|net|scheduler)[^ ]*: .*(?i:fail|error|unexpected|unsolicited|not supported|does not support|cannot|timed out|timeout|reconnect|broken)`)
+
+// maxLatency bounds the time from sending a message to the recipient's
+// core reporting it. Over IDLE on loopback it takes well under a second;
+// a client that missed the IDLE update would wait for its next poll,
+// about a minute.
+const maxLatency = 15 * time.Second
+
 // checkDeltaChat asserts the outcome of one run: every message arrived
 // with a padlock in the right chat, each chat holds each message once,
 // and the core reported no error and no IMAP or SMTP warning.
@@ -186,8 +198,11 @@ func checkDeltaChat(t *testing.T, lines []dcLine, rounds int) {
 			t.Errorf("Delta Chat %s warned: %s", l.Account, l.Msg)
 		case l.Type == "event" && l.Kind == "Warning":
 			t.Logf("Delta Chat %s warned (not about IMAP/SMTP): %s", l.Account, l.Msg)
+		case l.Type == "event" && l.Kind == "Info" && infoTrouble.MatchString(l.Msg):
+			t.Errorf("Delta Chat %s logged trouble: %s", l.Account, l.Msg)
 		case l.Type == "received":
 			received++
+			t.Logf("%s received %q in %d ms", l.To, l.Text, l.ElapsedMs)
 			checkReceived(t, l)
 		case l.Type == "chat":
 			chats++
@@ -223,6 +238,9 @@ func checkReceived(t *testing.T, l dcLine) {
 	}
 	if l.ChatID != l.ExpectedChat {
 		t.Errorf("%s received %q in chat %d, want the SecureJoin chat %d", l.To, l.Text, l.ChatID, l.ExpectedChat)
+	}
+	if d := time.Duration(l.ElapsedMs) * time.Millisecond; d > maxLatency {
+		t.Errorf("%s received %q %s after it was sent, want within %s (IDLE update missed?)", l.To, l.Text, d, maxLatency)
 	}
 	if l.Error != nil && *l.Error != "" {
 		t.Errorf("%s received %q with error %q", l.To, l.Text, *l.Error)

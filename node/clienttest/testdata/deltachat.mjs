@@ -11,7 +11,8 @@
 // Output, one JSON object per line on stdout:
 //   {"type":"event","account":NAME,"kind":KIND,...}  every core event
 //   {"type":"step","step":TEXT}                        progress
-//   {"type":"received",...}                            each message as the recipient sees it
+//   {"type":"received",...}                            each message as the recipient sees it,
+//                                                      with the ms from send to IncomingMsg
 //   {"type":"chat",...}                                each account's chat at the end
 //   {"type":"result","ok":true}                        last line on success
 // A failure prints {"type":"result","ok":false,"error":TEXT} and exits 1.
@@ -108,16 +109,18 @@ async function secureJoin(rpc, inviter, joiner) {
 // core reports it as an incoming message and the sender's as delivered.
 async function sendAndReceive(rpc, from, to, chats, text) {
   const mark = events.length;
+  const start = Date.now();
   const sentId = await rpc.miscSendTextMessage(from.id, chats[from.name], text);
   const inc = await waitFor(mark, `${to.name} receiving "${text}"`, (e) =>
     e.account === to.name && e.kind === "IncomingMsg");
+  const elapsedMs = Date.now() - start;
   await waitFor(mark, `${from.name} seeing "${text}" delivered`, (e) =>
     e.account === from.name && e.kind === "MsgDelivered" && e.msgId === sentId);
   const m = await rpc.getMessage(to.id, inc.msgId);
   emit({
     type: "received", from: from.name, to: to.name, sent: text, text: m.text,
     showPadlock: m.showPadlock, chatId: m.chatId, expectedChat: chats[to.name],
-    error: m.error,
+    error: m.error, elapsedMs,
   });
 }
 
