@@ -58,6 +58,8 @@ func (n *Node) startQueue(ctx context.Context, goServe goFunc) (func(), error) {
 	goServe("store-gc", func() error { n.collectGarbage(ctx); return nil })
 	goServe("reachability", func() error { n.forwardReachability(ctx, q); return nil })
 	goServe("prober", func() error { n.probePending(ctx); return nil })
+	goServe("announcer", func() error { n.announcer(ctx, n.announceKick); return nil })
+	n.kickAnnounce() // we may have been offline: tell recent correspondents
 	return func() {}, nil
 }
 
@@ -73,6 +75,7 @@ func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
 			}
 			if key == nil {
 				q.RetryAll()
+				n.kickAnnounce()
 				continue
 			}
 			if a, err := envelope.AddressFromKey(key); err == nil {

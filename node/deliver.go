@@ -47,6 +47,9 @@ func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, sealed io.Reade
 	var refused *peer.Error
 	switch {
 	case err == nil:
+		if err := n.contacts.touch(rcpt, n.addr); err != nil {
+			n.log.Warn("remember correspondent", "err", err)
+		}
 		return nil
 	case errors.As(err, &refused) && !refused.Temporary():
 		return outbox.Permanent(fmt.Errorf("%s refused the message: %w", rcpt, err))

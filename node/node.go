@@ -34,6 +34,9 @@ type Node struct {
 	addr  envelope.Address
 	auth  authenticator
 
+	contacts     *contacts
+	announceKick chan struct{}
+
 	ready    chan struct{}
 	mu       sync.Mutex // guards the fields below, set once Run has started them
 	mesh     *transport.Mesh
@@ -66,9 +69,15 @@ func Open(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("node key: %w", err)
 	}
+	known, err := loadContacts(store)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	return &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
-		auth:  authenticator{store: store, local: addr},
+		auth:     authenticator{store: store, local: addr},
+		contacts: known, announceKick: make(chan struct{}, 1),
 		ready: make(chan struct{}),
 	}, nil
 }

@@ -179,3 +179,61 @@ func TestRefusedMessageBounces(t *testing.T) {
 		t.Errorf("bob's INBOX holds %d messages, want none", n)
 	}
 }
+
+// TestComebackAcrossMiddleNode: Alice and Bob are not peered with each other,
+// only with a middle node, so the mesh reports nothing to Alice when Bob
+// returns. Bob's node greets its recent correspondents when it starts, and
+// Alice, which holds mail for Bob, delivers at once — before its next
+// scheduled retry.
+func TestComebackAcrossMiddleNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for several failed delivery attempts")
+	}
+	alice := startNode(t, "alice", nodeOpts{listen: true})
+	middle := startNode(t, "middle", nodeOpts{listen: true, peers: []string{alice.meshURL()}})
+	bob := startNode(t, "bob", nodeOpts{peers: []string{middle.meshURL()}})
+	// They have written to each other before.
+	alice.mustSend(bob.addr, message(alice.addr, bob.addr, "hello", "first\r\n"))
+	bob.waitInbox(1, 45*time.Second)
+	bob.mustSend(alice.addr, message(bob.addr, alice.addr, "hello back", "second\r\n"))
+	alice.waitInbox(1, 45*time.Second)
+
+	bobDB := bob.db
+	bob.stop()
+	want := message(alice.addr, bob.addr, "while you were away", "queued\r\n")
+	alice.mustSend(bob.addr, want)
+	// Wait until the queue has backed off far enough that its own next
+	// attempt is clearly later than a greeting could arrive.
+	next := waitRetryLater(t, alice, 6*time.Second, 90*time.Second)
+
+	start := time.Now()
+	bob = startNode(t, "bob-again", nodeOpts{db: bobDB, peers: []string{middle.meshURL()}})
+	got := bob.waitInbox(2, 30*time.Second)
+	arrived := time.Now()
+	t.Logf("comeback across a middle node: mail in INBOX %s after the recipient started; the sender's next retry was due in %s",
+		arrived.Sub(start).Round(time.Millisecond), next.Sub(start).Round(time.Millisecond))
+	if !arrived.Before(next) {
+		t.Errorf("mail arrived at the scheduled retry, not when the recipient came back")
+	}
+	assertExactlyOnce(t, got[1:], [][]byte{want})
+}
+
+// waitRetryLater waits until the sender's queued envelope is scheduled at
+// least ahead into the future, and returns that time.
+func waitRetryLater(t *testing.T, tn *testNode, ahead, within time.Duration) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		rows, err := tn.node.Store().Outbox()
+		if err != nil {
+			t.Fatalf("outbox: %v", err)
+		}
+		if len(rows) == 1 && time.Until(rows[0].NextAttempt) >= ahead {
+			return rows[0].NextAttempt
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no retry scheduled %s ahead within %s (%d rows)", ahead, within, len(rows))
+		}
+		waitABit(deadline)
+	}
+}

@@ -47,6 +47,9 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 		n.log.Info("duplicate envelope acknowledged", "id", opened.Header().ID.String(), "from", sender.String(), "via", from.String())
 		return peer.ErrDuplicate
 	}
+	if err := n.contacts.touch(sender, n.addr); err != nil {
+		n.log.Warn("remember correspondent", "err", err)
+	}
 	n.log.Info("received", "id", opened.Header().ID.String(), "from", sender.String(), "via", from.String(), "uid", m.UID, "size", m.Size)
 	return nil
 }
