@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/yggpost/yggpost/envelope"
 )
 
 // Outbound describes one sealed envelope waiting for delivery.
@@ -23,8 +25,10 @@ type Outbound struct {
 
 // Enqueue stores a sealed envelope in the outbox. It returns once the
 // envelope is durable. The outbox is bounded by Options.MaxOutboxCount and
-// MaxOutboxBytes (ErrOutboxFull); one envelope by MaxMessageSize
-// (ErrTooLarge); an id already queued gives ErrExists. o.Size is ignored
+// MaxOutboxBytes (ErrOutboxFull); one envelope by the sealed size of a
+// message of MaxMessageSize (envelope.SealedSize), so that every message
+// the store accepts can also be queued for another node (ErrTooLarge); an
+// id already queued gives ErrExists. o.Size is ignored
 // (the stored size is what sealed yields); a zero o.Created means now.
 func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
 	if err := s.enter(); err != nil {
@@ -35,8 +39,9 @@ func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("enqueue %x: %w", o.ID, err)
 	}
-	p, err := s.takeBody(sealed, min(room, s.opts.MaxMessageSize))
-	if errors.Is(err, ErrTooLarge) && room < s.opts.MaxMessageSize {
+	limit := envelope.SealedSize(s.opts.MaxMessageSize)
+	p, err := s.takeBody(sealed, min(room, limit))
+	if errors.Is(err, ErrTooLarge) && room < limit {
 		err = fmt.Errorf("%w: %d bytes queued", ErrOutboxFull, s.opts.MaxOutboxBytes-room)
 	}
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/envelope"
 )
 
 func outbound(id byte) Outbound {
@@ -91,5 +93,22 @@ func TestOutboxBounds(t *testing.T) {
 	}
 	if keys, _ := s.keysWithPrefix([]byte{tagChunk}); len(keys) != 2 {
 		t.Errorf("%d chunks stored, want 2 (refused bodies must leave nothing)", len(keys))
+	}
+}
+
+// Every message the store accepts can be queued sealed: the outbox allows
+// the sealed size of a message of MaxMessageSize, and not a byte more.
+func TestEnqueueAllowsSealedMaximum(t *testing.T) {
+	const max = 200 << 10 // several envelope chunks
+	s, _ := openTest(t, Options{MaxMessageSize: max})
+	limit := envelope.SealedSize(max)
+	if limit <= max {
+		t.Fatalf("sealed size %d not above the message limit %d", limit, max)
+	}
+	if err := s.Enqueue(outbound(1), bytes.NewReader(make([]byte, limit))); err != nil {
+		t.Fatalf("envelope of the largest message: %v", err)
+	}
+	if err := s.Enqueue(outbound(2), bytes.NewReader(make([]byte, limit+1))); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("one byte more: %v, want ErrTooLarge", err)
 	}
 }

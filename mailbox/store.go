@@ -22,8 +22,8 @@ const (
 type Options struct {
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger
-	// MaxMessageSize bounds one body (Append and Enqueue); 0 means
-	// DefaultMaxMessageSize.
+	// MaxMessageSize bounds one body (Append; Enqueue allows the sealed size
+	// of such a body, envelope.SealedSize); 0 means DefaultMaxMessageSize.
 	MaxMessageSize int64
 	// MaxOutboxCount bounds the number of queued envelopes; 0 means
 	// DefaultMaxOutboxCount.
