@@ -15,17 +15,20 @@ import (
 )
 
 // submitter takes messages from the user's mail clients (via node/smtpd):
-// the message as submitted goes to the Sent mailbox (see sentCopy), one
-// sealed envelope per other recipient goes to the outbox, and a copy for
-// the user's own address goes straight to INBOX. Recipients' copies carry
-// no Bcc field. It returns only once every copy is durable.
+// one sealed envelope per other recipient goes to the outbox, a copy for
+// the user's own address goes straight to INBOX, and the message as
+// submitted goes to the Sent mailbox (see sentCopy). Recipients' copies
+// carry no Bcc field.
 type submitter struct{ n *Node }
 
 // Submit spools the message once to a temporary file (so it is never whole
-// in memory and can be read once per copy), then stores each copy. The
-// order limits what a client's retry after a failure can duplicate: the
-// Sent copy is keyed by its Message-ID and so stored once however often it
-// is retried; the user's own INBOX copy comes last.
+// in memory and can be read once per copy), then stores each copy, and
+// returns nil only once every recipient's copy is durable.
+//
+// The Sent copy comes last and its failure is logged, not returned: the
+// message is on its way by then, and a client told to retry would send it
+// again to everybody. Were it first, a message refused as temporary
+// (outbox full) would show in Sent although it was never sent.
 func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error {
 	n := s.n
 	if from != n.addr {
@@ -45,9 +48,18 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 		return err
 	}
 	now := time.Now()
-	if err := n.sentCopy(plan, io.NewSectionReader(spool, 0, size), mailbox.AppendOptions{Date: now}); err != nil {
+	if err := n.recipientCopies(plan, to, spool, size, now); err != nil {
 		return err
 	}
+	if err := n.sentCopy(plan, io.NewSectionReader(spool, 0, size), mailbox.AppendOptions{Date: now}); err != nil {
+		n.log.Error("the message was sent, but its copy could not be kept in Sent", "message_id", plan.messageID, "err", err)
+	}
+	return nil
+}
+
+// recipientCopies queues one envelope per other recipient, then stores the
+// user's own copy in INBOX if the user is a recipient.
+func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) error {
 	toSelf := false
 	for _, rcpt := range to {
 		if rcpt == n.addr {
@@ -61,13 +73,14 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 		n.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size, "message_id", plan.messageID)
 		n.retry(rcpt)
 	}
-	if toSelf {
-		m, _, err := n.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now})
-		if err != nil {
-			return fmt.Errorf("store message to self: %w", err)
-		}
-		n.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
+	if !toSelf {
+		return nil
 	}
+	m, _, err := n.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now})
+	if err != nil {
+		return fmt.Errorf("store message to self: %w", err)
+	}
+	n.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
 	return nil
 }
 
