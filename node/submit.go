@@ -40,9 +40,6 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	if err := n.checkSealedSize(to, size); err != nil {
-		return err
-	}
 	plan, err := planCopies(spool, size)
 	if err != nil {
 		return err
@@ -81,21 +78,6 @@ func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.Re
 		return fmt.Errorf("store message to self: %w", err)
 	}
 	n.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
-	return nil
-}
-
-// checkSealedSize refuses, before any copy is stored, a message whose
-// sealed envelope would exceed the store's limit on one body, which is
-// also the limit on a message: the envelope is a little larger than the
-// message it carries.
-func (n *Node) checkSealedSize(to []envelope.Address, size int64) error {
-	for _, rcpt := range to {
-		if rcpt != n.addr && envelope.SealedSize(size) > n.cfg.MaxMessageSize {
-			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
-				Message: fmt.Sprintf("message too large: %d bytes, %d once encrypted; the limit is %d",
-					size, envelope.SealedSize(size), n.cfg.MaxMessageSize)}
-		}
-	}
 	return nil
 }
 
