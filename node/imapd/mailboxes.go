@@ -88,8 +88,9 @@ func (s *session) Unsubscribe(name string) error {
 // RFC 5819 LIST-STATUS), with special-use attributes (RFC 6154) and
 // \HasChildren/\HasNoChildren (RFC 3348) always included.
 func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
-	if len(patterns) == 1 && patterns[0] == "" {
-		// RFC 9051 6.3.9: an empty pattern asks for the delimiter.
+	if len(patterns) == 0 || (len(patterns) == 1 && patterns[0] == "") {
+		// RFC 9051 6.3.9: an empty pattern asks for the delimiter
+		// (imapserver drops empty patterns from LIST, so none are left).
 		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: delim})
 	}
 	boxes, err := s.srv.store.Mailboxes()
