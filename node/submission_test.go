@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"os/exec"
 	"slices"
 	"strings"
@@ -291,5 +294,76 @@ func TestMessageNearSizeLimit(t *testing.T) {
 	var se *smtp.SMTPError
 	if err := alice.send([]envelope.Address{fakeAddr("bob")}, over); !errors.As(err, &se) || se.Code != 552 {
 		t.Fatalf("a message of %d bytes (SIZE %d): %v, want 552", len(over), limit, err)
+	}
+}
+
+// TestRawSessionLikeDeltaChat drives a node's SMTP server over a raw
+// socket the way Delta Chat does (AUTH PLAIN, MAIL FROM with BODY=8BITMIME
+// SMTPUTF8, one reused connection), pipelining a whole transaction in one
+// write, then sends a second message with BDAT (CHUNKING).
+func TestRawSessionLikeDeltaChat(t *testing.T) {
+	alice := startNode(t, "alice", nodeOpts{})
+	c, err := net.Dial("tcp", alice.smtp)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatalf("deadline: %v", err)
+	}
+	tp := textproto.NewConn(c)
+	expect := func(code int) string {
+		t.Helper()
+		_, msg, err := tp.ReadResponse(code)
+		if err != nil {
+			t.Fatalf("want %d: %v", code, err)
+		}
+		return msg
+	}
+	write := func(s string) {
+		t.Helper()
+		if _, err := io.WriteString(c, s); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	me := alice.addr.String()
+	expect(220)
+	write("EHLO deltachat\r\n")
+	caps := expect(250)
+	for _, ext := range []string{"PIPELINING", "8BITMIME", "SMTPUTF8", "CHUNKING", "ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN", "SIZE 67108864"} {
+		if !strings.Contains(caps, "\n"+ext) {
+			t.Errorf("EHLO does not advertise %s:\n%s", ext, caps)
+		}
+	}
+	write("AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+me+"\x00"+testPassword)) + "\r\n")
+	expect(235)
+	first := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: Grüße 🌍\r\nChat-Version: 1.0\r\n\r\n..äöü\r\n", me, me)
+	write("MAIL FROM:<" + me + "> BODY=8BITMIME SMTPUTF8\r\nRCPT TO:<" + me + ">\r\nDATA\r\n" + first + ".\r\n")
+	expect(250)
+	expect(250)
+	expect(354)
+	expect(250)
+	second := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nMessage-ID: <bdat@test>\r\n\r\nin two chunks\r\n", me, me)
+	write("MAIL FROM:<" + me + "> BODY=BINARYMIME\r\nRCPT TO:<" + me + ">\r\n")
+	expect(250)
+	expect(250)
+	write(fmt.Sprintf("BDAT %d\r\n%s", 20, second[:20]))
+	expect(250)
+	write(fmt.Sprintf("BDAT %d LAST\r\n%s", len(second)-20, second[20:]))
+	expect(250)
+	write("QUIT\r\n")
+	expect(221)
+
+	inbox := alice.waitMailbox("INBOX", 2, 5*time.Second)
+	if h := inbox[0].header(t); h.Get("Subject") != "Grüße 🌍" || !strings.HasSuffix(h.Get("Message-ID"), "@yggmail>") ||
+		!bytes.HasSuffix(inbox[0].body, []byte("\r\n\r\n.äöü\r\n")) {
+		t.Errorf("first message, 8-bit, dot-stuffed, no Message-ID given:\n%q", inbox[0].body)
+	}
+	if string(inbox[1].body) != second {
+		t.Errorf("BDAT message %q, want %q", inbox[1].body, second)
+	}
+	// The chat message has no Sent copy; the other one has.
+	if sent := alice.waitMailbox("Sent", 1, 0); string(sent[0].body) != second {
+		t.Errorf("Sent holds %q, want the BDAT message", sent[0].body)
 	}
 }

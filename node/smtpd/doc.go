@@ -18,7 +18,9 @@
 //     550 5.7.1;
 //   - the message is at most Options.MaxMessageSize bytes (552 5.3.4),
 //     both as announced with SIZE= (RFC 1870) and as actually sent, by
-//     DATA or by BDAT (RFC 3030).
+//     DATA or by BDAT (RFC 3030). (go-smtp v0.25.1 refuses a DATA
+//     transfer of exactly the limit: its reader runs out of allowance
+//     before the end marker. BDAT takes it.)
 //
 // Too many recipients is 452 4.5.3, not a 5xx: RFC 5321 §4.5.3.1.10
 // requires 452, and a client then sends to the recipients accepted so
