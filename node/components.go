@@ -55,9 +55,9 @@ func (n *Node) startQueue(ctx context.Context, goServe goFunc) (func(), error) {
 	n.queue = q
 	n.mu.Unlock()
 	goServe("outbox", func() error { return q.Run(ctx) })
-	goServe("store-gc", func() error { n.collectGarbage(ctx); return nil })
+	goServe("store-gc", func() error { every(ctx, gcInterval, n.collectGarbage); return nil })
 	goServe("reachability", func() error { n.forwardReachability(ctx, q); return nil })
-	goServe("prober", func() error { n.probePending(ctx); return nil })
+	goServe("prober", func() error { every(ctx, probeInterval, n.probePending); return nil })
 	goServe("announcer", func() error { n.announcer(ctx, n.announceKick); return nil })
 	n.kickAnnounce() // we may have been offline: tell recent correspondents
 	return func() {}, nil
@@ -88,41 +88,37 @@ func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
 // gcInterval is how often the store reclaims space of deleted messages.
 const gcInterval = time.Hour
 
-func (n *Node) collectGarbage(ctx context.Context) {
-	t := time.NewTicker(gcInterval)
+// every calls fn each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := n.store.CollectGarbage(); err != nil {
-				n.log.Warn("reclaim disk space", "err", err)
-			}
+			fn()
 		}
 	}
 }
 
+func (n *Node) collectGarbage() {
+	if err := n.store.CollectGarbage(); err != nil {
+		n.log.Warn("reclaim disk space", "err", err)
+	}
+}
+
 // probePending asks the mesh for paths to recipients with queued mail.
-func (n *Node) probePending(ctx context.Context) {
-	t := time.NewTicker(probeInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		rows, err := n.store.Outbox()
-		if err != nil {
-			continue
-		}
-		seen := map[[32]byte]bool{}
-		for _, r := range rows {
-			if !seen[r.Recipient] && len(seen) < 1024 {
-				seen[r.Recipient] = true
-				n.mesh.Probe(ed25519.PublicKey(r.Recipient[:]))
-			}
+func (n *Node) probePending() {
+	rows, err := n.store.Outbox()
+	if err != nil {
+		return
+	}
+	seen := map[[32]byte]bool{}
+	for _, r := range rows {
+		if !seen[r.Recipient] && len(seen) < 1024 {
+			seen[r.Recipient] = true
+			n.mesh.Probe(ed25519.PublicKey(r.Recipient[:]))
 		}
 	}
 }
