@@ -50,7 +50,11 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 	if err := n.contacts.touch(sender, n.addr); err != nil {
 		n.log.Warn("remember correspondent", "err", err)
 	}
-	n.log.Info("received", "id", opened.Header().ID.String(), "from", sender.String(), "via", from.String(), "uid", m.UID, "size", m.Size)
+	attrs := []any{"id", opened.Header().ID.String(), "from", sender.String(), "uid", m.UID, "size", m.Size}
+	if from != sender {
+		attrs = append(attrs, "via", from.String())
+	}
+	n.log.Info("received", attrs...)
 	return nil
 }
 

@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -284,7 +285,7 @@ func (q *Queue) attempt(ctx context.Context, it mailbox.Outbound) error {
 	err = q.opts.Deliver(ctx, it, body)
 	body.Close()
 	if err == nil {
-		q.log.Info("delivered", "id", fmt.Sprintf("%x", it.ID), "to", fmt.Sprintf("%x", it.Recipient), "size", it.Size, "attempts", it.Attempts+1, "took", time.Since(start).Round(time.Millisecond))
+		q.log.Info("delivered", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "size", it.Size, "attempts", it.Attempts+1, "took", time.Since(start).Round(time.Millisecond))
 		return q.remove(it)
 	}
 	if isPermanent(err) {
@@ -304,18 +305,18 @@ func (q *Queue) failed(it mailbox.Outbound, cause error) time.Time {
 		}
 	}
 	next := time.Now().Add(jitter(Backoff(attempts, q.opts.MaxBackoff)))
-	q.log.Info("delivery deferred", "id", fmt.Sprintf("%x", it.ID), "to", fmt.Sprintf("%x", it.Recipient), "attempts", attempts, "retry_in", time.Until(next).Round(time.Second), "err", cause)
+	q.log.Info("delivery deferred", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "attempts", attempts, "retry_in", time.Until(next).Round(time.Second), "err", cause)
 	if err := q.opts.Store.UpdateOutbound(it.ID, attempts, next, cause.Error()); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
-		q.log.Error("record failed attempt", "id", fmt.Sprintf("%x", it.ID), "err", err)
+		q.log.Error("record failed attempt", "id", envelope.ID(it.ID).String(), "err", err)
 	}
 	return next
 }
 
 func (q *Queue) bounce(it mailbox.Outbound, reason error) error {
-	q.log.Warn("bounced", "id", fmt.Sprintf("%x", it.ID), "to", fmt.Sprintf("%x", it.Recipient), "reason", reason)
+	q.log.Warn("bounced", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "reason", reason)
 	if q.opts.Bounce != nil {
 		if err := q.opts.Bounce(it, reason); err != nil {
-			q.log.Error("write bounce", "id", fmt.Sprintf("%x", it.ID), "err", err)
+			q.log.Error("write bounce", "id", envelope.ID(it.ID).String(), "err", err)
 			return fmt.Errorf("write bounce: %w", err)
 		}
 	}
