@@ -20,6 +20,13 @@ typ, data = m.login(user, password)
 check(typ == "OK", "login %r" % data)
 # Delta Chat takes the capabilities from the LOGIN reply's response code.
 check(data[0].startswith(b"[CAPABILITY IMAP4rev1 ") and b" IDLE " in data[0], "LOGIN reply %r" % data)
+# With ID advertised, Delta Chat identifies itself.
+check(b" ID " in data[0], "LOGIN reply lacks ID: %r" % data)
+imaplib.Commands["ID"] = ("NONAUTH", "AUTH", "SELECTED")
+typ, data = m._simple_command("ID", '("name" "Delta Chat" "version" "2.0.0")')
+check(typ == "OK", "ID %r" % data)
+typ, data = m._untagged_response(typ, data, "ID")
+check(data[0].startswith(b'("name" "Yggpost"'), "ID reply %r" % data)
 typ, data = m.select("INBOX")
 check(typ == "OK" and data[0] == b"1", "select %r" % data)
 
