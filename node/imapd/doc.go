@@ -33,6 +33,13 @@
 // state, and passes every other byte through; it follows literals in both
 // directions so that it never looks into message data.
 //
+// Not offered, on purpose: CONDSTORE and QRESYNC (imapserver v2.0.0-beta.8
+// parses none of their modifiers: SELECT (CONDSTORE), FETCH (CHANGEDSINCE),
+// STORE (UNCHANGEDSINCE), SEARCH MODSEQ; and it writes no MODSEQ items, so
+// they would need a second command parser in front of it); QUOTA (a node
+// has no storage quota to report); METADATA (clients only use it when
+// advertised, and advertising it means storing SETMETADATA values).
+//
 // Authentication is plaintext LOGIN (or AUTHENTICATE PLAIN), meant for a
 // listener on the loopback interface only.
 package imapd

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -148,4 +149,33 @@ func TestRefusedLiteralThenID(t *testing.T) {
 	if got := r.until("a3 "); got[0] != serverIDLine {
 		t.Fatalf("ID after refused literal: %q", got)
 	}
+}
+
+// Continuations of AUTHENTICATE and synchronizing literals in LOGIN pass
+// through the layer in front of imapserver.
+func TestAuthenticateAndLiteralLogin(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	r.send("a1 AUTHENTICATE PLAIN")
+	if l := r.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("AUTHENTICATE continuation %q", l)
+	}
+	r.send(base64.StdEncoding.EncodeToString([]byte("\x00" + testUser + "\x00" + testPass)))
+	if got := r.until("a1 "); !strings.HasPrefix(got[len(got)-1], "a1 OK [CAPABILITY IMAP4rev1 ID ") {
+		t.Fatalf("AUTHENTICATE: %q", got)
+	}
+	r2 := dialRaw(t, e.addr)
+	r2.send(fmt.Sprintf("b1 LOGIN {%d}", len(testUser)))
+	if l := r2.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("literal continuation %q", l)
+	}
+	r2.send(fmt.Sprintf("%s {%d}", testUser, len(testPass)))
+	if l := r2.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("literal continuation %q", l)
+	}
+	r2.send(testPass)
+	if got := r2.until("b1 "); !strings.HasPrefix(got[len(got)-1], "b1 OK [CAPABILITY IMAP4rev1 ID ") {
+		t.Fatalf("LOGIN with literals: %q", got)
+	}
+	r2.expect("b2 ID NIL", serverIDLine, "b2 OK ID completed")
 }
