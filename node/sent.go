@@ -6,35 +6,69 @@ import (
 	"io"
 	"strings"
 
+	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/smtpd"
 )
 
-// copyPlan says how the copies of one submitted message are made. The
-// sender's Sent copy is the message as submitted; every recipient's copy
-// (the user's own INBOX copy included) has the same body after a header
-// block without Bcc fields (RFC 5322 §3.6.3: Bcc recipients stay hidden).
+// copyPlan says how the copies of one submitted message are made. Every
+// recipient's copy (the user's own INBOX copy included) is the message
+// with a header block without Bcc fields (RFC 5322 §3.6.3: Bcc recipients
+// stay hidden). The sender's Sent copy is the message as submitted, plus
+// a Bcc field naming the recipients the header does not show, if any:
+// most clients strip Bcc before they submit, and the Sent copy is where
+// the sender looks up who got the message.
 type copyPlan struct {
-	messageID string // the Message-ID value, "<…>"; "" if the message has none
-	outHeader []byte // the header block of the recipients' copies
-	bodyAt    int64  // offset of the body (after the header block) in the spool
+	messageID  string // the Message-ID value, "<…>"; "" if the message has none
+	outHeader  []byte // the header block of the recipients' copies
+	sentHeader []byte // the header block of the Sent copy
+	bodyAt     int64  // offset of the body (after the header block) in the spool
 	// chat is set for messages from chat clients such as Delta Chat
 	// (a Chat-Version field): they get no Sent copy, see sentCopy.
 	chat bool
 }
 
-// planCopies reads the header block of the spooled message.
-func planCopies(spool io.ReaderAt, size int64) (copyPlan, error) {
+// planCopies reads the header block of the spooled message sent to rcpts.
+func planCopies(spool io.ReaderAt, size int64, rcpts []envelope.Address) (copyPlan, error) {
 	header, _, err := smtpd.ReadHeader(io.NewSectionReader(spool, 0, size), smtpd.DefaultMaxHeaderSize)
 	if err != nil {
 		return copyPlan{}, fmt.Errorf("read header of submitted message: %w", err)
 	}
-	return copyPlan{
-		messageID: smtpd.MessageID(header),
-		outHeader: smtpd.RemoveFields(header, "Bcc"),
-		bodyAt:    int64(len(header)),
-		chat:      len(smtpd.HeaderValues(header, "Chat-Version")) > 0,
-	}, nil
+	p := copyPlan{
+		messageID:  smtpd.MessageID(header),
+		outHeader:  smtpd.RemoveFields(header, "Bcc"),
+		sentHeader: header,
+		bodyAt:     int64(len(header)),
+		chat:       len(smtpd.HeaderValues(header, "Chat-Version")) > 0,
+	}
+	if hidden := hiddenRecipients(header, rcpts); len(hidden) > 0 {
+		// One address a line keeps lines short (RFC 5322 §2.1.1).
+		p.sentHeader = smtpd.AddField(header, "Bcc: "+strings.Join(hidden, ","+smtpd.LineEnding(header)+" "))
+	}
+	return p, nil
+}
+
+// hiddenRecipients returns, as "<address>", the recipients that no To,
+// Cc or Bcc field of header names. If one of those fields cannot be
+// parsed it returns none rather than guess.
+func hiddenRecipients(header []byte, rcpts []envelope.Address) []string {
+	listed, err := smtpd.HeaderAddresses(header, "To", "Cc", "Bcc")
+	if err != nil {
+		return nil
+	}
+	shown := make(map[envelope.Address]bool, len(listed))
+	for _, s := range listed {
+		if a, err := envelope.ParseAddress(s); err == nil {
+			shown[a] = true
+		}
+	}
+	var hidden []string
+	for _, r := range rcpts {
+		if !shown[r] {
+			hidden = append(hidden, "<"+r.String()+">")
+		}
+	}
+	return hidden
 }
 
 // recipientCopy returns a reader for one recipient's copy.
@@ -42,8 +76,12 @@ func (p copyPlan) recipientCopy(spool io.ReaderAt, size int64) io.Reader {
 	return io.MultiReader(bytes.NewReader(p.outHeader), io.NewSectionReader(spool, p.bodyAt, size-p.bodyAt))
 }
 
-// sentCopy stores the message as submitted, Bcc included, in the user's
-// Sent mailbox, flagged \Seen, keyed by mailbox.SentCopyKey so that a
+// sentMessage returns a reader for the Sent copy.
+func (p copyPlan) sentMessage(spool io.ReaderAt, size int64) io.Reader {
+	return io.MultiReader(bytes.NewReader(p.sentHeader), io.NewSectionReader(spool, p.bodyAt, size-p.bodyAt))
+}
+
+// sentCopy stores the Sent copy (see copyPlan) in the user's Sent mailbox, flagged \Seen, keyed by mailbox.SentCopyKey so that a
 // client which also APPENDs its own copy (Thunderbird, mutt) or submits
 // the same message again still ends up with one copy.
 //

@@ -367,3 +367,26 @@ func TestRawSessionLikeDeltaChat(t *testing.T) {
 		t.Errorf("Sent holds %q, want the BDAT message", sent[0].body)
 	}
 }
+
+// TestSentCopyNamesHiddenRecipients: a client that strips Bcc before
+// submitting (Thunderbird, mutt) still finds the Bcc recipients in the
+// node's Sent copy; the copy for the user's own INBOX does not show them.
+func TestSentCopyNamesHiddenRecipients(t *testing.T) {
+	alice := startNode(t, "alice", nodeOpts{})
+	bob, carol, dave := fakeAddr("bob"), fakeAddr("carol"), fakeAddr("dave")
+	msg := fmt.Sprintf("From: <%s>\r\nTo: Bob <%s>\r\nSubject: secret list\r\nMessage-ID: <hidden@test>\r\n\r\nhi\r\n", alice.addr, bob)
+	if err := alice.send([]envelope.Address{bob, carol, alice.addr, dave}, []byte(msg)); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	sent := alice.waitMailbox("Sent", 1, 0)[0]
+	want := strings.Replace(msg, "\r\n\r\n", fmt.Sprintf("\r\nBcc: <%s>,\r\n <%s>,\r\n <%s>\r\n\r\n", carol, alice.addr, dave), 1)
+	if string(sent.body) != want {
+		t.Errorf("Sent copy\n%q\nwant\n%q", sent.body, want)
+	}
+	if list, err := sent.header(t).AddressList("Bcc"); err != nil || len(list) != 3 {
+		t.Errorf("Bcc of the Sent copy parses as %v, %v", list, err)
+	}
+	if inbox := alice.waitMailbox("INBOX", 1, 0)[0]; string(inbox.body) != msg {
+		t.Errorf("INBOX copy %q, want the message as sent, %q", inbox.body, msg)
+	}
+}

@@ -17,7 +17,8 @@ import (
 // submitter takes messages from the user's mail clients (via node/smtpd):
 // one sealed envelope per other recipient goes to the outbox, a copy for
 // the user's own address goes straight to INBOX, and the message as
-// submitted goes to the Sent mailbox (see sentCopy). Recipients' copies
+// submitted, with its Bcc recipients, goes to the Sent mailbox (see
+// copyPlan and sentCopy). Recipients' copies
 // carry no Bcc field.
 type submitter struct{ n *Node }
 
@@ -40,7 +41,7 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	plan, err := planCopies(spool, size)
+	plan, err := planCopies(spool, size, to)
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	if err := n.recipientCopies(plan, to, spool, size, now); err != nil {
 		return err
 	}
-	if err := n.sentCopy(plan, io.NewSectionReader(spool, 0, size), mailbox.AppendOptions{Date: now}); err != nil {
+	if err := n.sentCopy(plan, plan.sentMessage(spool, size), mailbox.AppendOptions{Date: now}); err != nil {
 		n.log.Error("the message was sent, but its copy could not be kept in Sent", "message_id", plan.messageID, "err", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package smtpd
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"strings"
 )
 
@@ -30,27 +31,60 @@ func MessageID(header []byte) string {
 
 // ensureMessageID returns header unchanged if it has a non-empty
 // Message-ID field. Otherwise it removes any empty Message-ID fields and
-// adds a new one as the last field, ending in the same line break as the
-// header's first line; id is the value it added ("" if none was added).
+// adds a new one as the last field (see AddField); id is the value it
+// added ("" if none was added).
 func ensureMessageID(header []byte) (out []byte, id string) {
 	if MessageID(header) != "" {
 		return header, ""
 	}
 	id = NewMessageID()
-	eol := "\r\n"
-	if i := bytes.IndexByte(header, '\n'); i >= 0 && (i == 0 || header[i-1] != '\r') {
-		eol = "\n"
-	}
-	field := "Message-ID: " + id + eol
-	header = RemoveFields(header, "Message-ID")
+	return AddField(RemoveFields(header, "Message-ID"), "Message-ID: "+id), id
+}
+
+// AddField returns a copy of a header block with field ("Name: value")
+// added as its last field, ending in the same line break as the header's
+// first line (CRLF if it has none).
+func AddField(header []byte, field string) []byte {
+	eol := LineEnding(header)
 	at := headerEnd(header)
-	out = make([]byte, 0, len(header)+len(eol)+len(field))
+	out := make([]byte, 0, len(header)+2*len(eol)+len(field))
 	out = append(out, header[:at]...)
 	if at > 0 && header[at-1] != '\n' {
 		out = append(out, eol...) // a message that ends inside its last field
 	}
-	out = append(out, field...)
-	return append(out, header[at:]...), id
+	out = append(out, field+eol...)
+	return append(out, header[at:]...)
+}
+
+// LineEnding returns the line break of a header block's first line:
+// "\n" for a bare LF, else "\r\n".
+func LineEnding(header []byte) string {
+	if i := bytes.IndexByte(header, '\n'); i >= 0 && (i == 0 || header[i-1] != '\r') {
+		return "\n"
+	}
+	return "\r\n"
+}
+
+// HeaderAddresses returns the addresses (local@domain) in every field
+// called one of names, or an error if one of those fields cannot be
+// parsed as an address list (RFC 5322 §3.4).
+func HeaderAddresses(header []byte, names ...string) ([]string, error) {
+	var addrs []string
+	for _, name := range names {
+		for _, v := range HeaderValues(header, name) {
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			list, err := addressParser.ParseList(strings.TrimSpace(v))
+			if err != nil {
+				return nil, fmt.Errorf("parse %s field %q: %w", name, v, err)
+			}
+			for _, a := range list {
+				addrs = append(addrs, a.Address)
+			}
+		}
+	}
+	return addrs, nil
 }
 
 // headerEnd returns the offset of the empty line that ends a header block,

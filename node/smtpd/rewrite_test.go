@@ -98,6 +98,9 @@ func FuzzRewrite(f *testing.F) {
 		if again := RemoveFields(out, "Bcc"); !bytes.Equal(again, out) {
 			t.Fatalf("removal not idempotent: %q -> %q", out, again)
 		}
+		if v := HeaderValues(AddField(out, "Bcc: <z@yggmail>"), "Bcc"); len(v) != 1 || v[0] != " <z@yggmail>" {
+			t.Fatalf("added Bcc field reads back as %q", v)
+		}
 		had := MessageID(header)
 		with, added := ensureMessageID(header)
 		switch {
