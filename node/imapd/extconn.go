@@ -65,6 +65,9 @@ func newExtConn(c net.Conn, log *slog.Logger) *extConn {
 // answers itself.
 func (c *extConn) Read(p []byte) (int, error) {
 	for len(c.out) == 0 {
+		if c.literal > 0 && len(p) > 0 {
+			return c.readLiteral(p)
+		}
 		if err := c.fill(); err != nil {
 			return 0, err
 		}
@@ -77,9 +80,6 @@ func (c *extConn) Read(p []byte) (int, error) {
 // fill moves the next piece of the client's stream to c.out, answering it
 // instead if it is an ID command.
 func (c *extConn) fill() error {
-	if c.literal > 0 {
-		return c.passLiteral()
-	}
 	if c.pendingSync > 0 {
 		c.wmu.Lock()
 		accepted := c.contSent
@@ -149,16 +149,14 @@ func (c *extConn) afterLine(line []byte) {
 	}
 }
 
-func (c *extConn) passLiteral() error {
-	n := int(min(c.literal, int64(maxExtLine)))
-	buf := make([]byte, n)
-	got, err := c.src.Read(buf)
-	c.literal -= int64(got)
-	c.out = append(c.out[:0], buf[:got]...)
-	if got == 0 && err != nil {
-		return err
+// readLiteral passes literal bytes straight into imapserver's buffer.
+func (c *extConn) readLiteral(p []byte) (int, error) {
+	n, err := c.src.Read(p[:min(int64(len(p)), c.literal)])
+	c.literal -= int64(n)
+	if n > 0 {
+		return n, nil
 	}
-	return nil
+	return 0, err
 }
 
 // literalAtEnd parses "{n}\r\n" or "{n+}\r\n" (or with a bare LF) at the
