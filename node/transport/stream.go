@@ -2,7 +2,9 @@ package transport
 
 import (
 	"crypto/ed25519"
+	"io"
 	"net"
+	"time"
 
 	"github.com/quic-go/quic-go"
 )
@@ -22,17 +24,32 @@ func (s *Stream) Peer() ed25519.PublicKey { return s.peer }
 // readCanceler is the part of a QUIC stream that gives up its receive side.
 type readCanceler interface{ CancelRead(quic.StreamErrorCode) }
 
-// Close ends both directions of the stream: it sends what is buffered
-// followed by FIN, and stops receiving. A QUIC stream closed only for
-// writing stays open — and counts against the connection's stream limit —
-// until its receive side is read to FIN, so without the second half a peer
-// that opens many streams would stall once the limit is used up.
+// After Close, what the peer still sends is read and dropped until its FIN,
+// for at most drainTimeout and drainLimit octets.
+const (
+	drainTimeout = 10 * time.Second
+	drainLimit   = 64 << 10
+)
+
+// Close ends the stream: it sends what is buffered followed by FIN, and
+// reads whatever the peer still sends up to its FIN in the background. A
+// QUIC stream stays open — and counts against the connection's limit of
+// concurrent streams — until its receive side has been read to FIN, so
+// without this a node that opens many streams to one peer would stall once
+// the limit is used up. A peer that does not finish within drainTimeout is
+// told to stop sending.
 func (s *Stream) Close() error {
 	err := s.Conn.Close()
 	if rc, ok := s.Conn.(readCanceler); ok {
-		rc.CancelRead(0)
+		go s.drain(rc)
 	}
 	return err
+}
+
+func (s *Stream) drain(rc readCanceler) {
+	s.Conn.SetReadDeadline(time.Now().Add(drainTimeout))
+	io.Copy(io.Discard, io.LimitReader(s.Conn, drainLimit))
+	rc.CancelRead(0)
 }
 
 // Reset closes the whole QUIC connection this stream runs on, with every
