@@ -18,6 +18,9 @@ import (
 // envelope, so the report names the recipient, the envelope id, the time it
 // was queued and the reason, but cannot quote the original message.
 func (n *Node) bounce(it mailbox.Outbound, reason error) error {
+	if n.protocols.get(envelope.Address(it.Recipient)) == protocolClassic {
+		reason = fmt.Errorf("%w (the recipient runs a classic Yggmail node, which has no relays and sends no delivery receipts: mail reaches it only while both nodes are online at the same time)", reason)
+	}
 	msg, err := buildDSN(n.addr, it, reason, time.Now())
 	if err != nil {
 		return err

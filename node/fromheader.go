@@ -26,19 +26,25 @@ var (
 // readHeaderFrom reads the header block of msg, returns the single address in
 // its From field and a reader that yields the whole message unchanged.
 func readHeaderFrom(msg io.Reader) (envelope.Address, io.Reader, error) {
+	from, _, whole, err := readHeaderBlock(msg)
+	return from, whole, err
+}
+
+// readHeaderBlock is readHeaderFrom that also returns the header block.
+func readHeaderBlock(msg io.Reader) (envelope.Address, []byte, io.Reader, error) {
 	br := bufio.NewReaderSize(msg, 32<<10)
 	var head bytes.Buffer
 	for {
 		line, err := br.ReadSlice('\n')
 		head.Write(line)
 		if head.Len() > maxHeaderBytes {
-			return envelope.Address{}, nil, ErrHeaderTooBig
+			return envelope.Address{}, nil, nil, ErrHeaderTooBig
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return envelope.Address{}, nil, fmt.Errorf("read message header: %w", err)
+			return envelope.Address{}, nil, nil, fmt.Errorf("read message header: %w", err)
 		}
 		if err != nil || len(bytes.TrimRight(line, "\r\n")) == 0 {
 			break
@@ -46,9 +52,9 @@ func readHeaderFrom(msg io.Reader) (envelope.Address, io.Reader, error) {
 	}
 	from, err := fromAddress(head.Bytes())
 	if err != nil {
-		return envelope.Address{}, nil, err
+		return envelope.Address{}, nil, nil, err
 	}
-	return from, io.MultiReader(bytes.NewReader(head.Bytes()), br), nil
+	return from, head.Bytes(), io.MultiReader(bytes.NewReader(head.Bytes()), br), nil
 }
 
 // fromAddress parses the From field of a header block.

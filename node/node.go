@@ -35,6 +35,7 @@ type Node struct {
 	auth  authenticator
 
 	contacts     *contacts
+	protocols    *protocols
 	announceKick chan struct{}
 
 	ready    chan struct{}
@@ -77,7 +78,7 @@ func Open(cfg Config) (*Node, error) {
 	return &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
 		auth:     authenticator{store: store, local: addr},
-		contacts: known, announceKick: make(chan struct{}, 1),
+		contacts: known, protocols: newProtocols(store, cfg.Logger), announceKick: make(chan struct{}, 1),
 		ready: make(chan struct{}),
 	}, nil
 }

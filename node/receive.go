@@ -47,6 +47,9 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 		n.log.Info("duplicate envelope acknowledged", "id", opened.Header().ID.String(), "from", sender.String(), "via", from.String())
 		return peer.ErrDuplicate
 	}
+	if from == sender {
+		n.protocols.learn(from, protocolYggpost)
+	}
 	if err := n.contacts.touch(sender, n.addr); err != nil {
 		n.log.Warn("remember correspondent", "err", err)
 	}

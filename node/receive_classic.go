@@ -1,0 +1,68 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/mail"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/peer"
+)
+
+// ReceiveMessage stores a plain message from a node that does not speak
+// YGGPOST (an original Yggmail node), making receiver a
+// peer.MessageReceiver. The peer protocol has already checked that MAIL
+// FROM is the key the transport authenticated and that RCPT is us; the
+// same sender check as for envelopes applies: the From header must be that
+// key. A retry of a message whose acknowledgement was lost is recognised by
+// its Message-ID from the same sender and stored once.
+func (r receiver) ReceiveMessage(ctx context.Context, from, recipient envelope.Address, body io.Reader) error {
+	n := r.n
+	if recipient != n.addr {
+		return &peer.Error{Code: 550, Enhanced: "5.1.1", Message: "no such user here"}
+	}
+	headerFrom, head, msg, err := readHeaderBlock(body)
+	if err != nil {
+		return refuse(err)
+	}
+	if headerFrom != from {
+		return refuse(fmt.Errorf("%w: From %s, sent by %s", ErrFromMismatch, headerFrom, from))
+	}
+	opts := mailbox.AppendOptions{Date: time.Now()}
+	if key, ok := classicDedupKey(from, head); ok {
+		opts.EnvelopeID = &key
+	}
+	m, dup, err := n.store.Append(mailbox.Inbox, msg, opts)
+	if err != nil {
+		return refuse(fmt.Errorf("store message: %w", err))
+	}
+	if dup {
+		return peer.ErrDuplicate
+	}
+	if err := n.contacts.touch(from, n.addr); err != nil {
+		n.log.Warn("remember correspondent", "err", err)
+	}
+	n.protocols.learn(from, protocolClassic)
+	n.log.Info("received", "from", from.String(), "protocol", "classic", "uid", m.UID, "size", m.Size)
+	return nil
+}
+
+// classicDedupKey identifies a classic message by its sender and
+// Message-ID; a message without one is never treated as a duplicate.
+func classicDedupKey(from envelope.Address, head []byte) ([16]byte, bool) {
+	m, err := mail.ReadMessage(bytes.NewReader(append(bytes.Clone(head), "\r\n"...)))
+	if err != nil {
+		return [16]byte{}, false
+	}
+	id := m.Header.Get("Message-Id")
+	if id == "" {
+		return [16]byte{}, false
+	}
+	sum := sha256.Sum256(append(append([]byte("yggpost classic\x00"), from[:]...), id...))
+	return [16]byte(sum[:16]), true
+}
