@@ -41,6 +41,7 @@ type nodeOpts struct {
 	listen bool     // listen for peerings on tcp://127.0.0.1:0
 	quiet  bool     // discard the node's log (benchmarks)
 	limit  int64    // MaxMessageSize; 0 for the default
+	giveUp time.Duration
 }
 
 // startNode opens and runs a node on loopback with free ports and waits
@@ -57,6 +58,7 @@ func startNode(t testing.TB, name string, o nodeOpts) *testNode {
 		Peers:          o.peers,
 		Logger:         testLogger(t, name),
 		MaxMessageSize: o.limit,
+		GiveUp:         o.giveUp,
 	}
 	if o.quiet {
 		cfg.Logger = slog.New(slog.DiscardHandler)
