@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"strings"
@@ -19,10 +20,11 @@ import (
 // most clients strip Bcc before they submit, and the Sent copy is where
 // the sender looks up who got the message.
 type copyPlan struct {
-	messageID  string // the Message-ID value, "<…>"; "" if the message has none
-	outHeader  []byte // the header block of the recipients' copies
-	sentHeader []byte // the header block of the Sent copy
-	bodyAt     int64  // offset of the body (after the header block) in the spool
+	messageID  string            // the Message-ID value, "<…>"; "" if the message has none
+	outHeader  []byte            // the header block of the recipients' copies
+	sentHeader []byte            // the header block of the Sent copy
+	bodyAt     int64             // offset of the body (after the header block) in the spool
+	digest     [sha256.Size]byte // of the message as submitted; see submissionID
 	// chat is set for messages from chat clients such as Delta Chat
 	// (a Chat-Version field): they get no Sent copy, see sentCopy.
 	chat bool

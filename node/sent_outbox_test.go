@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
@@ -110,4 +114,69 @@ func testAddress(t *testing.T) envelope.Address {
 		t.Fatalf("address: %v", err)
 	}
 	return a
+}
+
+// TestRetryAfterPartialFailure: a client that submits a message again
+// after 452 part-way through its recipients gets every copy stored once:
+// envelopes queued the first time are not queued again, and the INBOX and
+// Sent copies are stored once, however often the client repeats it.
+func TestRetryAfterPartialFailure(t *testing.T) {
+	n, address := submissionNode(t, mailbox.Options{MaxOutboxCount: 3})
+	f1, f2, f3, other := testAddress(t), testAddress(t), testAddress(t), testAddress(t)
+	submit := func(to []envelope.Address, subject string) error {
+		msg := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@test>\r\n\r\nbody\r\n", n.addr, f1, subject, subject)
+		c, err := smtp.Dial(address)
+		if err != nil {
+			return fmt.Errorf("dial: %w", err)
+		}
+		defer c.Close()
+		if err := c.Auth(sasl.NewPlainClient("", n.addr.String(), "pw")); err != nil {
+			return fmt.Errorf("auth: %w", err)
+		}
+		var rcpts []string
+		for _, a := range to {
+			rcpts = append(rcpts, a.String())
+		}
+		return c.SendMail(n.addr.String(), rcpts, strings.NewReader(msg))
+	}
+	if err := submit([]envelope.Address{other}, "filler"); err != nil {
+		t.Fatalf("filler: %v", err)
+	}
+	all := []envelope.Address{f1, n.addr, f2, f3}
+	var se *smtp.SMTPError
+	if err := submit(all, "list"); !errors.As(err, &se) || se.Code != 452 || se.EnhancedCode != (smtp.EnhancedCode{4, 3, 1}) {
+		t.Fatalf("with room for two of three envelopes: %v, want 452 4.3.1", err)
+	}
+	rows, err := n.store.Outbox()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("outbox holds %d envelopes (%v), want the filler and two", len(rows), err)
+	}
+	for _, r := range rows {
+		if envelope.Address(r.Recipient) == other {
+			if err := n.store.DeleteOutbound(r.ID); err != nil { // delivered
+				t.Fatalf("delete filler: %v", err)
+			}
+		}
+	}
+	for i := range 2 {
+		if err := submit(all, "list"); err != nil {
+			t.Fatalf("submission %d after making room: %v", i+2, err)
+		}
+	}
+	rows, err = n.store.Outbox()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("outbox holds %d envelopes (%v), want one each for f1, f2, f3", len(rows), err)
+	}
+	seen := map[envelope.Address]bool{}
+	for _, r := range rows {
+		seen[envelope.Address(r.Recipient)] = true
+	}
+	if !seen[f1] || !seen[f2] || !seen[f3] {
+		t.Errorf("outbox recipients %v, want f1, f2 and f3 once each", seen)
+	}
+	for box, want := range map[string]uint32{mailbox.Inbox: 1, mailbox.Sent: 2} { // Sent: filler and list
+		if st, err := n.store.Status(box); err != nil || st.Messages != want {
+			t.Errorf("%s: %+v (%v), want %d messages", box, st, err, want)
+		}
+	}
 }

@@ -130,11 +130,21 @@ func TestSeveralRecipientsAndBcc(t *testing.T) {
 	for _, tn := range []*testNode{bob, carol} {
 		tn.waitMailbox("Sent", 0, 0)
 	}
+	// The client submits the same message again (as after a lost reply):
+	// the recipients' nodes de-duplicate it, nobody gets a second copy.
+	if err := alice.send(to, []byte(msg)); err != nil {
+		t.Fatalf("alice sends again: %v", err)
+	}
+	alice.waitOutboxEmpty(60 * time.Second)
+	for _, tn := range []*testNode{alice, bob, carol} {
+		tn.waitMailbox("INBOX", 1, 0)
+	}
+	alice.waitMailbox("Sent", 1, 0)
 }
 
 // TestSentCopy: a message without a Message-ID gets one, the same in every
 // copy; submitting it again, or a client APPENDing its own copy to Sent,
-// leaves one copy in Sent.
+// leaves one copy in Sent (and in INBOX).
 func TestSentCopy(t *testing.T) {
 	alice := startNode(t, "alice", nodeOpts{})
 	msg := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: note to self\r\n\r\nremember\r\n", alice.addr, alice.addr)
@@ -150,9 +160,13 @@ func TestSentCopy(t *testing.T) {
 	if !bytes.Equal(inbox.body, sent.body) {
 		t.Errorf("INBOX and Sent copies differ:\n%q\n%q", inbox.body, sent.body)
 	}
-	// A client that sends the same message again, as the node changed it.
-	if err := alice.send([]envelope.Address{alice.addr}, sent.body); err != nil {
-		t.Fatalf("send again: %v", err)
+	// A client that submits the same message again (with the id the node
+	// gave it) stores nothing twice; the same id on other content is a new
+	// message in INBOX, but still one Sent copy.
+	for _, again := range [][]byte{sent.body, append(bytes.Clone(sent.body), "P.S.\r\n"...)} {
+		if err := alice.send([]envelope.Address{alice.addr}, again); err != nil {
+			t.Fatalf("send again: %v", err)
+		}
 	}
 	alice.waitMailbox("INBOX", 2, 5*time.Second)
 	alice.waitMailbox("Sent", 1, 0)

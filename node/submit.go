@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +19,9 @@ import (
 // one sealed envelope per other recipient goes to the outbox, a copy for
 // the user's own address goes straight to INBOX, and the message as
 // submitted, with its Bcc recipients, goes to the Sent mailbox (see
-// copyPlan and sentCopy). Recipients' copies
-// carry no Bcc field.
+// copyPlan and sentCopy). Recipients' copies carry no Bcc field. Every
+// copy is de-duplicated, so a client that submits the same message again
+// after a failure stores nothing twice (see submissionID).
 type submitter struct{ n *Node }
 
 // Submit spools the message once to a temporary file (so it is never whole
@@ -35,7 +37,7 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	if from != n.addr {
 		return fmt.Errorf("submit: sender %s is not this node's address %s", from, n.addr)
 	}
-	spool, size, err := spoolMessage(msg, n.cfg.MaxMessageSize)
+	spool, size, digest, err := spoolMessage(msg, n.cfg.MaxMessageSize)
 	if err != nil {
 		return err
 	}
@@ -45,6 +47,7 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	if err != nil {
 		return err
 	}
+	plan.digest = digest
 	now := time.Now()
 	if err := n.recipientCopies(plan, to, spool, size, now); err != nil {
 		return err
@@ -64,8 +67,8 @@ func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.Re
 			toSelf = true
 			continue
 		}
-		id, err := n.enqueue(rcpt, now, plan.recipientCopy(spool, size))
-		if err != nil {
+		id := n.submissionID(plan.digest, rcpt)
+		if err := n.enqueue(rcpt, id, now, plan.recipientCopy(spool, size)); err != nil {
 			return err
 		}
 		n.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size, "message_id", plan.messageID)
@@ -74,17 +77,26 @@ func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.Re
 	if !toSelf {
 		return nil
 	}
-	m, _, err := n.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now})
+	key := dedupKey(n.addr, n.submissionID(plan.digest, n.addr))
+	m, dup, err := n.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now, EnvelopeID: &key})
 	if err != nil {
 		return fmt.Errorf("store message to self: %w", err)
+	}
+	if dup {
+		n.log.Info("message to self stored already", "uid", m.UID, "message_id", plan.messageID)
+		return nil
 	}
 	n.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
 	return nil
 }
 
-// enqueue seals body for rcpt and stores the envelope in the outbox.
-func (n *Node) enqueue(rcpt envelope.Address, now time.Time, body io.Reader) (envelope.ID, error) {
-	id := envelope.NewID()
+// enqueue seals body for rcpt and stores the envelope in the outbox under
+// id. An envelope with that id queued already is left as it is.
+func (n *Node) enqueue(rcpt envelope.Address, id envelope.ID, now time.Time, body io.Reader) error {
+	if n.queued(id) {
+		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
+		return nil
+	}
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := envelope.Seal(pw, n.key, rcpt, id, now, body)
@@ -92,40 +104,59 @@ func (n *Node) enqueue(rcpt envelope.Address, now time.Time, body io.Reader) (en
 	}()
 	err := n.store.Enqueue(mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now}, pr)
 	pr.CloseWithError(errors.New("enqueue finished")) // unblocks the sealer if Enqueue stopped early
+	if errors.Is(err, mailbox.ErrExists) {
+		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
+		return nil
+	}
 	if errors.Is(err, mailbox.ErrOutboxFull) {
-		return id, &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
+		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
 			Message: fmt.Sprintf("outbox full, try again later: %v", err)}
 	}
 	if errors.Is(err, mailbox.ErrTooLarge) {
 		// The envelope (the message plus sealing overhead) is over the
 		// store's limit: retrying cannot help.
-		return id, &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
 			Message: fmt.Sprintf("message too large once encrypted for %s: %v", rcpt, err)}
 	}
 	if err != nil {
-		return id, fmt.Errorf("queue message for %s: %w", rcpt, err)
+		return fmt.Errorf("queue message for %s: %w", rcpt, err)
 	}
-	return id, nil
+	return nil
 }
 
-// spoolMessage copies msg to an unlinked-on-return temporary file, refusing
-// more than limit bytes.
-func spoolMessage(msg io.Reader, limit int64) (*os.File, int64, error) {
+// queued reports whether the outbox holds an envelope with id. (Enqueue
+// would say so too, but a full outbox takes precedence there.) Any error
+// reads as false and leaves Enqueue to report it.
+func (n *Node) queued(id envelope.ID) bool {
+	rc, err := n.store.OpenOutbound(id)
+	if err != nil {
+		return false
+	}
+	if err := rc.Close(); err != nil {
+		n.log.Debug("close outbound envelope", "id", id.String(), "err", err)
+	}
+	return true
+}
+
+// spoolMessage copies msg to a temporary file, refusing more than limit
+// bytes, and returns it with its size and SHA-256 digest. The caller
+// closes and removes the file.
+func spoolMessage(msg io.Reader, limit int64) (*os.File, int64, [sha256.Size]byte, error) {
+	var digest [sha256.Size]byte
 	f, err := os.CreateTemp("", "yggpost-submit-*")
 	if err != nil {
-		return nil, 0, fmt.Errorf("spool message: %w", err)
+		return nil, 0, digest, fmt.Errorf("spool message: %w", err)
 	}
-	size, err := io.Copy(f, io.LimitReader(msg, limit+1))
+	h := sha256.New()
+	size, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(msg, limit+1))
 	if err == nil && size > limit {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, 0, &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+		err = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
 			Message: fmt.Sprintf("message too large: the limit is %d bytes", limit)}
 	}
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, 0, fmt.Errorf("spool message: %w", err)
+		return nil, 0, digest, fmt.Errorf("spool message: %w", err)
 	}
-	return f, size, nil
+	return f, size, [sha256.Size]byte(h.Sum(nil)), nil
 }
