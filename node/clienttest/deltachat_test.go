@@ -147,7 +147,7 @@ func parseLines(t *testing.T, out []byte) []dcLine {
 			continue
 		}
 		if l.Type == "event" || l.Type == "step" || l.Type == "result" {
-			t.Logf("dc %s %s %s%s%s", l.Type, l.Account, l.Kind, l.Step, truncate(l.Msg, 300))
+			t.Logf("dc %s %s %s%s%s", l.Type, l.Account, l.Kind, l.Step, truncate(l.Msg, 3000))
 		}
 		lines = append(lines, l)
 	}
@@ -157,7 +157,7 @@ func parseLines(t *testing.T, out []byte) []dcLine {
 func tail(lines []dcLine, n int) string {
 	var b strings.Builder
 	for _, l := range lines[max(0, len(lines)-n):] {
-		fmt.Fprintf(&b, "\n  %s %s %s %s%s", l.Type, l.Account, l.Kind, l.Step, truncate(l.Msg, 300))
+		fmt.Fprintf(&b, "\n  %s %s %s %s%s", l.Type, l.Account, l.Kind, l.Step, truncate(l.Msg, 3000))
 	}
 	return b.String()
 }
@@ -176,7 +176,7 @@ var protocolTrouble = regexp.MustCompile(`(?i)imap|smtp|idle|fetch|select|login|
 // infoTrouble matches informational lines from Delta Chat's IMAP, SMTP
 // and connection code that report something going wrong, which the core
 // logs as Info when it recovers by itself (a reconnect, a fallback).
-var infoTrouble = regexp.MustCompile(`^src/(imap|smtp|net|scheduler)[^ ]*: .*(?i:fail|error|unexpected|unsolicited|not supported|does not support|cannot|timed out|timeout|reconnect|broken)`)
+var infoTrouble = regexp.MustCompile(`^src/(imap|smtp|net|scheduler)[^ ]*: .*(?i:fail|error|unexpected|not supported|does not support|cannot|timed out|timeout|reconnect|broken)`)
 
 // maxLatency bounds the time from sending a message to the recipient's
 // core reporting it. Over IDLE on loopback it takes well under a second;
