@@ -1,0 +1,236 @@
+package relay
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/yggpost/yggpost/envelope"
+)
+
+// minEnvelope is the size of the smallest sealed envelope (an empty
+// message).
+var minEnvelope = envelope.SealedSize(0)
+
+// Deposit takes custody of one sealed envelope of exactly size bytes read
+// from sealed, for the member named in its header. depositor is the key of
+// the connection it came from; it is used for the rate limit and never
+// stored.
+//
+// It returns only once the envelope is fsynced, with a signed receipt. An
+// envelope already held (same recipient and id) is not stored again: the
+// receipt is that of the copy held, with Duplicate set.
+//
+// Refusals wrap ErrTooLarge, ErrMalformed, ErrRateLimited or ErrBusy
+// before anything is read, and ErrMalformed, ErrNotMember, ErrQuotaCount
+// or ErrQuotaBytes once the header has been read; in that second case the
+// rest of the size bytes is read and discarded, so a stream carrying
+// several envelopes stays in step. Deposit never reads more than size
+// bytes. An error of sealed itself is returned wrapped as it is.
+func (r *Relay) Deposit(depositor envelope.Address, size int64, sealed io.Reader) (CustodyReceipt, error) {
+	if err := r.enter(); err != nil {
+		return CustodyReceipt{}, err
+	}
+	defer r.leave()
+	if err := r.admitDeposit(depositor, size); err != nil {
+		r.counter.refused.Add(1)
+		return CustodyReceipt{}, fmt.Errorf("deposit %d bytes: %w", size, err)
+	}
+	defer func() { <-r.slots }()
+	src := &trackReader{r: io.LimitReader(sealed, size)}
+	rc, err := r.take(size, src)
+	if err != nil {
+		r.counter.refused.Add(1)
+		if src.err == nil {
+			_, derr := io.Copy(io.Discard, src)
+			err = errors.Join(err, derr)
+		}
+		return CustodyReceipt{}, fmt.Errorf("deposit %d bytes: %w", size, err)
+	}
+	return rc, nil
+}
+
+// admitDeposit applies the checks that need no byte of the envelope and
+// takes a deposit slot.
+func (r *Relay) admitDeposit(depositor envelope.Address, size int64) error {
+	if size > r.opts.MaxEnvelope {
+		return fmt.Errorf("over the limit of %d bytes: %w", r.opts.MaxEnvelope, ErrTooLarge)
+	}
+	if size < minEnvelope {
+		return fmt.Errorf("under the minimum of %d bytes: %w", minEnvelope, ErrMalformed)
+	}
+	if !r.rate.allow(depositor, r.opts.Now()) {
+		return fmt.Errorf("%d envelopes a minute: %w", r.opts.DepositRate, ErrRateLimited)
+	}
+	select {
+	case r.slots <- struct{}{}:
+		return nil
+	default:
+		return fmt.Errorf("%d in progress: %w", r.opts.MaxDeposits, ErrBusy)
+	}
+}
+
+// take reads the header, refuses or de-duplicates, then stores the bytes.
+func (r *Relay) take(size int64, src *trackReader) (CustodyReceipt, error) {
+	var head bytes.Buffer
+	hdr, err := envelope.ReadHeader(io.TeeReader(src, &head))
+	if err != nil {
+		if src.err != nil {
+			return CustodyReceipt{}, src.err
+		}
+		return CustodyReceipt{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	to, id := hdr.Recipient, hdr.ID
+	if rc, dup, err := r.known(to, id); err != nil || dup {
+		if dup {
+			r.counter.duplicates.Add(1)
+			_, err = io.Copy(io.Discard, src)
+		}
+		return rc, err
+	}
+	if err := r.reserve(to, size); err != nil {
+		return CustodyReceipt{}, fmt.Errorf("for %s: %w", to, err)
+	}
+	defer r.unreserve(to, size)
+	b, err := r.takeBlob(io.MultiReader(&head, src))
+	if err != nil {
+		return CustodyReceipt{}, err
+	}
+	if b.size != size {
+		r.dropBlob(b)
+		return CustodyReceipt{}, fmt.Errorf("%w: input ended after %d of %d bytes", ErrMalformed, b.size, size)
+	}
+	return r.commit(to, id, b)
+}
+
+// known returns the receipt of (to, id) if it is held already, and fails
+// with ErrNotMember if to is not a member.
+func (r *Relay) known(to envelope.Address, id envelope.ID) (CustodyReceipt, bool, error) {
+	var rc CustodyReceipt
+	var dup bool
+	err := r.db.View(func(txn *badger.Txn) error {
+		h, err := getHeld(txn, to, id)
+		if err == nil {
+			rc, dup = r.receiptFor(to, id, h, true), true
+			return nil
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		return r.mustBeMember(txn, to)
+	})
+	return rc, dup, err
+}
+
+func (r *Relay) mustBeMember(txn *badger.Txn, to envelope.Address) error {
+	ok, err := r.isMember(txn, to)
+	if err == nil && !ok {
+		err = fmt.Errorf("%s: %w", to, ErrNotMember)
+	}
+	return err
+}
+
+// commit writes the record (and a small envelope's only chunk) in one
+// transaction, last, then tells the member's watchers.
+func (r *Relay) commit(to envelope.Address, id envelope.ID, b blob) (CustodyReceipt, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.opts.Now()
+	h := heldRec{size: b.size, received: now.UnixNano(), expires: now.Add(r.opts.Retention).UnixNano(), blob: b.id}
+	var prior *heldRec
+	err := r.db.Update(func(txn *badger.Txn) error {
+		old, err := getHeld(txn, to, id)
+		if err == nil {
+			prior = &old
+			return nil
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		if err := r.mustBeMember(txn, to); err != nil {
+			return err
+		}
+		if b.small != nil {
+			if err := txn.Set(chunkKey(b.id, 0), b.small); err != nil {
+				return err
+			}
+		}
+		return txn.Set(heldKey(to, id), h.encode())
+	})
+	if err != nil || prior != nil {
+		r.dropBlob(b)
+	}
+	switch {
+	case err != nil:
+		return CustodyReceipt{}, fmt.Errorf("commit envelope %s for %s: %w", id, to, err)
+	case prior != nil:
+		r.counter.duplicates.Add(1)
+		return r.receiptFor(to, id, *prior, true), nil
+	}
+	r.hold(to, b.size)
+	r.counter.deposits.Add(1)
+	r.watch.notify(to, id)
+	return r.receiptFor(to, id, h, false), nil
+}
+
+// getHeld reads the record of (to, id); a missing one is
+// badger.ErrKeyNotFound.
+func getHeld(txn *badger.Txn, to envelope.Address, id envelope.ID) (heldRec, error) {
+	item, err := txn.Get(heldKey(to, id))
+	if err != nil {
+		return heldRec{}, err
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return heldRec{}, err
+	}
+	return decodeHeld(v)
+}
+
+// reserve counts a deposit in progress against the member's quota.
+func (r *Relay) reserve(to envelope.Address, size int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u := r.usage[to]
+	if u == nil {
+		u = &usage{}
+	}
+	if u.count+u.resCount+1 > r.opts.MemberEnvelopes {
+		return fmt.Errorf("%d envelopes held: %w", u.count, ErrQuotaCount)
+	}
+	if u.bytes+u.resBytes+size > r.opts.MemberBytes {
+		return fmt.Errorf("%d of %d bytes held: %w", u.bytes, r.opts.MemberBytes, ErrQuotaBytes)
+	}
+	u.resCount++
+	u.resBytes += size
+	r.usage[to] = u
+	return nil
+}
+
+func (r *Relay) unreserve(to envelope.Address, size int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if u := r.usage[to]; u != nil {
+		u.resCount--
+		u.resBytes -= size
+		if u.count <= 0 && u.resCount == 0 {
+			delete(r.usage, to)
+		}
+	}
+}
+
+// trackReader remembers the first error of its reader other than io.EOF.
+type trackReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trackReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF && t.err == nil {
+		t.err = err
+	}
+	return n, err
+}
