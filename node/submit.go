@@ -97,13 +97,10 @@ func (n *Node) enqueue(rcpt envelope.Address, id envelope.ID, now time.Time, bod
 		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := envelope.Seal(pw, n.key, rcpt, id, now, body)
-		pw.CloseWithError(err)
-	}()
-	err := n.store.Enqueue(mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now}, pr)
-	pr.CloseWithError(errors.New("enqueue finished")) // unblocks the sealer if Enqueue stopped early
+	// The outbox keeps the message as submitted; it is sealed for the
+	// recipient as it is sent (node.deliver), so the same row can also go
+	// in plain form to a classic Yggmail node.
+	err := n.store.Enqueue(mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now}, body)
 	if errors.Is(err, mailbox.ErrExists) {
 		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil
@@ -113,10 +110,8 @@ func (n *Node) enqueue(rcpt envelope.Address, id envelope.ID, now time.Time, bod
 			Message: fmt.Sprintf("outbox full, try again later: %v", err)}
 	}
 	if errors.Is(err, mailbox.ErrTooLarge) {
-		// The envelope (the message plus sealing overhead) is over the
-		// store's limit: retrying cannot help.
 		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
-			Message: fmt.Sprintf("message too large once encrypted for %s: %v", rcpt, err)}
+			Message: fmt.Sprintf("message too large for %s: %v", rcpt, err)}
 	}
 	if err != nil {
 		return fmt.Errorf("queue message for %s: %w", rcpt, err)
