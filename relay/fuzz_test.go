@@ -1,0 +1,118 @@
+package relay
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+)
+
+func FuzzDecodeHeld(f *testing.F) {
+	f.Add(heldRec{size: 300, received: 1, expires: 2, blob: blobID{1}}.encode())
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := decodeHeld(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		if !bytes.Equal(h.encode(), b) {
+			t.Fatal("decode then encode changed the record")
+		}
+	})
+}
+
+func FuzzDecodeTime(f *testing.F) {
+	f.Add(encodeTime(time.Unix(1795325400, 5)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tm, err := decodeTime(b, "fuzz")
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		if !bytes.Equal(encodeTime(tm), b) {
+			t.Fatal("decode then encode changed the record")
+		}
+	})
+}
+
+func FuzzReceipt(f *testing.F) {
+	rc := CustodyReceipt{Size: 300, Received: time.Unix(1795325400, 0), Expires: time.Unix(1796535000, 0)}
+	rc.sign(relayKey)
+	seed, _ := rc.MarshalBinary()
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c CustodyReceipt
+		if err := c.UnmarshalBinary(b); err != nil {
+			if !errors.Is(err, ErrBadReceipt) {
+				t.Fatalf("error %v does not wrap ErrBadReceipt", err)
+			}
+			return
+		}
+		out, _ := c.MarshalBinary()
+		if !bytes.Equal(out, b) {
+			t.Fatal("decode then encode changed the receipt")
+		}
+		if c.Verify() == nil && !bytes.Equal(b, seed) {
+			t.Fatal("a receipt other than the seed verifies")
+		}
+	})
+}
+
+func FuzzRegistration(f *testing.F) {
+	for _, tok := range []string{"", "0123456789abcdef"} {
+		g, _ := NewRegistration(bobKey, addrOf(relayKey), time.Unix(1795325400, 0), tok)
+		b, _ := g.MarshalBinary()
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var g Registration
+		if err := g.UnmarshalBinary(b); err != nil {
+			if !errors.Is(err, ErrBadRegistration) {
+				t.Fatalf("error %v does not wrap ErrBadRegistration", err)
+			}
+			return
+		}
+		out, err := g.MarshalBinary()
+		if err != nil || !bytes.Equal(out, b) {
+			t.Fatalf("decode then encode: %v", err)
+		}
+		_ = g.Verify()
+	})
+}
+
+// FuzzDeposit feeds arbitrary bytes to Deposit, the relay's entry point for
+// peers: it must refuse with a typed error or hold exactly those bytes.
+func FuzzDeposit(f *testing.F) {
+	env, _ := seal(f, aliceKey, bobAddr, []byte("seed"))
+	f.Add(env, int64(len(env)))
+	f.Add(env[:len(env)-1], int64(len(env)))
+	f.Add(env, int64(10))
+	r, _, _ := testRelay(f, func(o *Options) { o.MaxEnvelope = 1 << 20; o.MemberEnvelopes = 1 << 30 })
+	register(f, r, bobKey, "")
+	f.Fuzz(func(t *testing.T, b []byte, size int64) {
+		rc, err := r.Deposit(aliceAddr, size, bytes.NewReader(b))
+		if err != nil {
+			for _, want := range []error{ErrMalformed, ErrTooLarge, ErrNotMember} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("untyped refusal: %v", err)
+		}
+		if rc.Verify() != nil || rc.Size != size {
+			t.Fatalf("bad receipt %+v", rc)
+		}
+		got := fetch(t, r, bobAddr, rc.ID)
+		if !rc.Duplicate && !bytes.Equal(got, b[:size]) {
+			t.Fatal("held bytes differ from the deposit")
+		}
+		if err := r.Ack(bobAddr, rc.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
