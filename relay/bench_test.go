@@ -1,0 +1,158 @@
+package relay
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+)
+
+// idOffset is where the envelope id sits in the outer header; benchmarks
+// rewrite it to deposit one sealed envelope many times as distinct ones
+// (the relay does not look past the header).
+const idOffset = len(envelope.Magic) + 1 + 32
+
+func withID(env []byte, n uint64) []byte {
+	c := bytes.Clone(env)
+	binary.BigEndian.PutUint64(c[idOffset+8:], n)
+	return c
+}
+
+func benchRelay(b *testing.B) *Relay {
+	r, _, _ := testRelay(b, func(o *Options) {
+		o.Now = time.Now
+		o.MemberEnvelopes = 1 << 30
+		o.MemberBytes = 1 << 40
+		o.MaxEnvelope = 1 << 30
+		o.MaxDeposits = 256
+	})
+	register(b, r, bobKey, "")
+	return r
+}
+
+// fill deposits n copies of env with distinct ids from 16 goroutines.
+func fill(b *testing.B, r *Relay, env []byte, n int) {
+	var next atomic.Uint64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := next.Add(1); i <= uint64(n); i = next.Add(1) {
+				e := withID(env, i)
+				if _, err := r.Deposit(aliceAddr, int64(len(e)), bytes.NewReader(e)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkHandOver10k: 10,000 envelopes of 1 KiB pending for one member,
+// listed and streamed in full, as on a reconnect.
+func BenchmarkHandOver10k(b *testing.B) {
+	const n = 10000
+	r := benchRelay(b)
+	env, _ := seal(b, aliceKey, bobAddr, randomBody(1024, 1))
+	start := time.Now()
+	fill(b, r, env, n)
+	fillRate := float64(n) / time.Since(start).Seconds()
+	base, peak := watchHeap(b)
+	b.ResetTimer()
+	for b.Loop() {
+		p, err := r.Pending(bobAddr)
+		if err != nil || len(p) != n {
+			b.Fatalf("Pending = %d, %v", len(p), err)
+		}
+		for _, h := range p {
+			rc, _, err := r.Open(bobAddr, h.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, rc); err != nil {
+				b.Fatal(err)
+			}
+			rc.Close()
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "envelopes/s")
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(base)/(1<<20), "heap-before-MiB")
+	b.ReportMetric(fillRate, "fill-deposits/s")
+}
+
+// BenchmarkDeposit measures deposits until fsynced, one at a time and 16
+// at once.
+func BenchmarkDeposit(b *testing.B) {
+	for _, size := range []int{1 << 10, 1 << 20} {
+		env, _ := seal(b, aliceKey, bobAddr, randomBody(size, 2))
+		b.Run(fmt.Sprintf("%dKiB/serial", size>>10), func(b *testing.B) {
+			r := benchRelay(b)
+			b.SetBytes(int64(len(env)))
+			var i uint64
+			for b.Loop() {
+				i++
+				e := withID(env, i)
+				if _, err := r.Deposit(aliceAddr, int64(len(e)), bytes.NewReader(e)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%dKiB/parallel16", size>>10), func(b *testing.B) {
+			r := benchRelay(b)
+			b.SetBytes(int64(len(env)))
+			b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 depositors
+			var next atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					e := withID(env, next.Add(1))
+					if _, err := r.Deposit(aliceAddr, int64(len(e)), bytes.NewReader(e)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// watchHeap returns the heap in use now, after a GC, and starts sampling
+// it every millisecond; the function it returns stops the sampling and
+// gives the peak seen.
+func watchHeap(b *testing.B) (uint64, func() uint64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	var peak atomic.Uint64
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			peak.Store(max(peak.Load(), ms.HeapInuse))
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var once sync.Once
+	end := func() uint64 {
+		once.Do(func() { close(stop); <-done })
+		return peak.Load()
+	}
+	b.Cleanup(func() { end() })
+	return base, end
+}
