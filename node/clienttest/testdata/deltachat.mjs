@@ -4,9 +4,12 @@
 //
 // Usage: node deltachat.mjs CONFIG.json
 //
-// CONFIG: {modules, dataDir, bccSelf, rounds, waitMs, accounts: [{name,
-// addr, password, imapServer, imapPort, smtpServer, smtpPort}, x2]}; modules
-// is the directory whose node_modules holds @deltachat/stdio-rpc-server.
+// CONFIG: {modules, dataDir, bccSelf, rounds, waitMs, bounceBytes, accounts:
+// [{name, addr, password, imapServer, imapPort, smtpServer, smtpPort}, x2]};
+// modules is the directory whose node_modules holds
+// @deltachat/stdio-rpc-server. With bounceBytes set, the first account
+// finally sends the second a file of that size, which the second node
+// refuses, and waits until its core marks the message failed.
 //
 // Output, one JSON object per line on stdout:
 //   {"type":"event","account":NAME,"kind":KIND,...}  every core event
@@ -14,10 +17,12 @@
 //   {"type":"received",...}                            each message as the recipient sees it,
 //                                                      with the ms from send to IncomingMsg
 //   {"type":"chat",...}                                each account's chat at the end
+//   {"type":"bounced","state":N,"error":TEXT}          the refused message, once failed
 //   {"type":"result","ok":true}                        last line on success
 // A failure prints {"type":"result","ok":false,"error":TEXT} and exits 1.
 
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -134,6 +139,25 @@ async function report(rpc, acc, chatId) {
   emit({ type: "chat", account: acc.name, messages: list });
 }
 
+// bounce sends the other account a file larger than its node accepts,
+// waits for the delivery report the sender's node puts into INBOX to reach
+// the sender's core, and reports it with the state of the refused message.
+async function bounce(rpc, from, chats) {
+  if (cfg.forceEncryption !== undefined) await rpc.setConfig(from.id, "force_encryption", cfg.forceEncryption);
+  const file = path.join(cfg.dataDir, "too-large.bin");
+  writeFileSync(file, randomBytes(cfg.bounceBytes)); // incompressible
+  const mark = events.length;
+  const id = await rpc.sendMsg(from.id, chats[from.name], {
+    text: "this one is refused", html: null, viewtype: "File", file, filename: "too-large.bin",
+    location: null, overrideSenderName: null, quotedMessageId: null, quotedText: null,
+  });
+  const ev = await waitFor(mark, `${from.name} receiving the delivery report`, (e) =>
+    e.account === from.name && (e.kind === "IncomingMsg" || (e.kind === "MsgFailed" && e.msgId === id)));
+  const report = ev.kind === "IncomingMsg" ? await rpc.getMessage(from.id, ev.msgId) : null;
+  const m = await rpc.getMessage(from.id, id);
+  emit({ type: "bounced", state: m.state, error: m.error, text: report?.text ?? "" });
+}
+
 async function main() {
   const dc = startDeltaChat(cfg.dataDir, { muteStdErr: false });
   dc.on("ALL", onEvent);
@@ -148,6 +172,7 @@ async function main() {
       await sendAndReceive(dc.rpc, bob, alice, chats, `pong ${i} from bob`);
     }
     for (const acc of [alice, bob]) await report(dc.rpc, acc, chats[acc.name]);
+    if (cfg.bounceBytes) await bounce(dc.rpc, alice, chats);
     for (const acc of [alice, bob]) await dc.rpc.stopIo(acc.id);
     emit({ type: "result", ok: true });
   } finally {
@@ -156,6 +181,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  emit({ type: "result", ok: false, error: String(err?.stack ?? err) });
+  emit({ type: "result", ok: false, error: err?.stack ?? JSON.stringify(err) });
   process.exit(1);
 });
