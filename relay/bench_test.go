@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -64,7 +63,7 @@ func BenchmarkHandOver10k(b *testing.B) {
 	start := time.Now()
 	fill(b, r, env, n)
 	fillRate := float64(n) / time.Since(start).Seconds()
-	base, peak := watchHeap(b)
+	base, peak := heapSampler(b)
 	b.ResetTimer()
 	for b.Loop() {
 		p, err := r.Pending(bobAddr)
@@ -121,38 +120,4 @@ func BenchmarkDeposit(b *testing.B) {
 			})
 		})
 	}
-}
-
-// watchHeap returns the heap in use now, after a GC, and starts sampling
-// it every millisecond; the function it returns stops the sampling and
-// gives the peak seen.
-func watchHeap(b *testing.B) (uint64, func() uint64) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	var peak atomic.Uint64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak.Store(max(peak.Load(), ms.HeapInuse))
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	var once sync.Once
-	end := func() uint64 {
-		once.Do(func() { close(stop); <-done })
-		return peak.Load()
-	}
-	b.Cleanup(func() { end() })
-	return base, end
 }
