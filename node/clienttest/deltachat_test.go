@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -42,7 +43,12 @@ func needDeltaChat(t *testing.T) string {
 		missing(t, "node (Node.js) not installed; the Delta Chat test needs Node.js 18 or later")
 	}
 	dir := deltaChatDir()
-	for _, pkg := range []string{"stdio-rpc-server", "jsonrpc-client", "stdio-rpc-server-linux-x64"} {
+	arch := map[string]string{"amd64": "x64", "386": "ia32"}[runtime.GOARCH]
+	if arch == "" {
+		arch = runtime.GOARCH // arm64, arm
+	}
+	platform := "stdio-rpc-server-" + runtime.GOOS + "-" + arch
+	for _, pkg := range []string{"stdio-rpc-server", "jsonrpc-client", platform} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", "@deltachat", pkg, "package.json")); err != nil {
 			missing(t, "@deltachat/%s not installed in %s (set YGGPOST_CLIENTTEST_DIR, or copy node/clienttest/testdata/package.json there and run npm install, as .ci/run does)", pkg, dir)
 		}
