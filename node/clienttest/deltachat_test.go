@@ -72,6 +72,8 @@ type dcConfig struct {
 	Modules         string      `json:"modules"`
 	DataDir         string      `json:"dataDir"`
 	BccSelf         bool        `json:"bccSelf"`
+	FirstRound      int         `json:"firstRound"`
+	Resume          bool        `json:"resume"`
 	Rounds          int         `json:"rounds"`
 	WaitMs          int         `json:"waitMs"`
 	BounceBytes     int         `json:"bounceBytes,omitempty"`
@@ -205,6 +207,13 @@ const maxLatency = 15 * time.Second
 // and the core reported no error and no IMAP or SMTP warning.
 func checkDeltaChat(t *testing.T, lines []dcLine, rounds int) {
 	t.Helper()
+	checkDeltaChatRun(t, lines, rounds, rounds)
+}
+
+// checkDeltaChatRun is checkDeltaChat for a run that exchanged rounds
+// pings and pongs in a chat that now holds total of each.
+func checkDeltaChatRun(t *testing.T, lines []dcLine, rounds, total int) {
+	t.Helper()
 	received, chats := 0, 0
 	for _, l := range lines {
 		switch {
@@ -222,7 +231,7 @@ func checkDeltaChat(t *testing.T, lines []dcLine, rounds int) {
 			checkReceived(t, l)
 		case l.Type == "chat":
 			chats++
-			checkChat(t, l, rounds)
+			checkChat(t, l, total)
 		}
 	}
 	if received != 2*rounds || chats != 2 {
@@ -351,5 +360,34 @@ func TestDeltaChatBounce(t *testing.T) {
 	if b.State != stateOutFailed {
 		t.Skipf("finding F2 in /work/notes/client-findings.md is open: Delta Chat shows the report as a chat message (%q) but cannot tie it to the refused message (state %d, want %d)",
 			truncate(b.Text, 80), b.State, stateOutFailed)
+	}
+}
+
+// uidValidityChanged matches Delta Chat noticing a new UIDVALIDITY for a
+// folder it had seen before (from 0 is its first look).
+var uidValidityChanged = regexp.MustCompile(`UID validity for folder \S+ changed from [1-9]`)
+
+// TestDeltaChatRestart restarts bob's node between two Delta Chat runs on
+// the same accounts: after the restart both still talk in the same chat,
+// nothing arrives twice, and Delta Chat sees the same UIDVALIDITY.
+func TestDeltaChatRestart(t *testing.T) {
+	modules := needDeltaChat(t)
+	alice := startNode(t, "alice", true)
+	bob := startNodeWith(t, "bob", func(c *node.Config) {
+		c.Peers = []string{alice.meshURL()}
+		c.IMAPAddr, c.SMTPAddr = freeAddr(t), freeAddr(t)
+	})
+	cfg := dcConfig{Modules: modules, DataDir: t.TempDir(), Rounds: 2, WaitMs: 60_000,
+		Accounts: []dcAccount{account(t, alice), account(t, bob)}}
+	checkDeltaChat(t, runDeltaChat(t, cfg, 3*time.Minute), 2)
+
+	bob = bob.restart()
+	cfg.Resume, cfg.FirstRound = true, 2
+	lines := runDeltaChat(t, cfg, 3*time.Minute)
+	checkDeltaChatRun(t, lines, 2, 4)
+	for _, l := range lines {
+		if l.Type == "event" && uidValidityChanged.MatchString(l.Msg) {
+			t.Errorf("Delta Chat %s saw UIDVALIDITY change across bob's restart: %s", l.Account, l.Msg)
+		}
 	}
 }

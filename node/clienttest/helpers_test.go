@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,7 +23,9 @@ type testNode struct {
 	t    testing.TB
 	name string
 	node *node.Node
-	addr string // the mail address, <hex>@yggmail
+	addr string      // the mail address, <hex>@yggmail
+	cfg  node.Config // as opened, for a restart
+	stop func()      // stops the node and closes its database; idempotent
 }
 
 // startNode opens and runs a node on loopback with free ports, waits until
@@ -58,7 +61,9 @@ func startNodeWith(t testing.TB, name string, tweak func(*node.Config)) *testNod
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	t.Cleanup(func() { stopNode(t, name, n, cancel, done) })
+	var once sync.Once
+	stop := func() { once.Do(func() { stopNode(t, name, n, cancel, done) }) }
+	t.Cleanup(stop)
 	select {
 	case <-n.Ready():
 	case err := <-done:
@@ -67,7 +72,28 @@ func startNodeWith(t testing.TB, name string, tweak func(*node.Config)) *testNod
 	case <-time.After(30 * time.Second):
 		t.Fatalf("node %s not ready after 30s", name)
 	}
-	return &testNode{t: t, name: name, node: n, addr: n.Address().String()}
+	return &testNode{t: t, name: name, node: n, addr: n.Address().String(), cfg: cfg, stop: stop}
+}
+
+// restart stops the node and starts it again on the same database and
+// addresses, returning the new handle.
+func (tn *testNode) restart() *testNode {
+	tn.t.Helper()
+	tn.stop()
+	cfg := tn.cfg
+	return startNodeWith(tn.t, tn.name, func(c *node.Config) { *c = cfg })
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago, for a node that must keep its ports across a restart.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 // stopNode cancels a node's Run, waits for it and closes its database.

@@ -4,10 +4,13 @@
 //
 // Usage: node deltachat.mjs CONFIG.json
 //
-// CONFIG: {modules, dataDir, bccSelf, rounds, waitMs, bounceBytes, accounts:
+// CONFIG: {modules, dataDir, bccSelf, firstRound, rounds, waitMs, resume,
+// bounceBytes, accounts:
 // [{name, addr, password, imapServer, imapPort, smtpServer, smtpPort}, x2]};
 // modules is the directory whose node_modules holds
-// @deltachat/stdio-rpc-server. With bounceBytes set, the first account
+// @deltachat/stdio-rpc-server. With resume set, the accounts of an earlier
+// run in the same dataDir are used as they are (no configuration, no
+// SecureJoin). With bounceBytes set, the first account
 // finally sends the second a file of that size, which the second node
 // refuses, and waits until its core marks the message failed.
 //
@@ -158,16 +161,37 @@ async function bounce(rpc, from, chats) {
   emit({ type: "bounced", state: m.state, error: m.error, text: report?.text ?? "" });
 }
 
+// resume finds the accounts and the chat of an earlier run.
+async function resume(rpc) {
+  const ids = await rpc.getAllAccountIds();
+  const [alice, bob] = cfg.accounts.map((a, i) => ({ ...a, id: ids[i] }));
+  for (const acc of [alice, bob]) names.set(acc.id, acc.name);
+  const chats = {};
+  for (const [me, other] of [[alice, bob], [bob, alice]]) {
+    const contact = await rpc.lookupContactIdByAddr(me.id, other.addr);
+    chats[me.name] = await rpc.getChatIdByContactId(me.id, contact);
+  }
+  step(`resumed: alice chat ${chats.alice}, bob chat ${chats.bob}`);
+  return { alice, bob, chats };
+}
+
+async function setUp(rpc) {
+  const [a, b] = cfg.accounts;
+  const alice = { ...a, id: await configure(rpc, a) };
+  const bob = { ...b, id: await configure(rpc, b) };
+  for (const acc of [alice, bob]) await rpc.startIo(acc.id);
+  const chats = await secureJoin(rpc, alice, bob);
+  return { alice, bob, chats };
+}
+
 async function main() {
   const dc = startDeltaChat(cfg.dataDir, { muteStdErr: false });
   dc.on("ALL", onEvent);
   try {
-    const [a, b] = cfg.accounts;
-    const alice = { ...a, id: await configure(dc.rpc, a) };
-    const bob = { ...b, id: await configure(dc.rpc, b) };
-    for (const acc of [alice, bob]) await dc.rpc.startIo(acc.id);
-    const chats = await secureJoin(dc.rpc, alice, bob);
-    for (let i = 0; i < cfg.rounds; i++) {
+    const { alice, bob, chats } = cfg.resume ? await resume(dc.rpc) : await setUp(dc.rpc);
+    if (cfg.resume) for (const acc of [alice, bob]) await dc.rpc.startIo(acc.id);
+    const first = cfg.firstRound ?? 0;
+    for (let i = first; i < first + cfg.rounds; i++) {
       await sendAndReceive(dc.rpc, alice, bob, chats, `ping ${i} from alice`);
       await sendAndReceive(dc.rpc, bob, alice, chats, `pong ${i} from bob`);
     }
