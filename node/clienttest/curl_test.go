@@ -46,6 +46,7 @@ func (tn *testNode) inboxCount() int { return len(tn.envelopes("INBOX")) }
 // oneself, then reads and writes the recipient's mailbox with curl over
 // IMAP: LIST, APPEND, SEARCH, FETCH, STORE.
 func TestCurl(t *testing.T) {
+	t.Parallel()
 	needTool(t, "curl", "curl")
 	alice, bob := pair(t)
 

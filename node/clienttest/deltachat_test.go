@@ -333,6 +333,7 @@ const stateOutFailed = 24
 // the sender's Delta Chat must see it. Delta Chat trashes unencrypted mail
 // unless force_encryption is off, so the test turns it off.
 func TestDeltaChatBounce(t *testing.T) {
+	t.Parallel()
 	modules := needDeltaChat(t)
 	alice := startNode(t, "alice", true)
 	// bob's node refuses messages over 256 KiB: the chat messages pass,
@@ -371,6 +372,7 @@ var uidValidityChanged = regexp.MustCompile(`UID validity for folder \S+ changed
 // the same accounts: after the restart both still talk in the same chat,
 // nothing arrives twice, and Delta Chat sees the same UIDVALIDITY.
 func TestDeltaChatRestart(t *testing.T) {
+	t.Parallel()
 	modules := needDeltaChat(t)
 	alice := startNode(t, "alice", true)
 	bob := startNodeWith(t, "bob", func(c *node.Config) {

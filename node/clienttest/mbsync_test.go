@@ -175,6 +175,7 @@ func hasFlags(have []imap.Flag, want ...imap.Flag) bool {
 // new mail and flags from the server, and flags, new messages, a new
 // folder and deletions from the Maildir back to the server.
 func TestMbsync(t *testing.T) {
+	t.Parallel()
 	r := newMbsyncRig(t)
 	a := r.node.addr
 	r.node.send(t, []string{a}, curlMessage(a, a, "first", "one"))

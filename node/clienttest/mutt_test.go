@@ -32,6 +32,7 @@ func (tn *testNode) muttrc(t *testing.T) string {
 // SMTP submission to another node, and mutt's own copy APPENDed to Sent
 // over IMAP, which must not duplicate the copy the node keeps.
 func TestMutt(t *testing.T) {
+	t.Parallel()
 	mutt := needTool(t, "mutt", "mutt")
 	alice, bob := pair(t)
 	rc := alice.muttrc(t)

@@ -34,6 +34,7 @@ func randomAddress(t *testing.T) string {
 // mesh, and each submission error a client can run into, with its SMTP
 // and enhanced status code.
 func TestSwaks(t *testing.T) {
+	t.Parallel()
 	needTool(t, "swaks", "swaks")
 	const limit = 8 << 10
 	alice := startNodeWith(t, "alice", func(c *node.Config) {
