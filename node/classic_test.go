@@ -269,6 +269,7 @@ func TestNoDowngradeOfAYggpostPeer(t *testing.T) {
 	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
 	alice.mustSend(bob.addr, message(alice.addr, bob.addr, "sealed", "over YGGPOST\r\n"))
 	bob.waitInbox(1, 30*time.Second)
+	alice.waitOutboxEmpty(10 * time.Second) // the acknowledgement is in
 	bob.stop()
 	bobKey := storedKey(t, bob.db)
 
@@ -318,6 +319,7 @@ func TestClassicRecipientBouncesWithReason(t *testing.T) {
 	old := newYggmailNode(t, nil, alice.meshURL())
 	alice.mustSend(old.addr, message(alice.addr, old.addr, "first", "while online\r\n"))
 	old.waitReceived(1, 30*time.Second)
+	alice.waitOutboxEmpty(10 * time.Second) // the acknowledgement is in
 	old.stop()
 	alice.mustSend(old.addr, message(alice.addr, old.addr, "second", "while offline\r\n"))
 	got := alice.waitInbox(1, 60*time.Second)
