@@ -33,28 +33,41 @@ func readHeaderFrom(msg io.Reader) (envelope.Address, io.Reader, error) {
 // readHeaderBlock is readHeaderFrom that also returns the header block.
 func readHeaderBlock(msg io.Reader) (envelope.Address, []byte, io.Reader, error) {
 	br := bufio.NewReaderSize(msg, 32<<10)
+	head, err := readHead(br)
+	if err != nil {
+		return envelope.Address{}, nil, nil, err
+	}
+	from, err := fromAddress(head)
+	if err != nil {
+		return envelope.Address{}, nil, nil, err
+	}
+	return from, head, io.MultiReader(bytes.NewReader(head), br), nil
+}
+
+// readHeaderOnly reads the header block of msg (up to and including the
+// empty line that ends it), at most maxHeaderBytes.
+func readHeaderOnly(msg io.Reader) ([]byte, error) {
+	return readHead(bufio.NewReaderSize(msg, 32<<10))
+}
+
+func readHead(br *bufio.Reader) ([]byte, error) {
 	var head bytes.Buffer
 	for {
 		line, err := br.ReadSlice('\n')
 		head.Write(line)
 		if head.Len() > maxHeaderBytes {
-			return envelope.Address{}, nil, nil, ErrHeaderTooBig
+			return nil, ErrHeaderTooBig
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return envelope.Address{}, nil, nil, fmt.Errorf("read message header: %w", err)
+			return nil, fmt.Errorf("read message header: %w", err)
 		}
 		if err != nil || len(bytes.TrimRight(line, "\r\n")) == 0 {
-			break
+			return head.Bytes(), nil
 		}
 	}
-	from, err := fromAddress(head.Bytes())
-	if err != nil {
-		return envelope.Address{}, nil, nil, err
-	}
-	return from, head.Bytes(), io.MultiReader(bytes.NewReader(head.Bytes()), br), nil
 }
 
 // fromAddress parses the From field of a header block.

@@ -169,6 +169,9 @@ func TestRefusedMessageBounces(t *testing.T) {
 		"Final-Recipient: rfc822; " + bob.addr.String(),
 		"Action: failed",
 		"Status: 5.3.4",
+		"In-Reply-To: <too.big.for.bob@test>",
+		"Content-Type: text/rfc822-headers",
+		"Subject: too big for bob",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("delivery report lacks %q:\n%s", want, report)

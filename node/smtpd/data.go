@@ -71,6 +71,11 @@ func transferError(cr *countingReader, err error) error {
 	if errors.As(err, &se) {
 		return se // go-smtp's own size limit, or ours on the header
 	}
+	if errors.Is(err, smtp.ErrTooLongLine) {
+		// Sending the same message again fails the same way: permanent
+		// (RFC 5321 section 4.5.3.1.6 limits lines; 4.2.2 "line too long").
+		return reply(500, 5, 5, 2, "line too long: at most %d octets per line, including CRLF", maxLineLength)
+	}
 	return reply(451, 4, 3, 0, "message transfer failed after %d bytes: %v", cr.n, err)
 }
 
