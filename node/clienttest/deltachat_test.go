@@ -74,6 +74,7 @@ type dcConfig struct {
 	BccSelf         bool        `json:"bccSelf"`
 	FirstRound      int         `json:"firstRound"`
 	Resume          bool        `json:"resume"`
+	FileBytes       int         `json:"fileBytes,omitempty"`
 	Rounds          int         `json:"rounds"`
 	WaitMs          int         `json:"waitMs"`
 	BounceBytes     int         `json:"bounceBytes,omitempty"`
@@ -101,6 +102,9 @@ type dcLine struct {
 	ElapsedMs    int     `json:"elapsedMs"`
 
 	State    int             `json:"state"`
+	WantSha  string          `json:"wantSha"`
+	GotSha   string          `json:"gotSha"`
+	Bytes    int             `json:"bytes"`
 	Messages []dcChatMessage `json:"messages"`
 	OK       bool            `json:"ok"`
 }
@@ -214,7 +218,7 @@ func checkDeltaChat(t *testing.T, lines []dcLine, rounds int) {
 // pings and pongs in a chat that now holds total of each.
 func checkDeltaChatRun(t *testing.T, lines []dcLine, rounds, total int) {
 	t.Helper()
-	received, chats := 0, 0
+	received, chats, files := 0, 0, 0
 	for _, l := range lines {
 		switch {
 		case l.Type == "event" && l.Kind == "Error":
@@ -229,6 +233,9 @@ func checkDeltaChatRun(t *testing.T, lines []dcLine, rounds, total int) {
 			received++
 			t.Logf("%s received %q in %d ms", l.To, l.Text, l.ElapsedMs)
 			checkReceived(t, l)
+		case l.Type == "file":
+			files++
+			checkFile(t, l)
 		case l.Type == "chat":
 			chats++
 			checkChat(t, l, total)
@@ -236,6 +243,9 @@ func checkDeltaChatRun(t *testing.T, lines []dcLine, rounds, total int) {
 	}
 	if received != 2*rounds || chats != 2 {
 		t.Errorf("script reported %d received messages and %d chats, want %d and 2", received, chats, 2*rounds)
+	}
+	if cfg := wantFiles(lines); files != cfg {
+		t.Errorf("script reported %d files received, want %d", files, cfg)
 	}
 	if !succeeded(lines) {
 		t.Errorf("script did not report success; last lines: %s", tail(lines, 5))
@@ -258,6 +268,29 @@ func succeeded(lines []dcLine) bool {
 		}
 	}
 	return false
+}
+
+// wantFiles is 1 if the script was asked to send a file (it says so in a
+// step line), else 0.
+func wantFiles(lines []dcLine) int {
+	for _, l := range lines {
+		if l.Type == "step" && strings.HasPrefix(l.Step, "sending a file") {
+			return 1
+		}
+	}
+	return 0
+}
+
+// checkFile asserts that a file arrived whole, with its text and padlock.
+func checkFile(t *testing.T, l dcLine) {
+	t.Helper()
+	if l.GotSha != l.WantSha {
+		t.Errorf("%s received a file of %d bytes that differs from the one %s sent", l.To, l.Bytes, l.From)
+	}
+	if l.Text != l.Sent || !l.ShowPadlock {
+		t.Errorf("%s received the file with text %q (padlock %v), want %q with a padlock", l.To, l.Text, l.ShowPadlock, l.Sent)
+	}
+	t.Logf("%s received a file of %d bytes intact", l.To, l.Bytes)
 }
 
 func checkReceived(t *testing.T, l dcLine) {
@@ -301,23 +334,38 @@ func checkChat(t *testing.T, l dcLine, rounds int) {
 
 // TestDeltaChat configures two Delta Chat accounts, each on its own
 // Yggpost node, runs SecureJoin and exchanges messages both ways, with
-// bcc_self off and on.
+// bcc_self off and on, and finally sends a 1 MiB file.
 func TestDeltaChat(t *testing.T) {
 	modules := needDeltaChat(t)
-	for _, bcc := range []bool{false, true} {
-		t.Run(fmt.Sprintf("bcc_self=%v", bcc), func(t *testing.T) {
+	for _, c := range []struct {
+		bcc  bool
+		file int
+		skip string
+	}{
+		{bcc: false, file: 1 << 20},
+		{bcc: true},
+		{bcc: true, file: 1 << 20, skip: "finding F3 in /work/notes/client-findings.md is open: a message arriving between commands is not reported when the client enters IDLE"},
+	} {
+		name := fmt.Sprintf("bcc_self=%v", c.bcc)
+		if c.file > 0 && c.bcc {
+			name += ",file"
+		}
+		t.Run(name, func(t *testing.T) {
+			if c.skip != "" {
+				t.Skip(c.skip)
+			}
 			t.Parallel()
 			alice, bob := pair(t)
 			const rounds = 2
-			cfg := dcConfig{Modules: modules, DataDir: t.TempDir(), BccSelf: bcc, Rounds: rounds, WaitMs: 60_000,
-				Accounts: []dcAccount{account(t, alice), account(t, bob)}}
+			cfg := dcConfig{Modules: modules, DataDir: t.TempDir(), BccSelf: c.bcc, Rounds: rounds, WaitMs: 60_000,
+				FileBytes: c.file, Accounts: []dcAccount{account(t, alice), account(t, bob)}}
 			start := time.Now()
 			lines := runDeltaChat(t, cfg, 3*time.Minute)
 			t.Logf("Delta Chat scenario took %s", time.Since(start).Round(time.Millisecond))
 			checkDeltaChat(t, lines, rounds)
 			self := fromSelf(t, alice)
 			t.Logf("alice's INBOX holds %d messages from alice", self)
-			if bcc && self < rounds {
+			if c.bcc && self < rounds {
 				t.Errorf("with bcc_self alice's INBOX holds %d messages from herself, want at least %d (one per ping)", self, rounds)
 			}
 		})

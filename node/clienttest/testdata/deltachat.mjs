@@ -5,12 +5,13 @@
 // Usage: node deltachat.mjs CONFIG.json
 //
 // CONFIG: {modules, dataDir, bccSelf, firstRound, rounds, waitMs, resume,
-// bounceBytes, accounts:
+// fileBytes, bounceBytes, accounts:
 // [{name, addr, password, imapServer, imapPort, smtpServer, smtpPort}, x2]};
 // modules is the directory whose node_modules holds
 // @deltachat/stdio-rpc-server. With resume set, the accounts of an earlier
 // run in the same dataDir are used as they are (no configuration, no
-// SecureJoin). With bounceBytes set, the first account
+// SecureJoin). With fileBytes set, the first account also sends the
+// second a file of that size. With bounceBytes set, the first account
 // finally sends the second a file of that size, which the second node
 // refuses, and waits until its core marks the message failed.
 //
@@ -20,11 +21,12 @@
 //   {"type":"received",...}                            each message as the recipient sees it,
 //                                                      with the ms from send to IncomingMsg
 //   {"type":"chat",...}                                each account's chat at the end
+//   {"type":"file",...}                                the file as the recipient got it
 //   {"type":"bounced","state":N,"error":TEXT}          the refused message, once failed
 //   {"type":"result","ok":true}                        last line on success
 // A failure prints {"type":"result","ok":false,"error":TEXT} and exits 1.
 
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -161,6 +163,35 @@ async function bounce(rpc, from, chats) {
   emit({ type: "bounced", state: m.state, error: m.error, text: report?.text ?? "" });
 }
 
+// sendFile sends a file with a non-ASCII text and waits until the
+// recipient's core has downloaded it completely (a large message travels
+// as a pre-message and a post-message).
+async function sendFile(rpc, from, to, chats, bytes) {
+  const file = path.join(cfg.dataDir, "photo.bin");
+  const data = randomBytes(bytes);
+  writeFileSync(file, data);
+  step(`sending a file of ${bytes} bytes`);
+  const text = "Grüße, 你好 👋 with a file";
+  const mark = events.length;
+  await rpc.sendMsg(from.id, chats[from.name], {
+    text, html: null, viewtype: "File", file, filename: "photo.bin",
+    location: null, overrideSenderName: null, quotedMessageId: null, quotedText: null,
+  });
+  const inc = await waitFor(mark, `${to.name} receiving the file`, (e) =>
+    e.account === to.name && e.kind === "IncomingMsg");
+  const deadline = Date.now() + cfg.waitMs;
+  let m = await rpc.getMessage(to.id, inc.msgId);
+  while (m.downloadState !== "Done") {
+    if (Date.now() > deadline) throw new Error(`file still ${m.downloadState} after ${cfg.waitMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+    m = await rpc.getMessage(to.id, inc.msgId);
+  }
+  const got = readFileSync(m.file);
+  const sha = (b) => createHash("sha256").update(b).digest("hex");
+  emit({ type: "file", from: from.name, to: to.name, sent: text, text: m.text, showPadlock: m.showPadlock,
+    wantSha: sha(data), gotSha: sha(got), bytes: got.length });
+}
+
 // resume finds the accounts and the chat of an earlier run.
 async function resume(rpc) {
   const ids = await rpc.getAllAccountIds();
@@ -195,6 +226,7 @@ async function main() {
       await sendAndReceive(dc.rpc, alice, bob, chats, `ping ${i} from alice`);
       await sendAndReceive(dc.rpc, bob, alice, chats, `pong ${i} from bob`);
     }
+    if (cfg.fileBytes) await sendFile(dc.rpc, alice, bob, chats, cfg.fileBytes);
     for (const acc of [alice, bob]) await report(dc.rpc, acc, chats[acc.name]);
     if (cfg.bounceBytes) await bounce(dc.rpc, alice, chats);
     for (const acc of [alice, bob]) await dc.rpc.stopIo(acc.id);
