@@ -165,9 +165,7 @@ func TestUnregisterDeletesHeld(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("Unregister = %d, %v", n, err)
 	}
-	if _, open := <-ch; open {
-		t.Fatal("watcher not closed by Unregister")
-	}
+	mustClose(t, ch, "Unregister")
 	if keys, _ := r.keysWithPrefix([]byte{tagChunk}); len(keys) != 0 {
 		t.Fatalf("%d chunks left", len(keys))
 	}

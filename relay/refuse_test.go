@@ -249,3 +249,38 @@ func TestExpire(t *testing.T) {
 		t.Fatalf("Status = %+v", s)
 	}
 }
+
+// failAfter returns its bytes, then err.
+type failAfter struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failAfter) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, f.err
+	}
+	return n, err
+}
+
+func TestDepositReaderError(t *testing.T) {
+	r, _, _ := testRelay(t, nil)
+	register(t, r, bobKey, "")
+	env, id := seal(t, aliceKey, bobAddr, randomBody(40*chunkSize, 9))
+	broken := errors.New("connection reset")
+	src := &failAfter{r: bytes.NewReader(env[:len(env)/2]), err: broken}
+	if _, err := r.Deposit(aliceAddr, int64(len(env)), src); !errors.Is(err, broken) {
+		t.Fatalf("Deposit = %v, want the reader's error", err)
+	}
+	if _, _, err := r.Open(bobAddr, id); !errors.Is(err, ErrNotHeld) {
+		t.Fatalf("half an envelope held: %v", err)
+	}
+	if keys, _ := r.keysWithPrefix([]byte{tagChunk}); len(keys) != 0 {
+		t.Fatalf("%d chunks of the broken deposit left", len(keys))
+	}
+	if s := r.Status(); s.Envelopes != 0 || s.Bytes != 0 || s.Refused != 1 {
+		t.Fatalf("Status = %+v", s)
+	}
+	deposit(t, r, env) // the retry succeeds
+}

@@ -26,6 +26,22 @@ func receive(t *testing.T, ch <-chan envelope.ID) envelope.ID {
 	return envelope.ID{}
 }
 
+// mustClose waits for ch to be closed; ids still buffered are skipped.
+func mustClose(t *testing.T, ch <-chan envelope.ID, what string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case _, open := <-ch:
+			if !open {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("%s: watcher not closed within 10 s", what)
+		}
+	}
+}
+
 func TestWatch(t *testing.T) {
 	r, _, _ := testRelay(t, func(o *Options) { o.MaxWatchers = 2 })
 	register(t, r, bobKey, "")
@@ -62,9 +78,7 @@ func TestWatch(t *testing.T) {
 	}
 	stop()
 	stop()
-	if _, open := <-ch; open {
-		t.Fatal("stopped watcher still open")
-	}
+	mustClose(t, ch, "stop")
 	if _, _, err := r.Watch(bobAddr); err != nil {
 		t.Fatalf("watch after stop freed a place: %v", err)
 	}
@@ -83,8 +97,16 @@ func TestWatchOverflowAndClose(t *testing.T) {
 		deposit(t, r, env)
 	}
 	n := 0
-	for range ch {
-		n++
+	deadline := time.After(10 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-ch:
+			if open {
+				n++
+			}
+		case <-deadline:
+			t.Fatalf("overflowing watcher still open after %d ids", n)
+		}
 	}
 	if n != WatchBuffer {
 		t.Fatalf("overflowing watcher gave %d ids before closing, want %d", n, WatchBuffer)
@@ -96,9 +118,7 @@ func TestWatchOverflowAndClose(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, open := <-ch2; open {
-		t.Fatal("watcher open after Close")
-	}
+	mustClose(t, ch2, "Close")
 	if _, _, err := r.Watch(bobAddr); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Watch after Close: %v", err)
 	}
