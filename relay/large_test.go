@@ -28,9 +28,11 @@ func TestLargeEnvelopeMemory(t *testing.T) {
 	size := envelope.SealedSize(body)
 	pr, pw := io.Pipe()
 	in := sha256.New()
+	sealed := make(chan error, 1)
 	go func() {
-		_, err := envelope.Seal(io.MultiWriter(pw, in), aliceKey, bobAddr, envelope.NewID(), time.Now(), io.LimitReader(zeros{}, body))
+		_, err := envelope.Seal(io.MultiWriter(in, pw), aliceKey, bobAddr, envelope.NewID(), time.Now(), io.LimitReader(zeros{}, body))
 		pw.CloseWithError(err)
+		sealed <- err
 	}()
 	base, peak := heapSampler(t)
 	rc, err := r.Deposit(aliceAddr, size, pr)
@@ -47,6 +49,9 @@ func TestLargeEnvelopeMemory(t *testing.T) {
 	}
 	rd.Close()
 	grown := int64(peak()) - int64(base)
+	if err := <-sealed; err != nil {
+		t.Fatal(err)
+	}
 	if !bytes.Equal(in.Sum(nil), out.Sum(nil)) {
 		t.Fatal("64 MiB envelope differs after the round trip")
 	}
