@@ -68,6 +68,16 @@ func (c *CustodyReceipt) Verify() error {
 	return nil
 }
 
+// Check verifies the receipt as the sender of an envelope does: signed by
+// relay, for that recipient, id and size.
+func (c *CustodyReceipt) Check(relay, recipient envelope.Address, id envelope.ID, size int64) error {
+	if c.Relay != relay || c.Recipient != recipient || c.ID != id || c.Size != size {
+		return fmt.Errorf("check custody receipt for %s: it names relay %s, recipient %s, id %s, size %d: %w",
+			id, c.Relay, c.Recipient, c.ID, c.Size, ErrBadReceipt)
+	}
+	return c.Verify()
+}
+
 // MarshalBinary returns the receipt's wire form (ReceiptSize bytes).
 func (c *CustodyReceipt) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 1, ReceiptSize)

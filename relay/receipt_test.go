@@ -41,6 +41,18 @@ func TestReceiptWireAndSignature(t *testing.T) {
 			t.Fatalf("%d bytes: %v", len(c), err)
 		}
 	}
+	if err := rc.Check(r.Address(), bobAddr, rc.ID, int64(len(env))); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if err := rc.Check(r.Address(), carolAddr, rc.ID, int64(len(env))); !errors.Is(err, ErrBadReceipt) {
+		t.Fatalf("Check with another recipient: %v", err)
+	}
+	if err := rc.Check(aliceAddr, bobAddr, rc.ID, int64(len(env))); !errors.Is(err, ErrBadReceipt) {
+		t.Fatalf("Check with another relay: %v", err)
+	}
+	if err := rc.Check(r.Address(), bobAddr, rc.ID, int64(len(env))+1); !errors.Is(err, ErrBadReceipt) {
+		t.Fatalf("Check with another size: %v", err)
+	}
 	later := rc
 	later.Expires = later.Expires.Add(time.Hour)
 	if err := later.Verify(); !errors.Is(err, ErrBadSignature) {
