@@ -40,7 +40,7 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 	if err != nil {
 		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
 	}
-	rec := messageRec{Flags: flags, Size: p.size, Date: opts.Date, Blob: p.id}
+	rec := messageRec{Flags: flags, Size: p.Size, Date: opts.Date, Blob: p.ID}
 	if rec.Date.IsZero() {
 		rec.Date = time.Now()
 	}

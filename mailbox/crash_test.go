@@ -129,11 +129,7 @@ func TestCloseDuringSelfDelivery(t *testing.T) {
 	<-g.started
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
-	waitFor(t, func() bool {
-		s.lifeMu.Lock()
-		defer s.lifeMu.Unlock()
-		return s.closed
-	})
+	waitFor(t, s.gate.IsShut)
 	close(g.open)
 	select {
 	case err := <-appended:

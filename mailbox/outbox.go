@@ -50,8 +50,8 @@ func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
 	if o.Created.IsZero() {
 		o.Created = time.Now()
 	}
-	rec := outboundRec{Recipient: o.Recipient, Size: p.size, Created: o.Created.UTC(),
-		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: p.id}
+	rec := outboundRec{Recipient: o.Recipient, Size: p.Size, Created: o.Created.UTC(),
+		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: p.ID}
 	if err := s.commitOutbound(o.ID, rec, p); err != nil {
 		s.drop(p)
 		return fmt.Errorf("enqueue %x: %w", o.ID, err)

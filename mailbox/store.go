@@ -1,7 +1,6 @@
 package mailbox
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/yggpost/yggpost/internal/chunkstore"
 )
 
 // Defaults used when an Options field is zero.
@@ -55,14 +55,13 @@ type Store struct {
 	log  *slog.Logger
 	opts Options
 
-	// Closing: every operation is counted in active between enter and
-	// leave; Close sets closed (under lifeMu), so no new operation starts,
-	// and waits for the active ones. An operation that enters again while
+	// Closing: every operation runs inside gate, between enter and leave;
+	// Close shuts the gate, so no new operation starts, and waits for the
+	// running ones. An operation that enters again while
 	// active (an Append reading its body from an OpenMessage reader of the
 	// same store) gets ErrClosed instead of a deadlock.
-	lifeMu sync.Mutex
-	closed bool
-	active sync.WaitGroup
+	gate  chunkstore.Gate
+	blobs chunkstore.Blobs // body chunks under tagChunk
 
 	// mu serialises index writes (see the package comment) and guards
 	// the outbox totals.
@@ -77,19 +76,12 @@ type Store struct {
 // default mailboxes on first use and sweeps what an interrupted write left.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
-	bo := badger.DefaultOptions(dir).
-		WithSyncWrites(true).
-		WithLogger(badgerLogger{opts.Logger}).
-		WithValueThreshold(valueThreshold).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithBlockCacheSize(8 << 20).
-		WithValueLogFileSize(256 << 20)
-	db, err := badger.Open(bo)
+	db, err := chunkstore.Open(dir, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	s := &Store{db: db, log: opts.Logger, opts: opts}
+	s.blobs = s.newBlobs()
 	s.watch.init()
 	if err := s.start(); err != nil {
 		return nil, errors.Join(fmt.Errorf("open store %q: %w", dir, err), db.Close())
@@ -113,14 +105,9 @@ func (s *Store) start() error {
 // database is flushed. Readers from OpenMessage and OpenOutbound fail with
 // ErrClosed afterwards. Closing twice returns ErrClosed.
 func (s *Store) Close() error {
-	s.lifeMu.Lock()
-	if s.closed {
-		s.lifeMu.Unlock()
+	if !s.gate.Shut() {
 		return ErrClosed
 	}
-	s.closed = true
-	s.lifeMu.Unlock()
-	s.active.Wait()
 	s.watch.closeAll(ErrClosed)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
@@ -131,16 +118,13 @@ func (s *Store) Close() error {
 // enter marks the start of an operation; it fails once the store is
 // closing. Every successful enter is paired with leave.
 func (s *Store) enter() error {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	if s.closed {
+	if !s.gate.Enter() {
 		return ErrClosed
 	}
-	s.active.Add(1)
 	return nil
 }
 
-func (s *Store) leave() { s.active.Done() }
+func (s *Store) leave() { s.gate.Leave() }
 
 // Setting returns the value stored under key, or ErrNotFound.
 func (s *Store) Setting(key string) ([]byte, error) {
@@ -186,15 +170,7 @@ func (s *Store) CollectGarbage() error {
 		return err
 	}
 	defer s.leave()
-	for {
-		err := s.db.RunValueLogGC(0.5)
-		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("collect garbage: %w", err)
-		}
-	}
+	return chunkstore.CollectGarbage(s.db)
 }
 
 // getValue reads key, mapping a missing key to ErrNotFound.
@@ -208,18 +184,3 @@ func getValue(txn *badger.Txn, key []byte) ([]byte, error) {
 	}
 	return item.ValueCopy(nil)
 }
-
-// badgerLogger forwards Badger's messages to slog; its chatty Info level
-// becomes Debug.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) logf(level slog.Level, format string, args []any) {
-	if b.l.Enabled(context.Background(), level) {
-		b.l.Log(context.Background(), level, fmt.Sprintf(format, args...), "component", "badger")
-	}
-}
-
-func (b badgerLogger) Errorf(f string, a ...any)   { b.logf(slog.LevelError, f, a) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.logf(slog.LevelWarn, f, a) }
-func (b badgerLogger) Infof(f string, a ...any)    { b.logf(slog.LevelDebug, f, a) }
-func (b badgerLogger) Debugf(f string, a ...any)   { b.logf(slog.LevelDebug-4, f, a) }

@@ -1,11 +1,11 @@
 package mailbox
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/yggpost/yggpost/internal/chunkstore"
 )
 
 // sweep repairs what an interrupted write left behind: message records of
@@ -57,42 +57,18 @@ func (s *Store) sweepMessages() error {
 
 // sweepChunks deletes the chunks of blobs without a reference count.
 func (s *Store) sweepChunks() error {
-	var orphans []blobID
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := keyIterator(txn, []byte{tagChunk})
-		defer it.Close()
-		var last []byte
-		for it.Rewind(); it.Valid(); it.Next() {
-			id, ok := blobFromKey(it.Item().Key())
-			if !ok || bytes.Equal(last, id[:]) {
-				continue
-			}
-			last = append(last[:0], id[:]...)
-			if _, err := txn.Get(refKey(id)); errors.Is(err, badger.ErrKeyNotFound) {
-				orphans = append(orphans, id)
-			}
-		}
-		return nil
+	n, err := s.blobs.Sweep(func(txn *badger.Txn, id blobID) bool {
+		_, err := txn.Get(refKey(id))
+		return !errors.Is(err, badger.ErrKeyNotFound)
 	})
-	if err != nil {
-		return err
+	if n > 0 {
+		s.log.Info("deleted bodies of interrupted writes", "count", n)
 	}
-	for _, id := range orphans {
-		if err := s.deleteBlob(id); err != nil {
-			return err
-		}
-	}
-	if len(orphans) > 0 {
-		s.log.Info("deleted bodies of interrupted writes", "count", len(orphans))
-	}
-	return nil
+	return err
 }
 
 func keyIterator(txn *badger.Txn, prefix []byte) *badger.Iterator {
-	o := badger.DefaultIteratorOptions
-	o.PrefetchValues = false
-	o.Prefix = prefix
-	return txn.NewIterator(o)
+	return chunkstore.KeyIterator(txn, prefix)
 }
 
 // countOutbox computes the outbox totals that bound Enqueue.
