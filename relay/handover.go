@@ -61,7 +61,7 @@ func (r *Relay) Open(member envelope.Address, id envelope.ID) (io.ReadCloser, in
 		}
 		return nil, 0, fmt.Errorf("open envelope %s for %s: %w", id, member, err)
 	}
-	return &blobReader{r: r, txn: txn, id: h.blob, size: h.size}, h.size, nil
+	return r.blobs.NewReader(txn, h.blob, h.size), h.size, nil
 }
 
 // Ack deletes an envelope the member has stored durably. Acking an

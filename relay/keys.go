@@ -1,12 +1,10 @@
 package relay
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
-	"fmt"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/chunkstore"
 )
 
 // Table tags: the first byte of every key (see the package comment).
@@ -19,28 +17,9 @@ const (
 )
 
 // blobID names the chunks of one held envelope.
-type blobID [16]byte
+type blobID = chunkstore.ID
 
-func newBlobID() (blobID, error) {
-	var id blobID
-	if _, err := rand.Read(id[:]); err != nil {
-		return id, fmt.Errorf("draw blob id: %w", err)
-	}
-	return id, nil
-}
-
-func keyOf(tag byte, parts ...[]byte) []byte {
-	n := 1
-	for _, p := range parts {
-		n += len(p)
-	}
-	k := make([]byte, 1, n)
-	k[0] = tag
-	for _, p := range parts {
-		k = append(k, p...)
-	}
-	return k
-}
+func keyOf(tag byte, parts ...[]byte) []byte { return chunkstore.Key(tag, parts...) }
 
 func memberKey(a envelope.Address) []byte { return keyOf(tagMember, a[:]) }
 func stampKey(a envelope.Address) []byte  { return keyOf(tagStamp, a[:]) }
@@ -66,18 +45,5 @@ func splitHeldKey(k []byte) (envelope.Address, envelope.ID, bool) {
 	return to, id, true
 }
 
-func chunkPrefix(b blobID) []byte { return keyOf(tagChunk, b[:]) }
-
-func chunkKey(b blobID, n uint32) []byte {
-	return binary.BigEndian.AppendUint32(chunkPrefix(b), n)
-}
-
-// blobOfChunkKey returns the blob id of a "c" key.
-func blobOfChunkKey(k []byte) (blobID, bool) {
-	var b blobID
-	if len(k) != 1+len(b)+4 || k[0] != tagChunk {
-		return b, false
-	}
-	copy(b[:], k[1:])
-	return b, true
-}
+func chunkPrefix(b blobID) []byte        { return chunkstore.Prefix(tagChunk, b) }
+func chunkKey(b blobID, n uint32) []byte { return chunkstore.ChunkKey(tagChunk, b, n) }

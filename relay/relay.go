@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/chunkstore"
 )
 
 // Relay is the store of one relay. All methods are safe for concurrent use.
@@ -21,11 +21,10 @@ type Relay struct {
 	self  envelope.Address
 	allow map[envelope.Address]bool
 
-	// Closing: operations run between enter and leave; Close sets closed
-	// and waits for them.
-	lifeMu sync.Mutex
-	closed bool
-	active sync.WaitGroup
+	// Closing: operations run inside gate, between enter and leave; Close
+	// shuts it and waits for them.
+	gate  chunkstore.Gate
+	blobs chunkstore.Blobs // envelope chunks under tagChunk
 
 	// mu serialises index writes and guards usage and members.
 	mu      sync.Mutex
@@ -58,15 +57,7 @@ func Open(dir string, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open relay %q: %w", dir, err)
 	}
-	bo := badger.DefaultOptions(dir).
-		WithSyncWrites(true).
-		WithLogger(badgerLogger{opts.Logger}).
-		WithValueThreshold(valueThreshold).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithBlockCacheSize(8 << 20).
-		WithValueLogFileSize(256 << 20)
-	db, err := badger.Open(bo)
+	db, err := chunkstore.Open(dir, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("open relay %q: %w", dir, err)
 	}
@@ -91,6 +82,7 @@ func newRelay(db *badger.DB, opts Options) *Relay {
 	for _, a := range opts.Allow {
 		r.allow[a] = true
 	}
+	r.blobs = r.newBlobs()
 	r.watch.init(opts.MaxWatchers)
 	return r
 }
@@ -102,14 +94,9 @@ func (r *Relay) Address() envelope.Address { return r.self }
 // database. Readers from Open fail with ErrClosed afterwards. Closing twice
 // returns ErrClosed.
 func (r *Relay) Close() error {
-	r.lifeMu.Lock()
-	if r.closed {
-		r.lifeMu.Unlock()
+	if !r.gate.Shut() {
 		return ErrClosed
 	}
-	r.closed = true
-	r.lifeMu.Unlock()
-	r.active.Wait()
 	r.watch.closeAll()
 	if err := r.db.Close(); err != nil {
 		return fmt.Errorf("close relay: %w", err)
@@ -120,16 +107,13 @@ func (r *Relay) Close() error {
 // enter marks the start of an operation; it fails once the relay is
 // closing. Every successful enter is paired with leave.
 func (r *Relay) enter() error {
-	r.lifeMu.Lock()
-	defer r.lifeMu.Unlock()
-	if r.closed {
+	if !r.gate.Enter() {
 		return ErrClosed
 	}
-	r.active.Add(1)
 	return nil
 }
 
-func (r *Relay) leave() { r.active.Done() }
+func (r *Relay) leave() { r.gate.Leave() }
 
 // CollectGarbage asks Badger to reclaim value-log space freed by handed-over
 // and expired envelopes. The owner calls it from time to time (hourly, say).
@@ -138,28 +122,5 @@ func (r *Relay) CollectGarbage() error {
 		return err
 	}
 	defer r.leave()
-	for {
-		err := r.db.RunValueLogGC(0.5)
-		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("collect garbage: %w", err)
-		}
-	}
+	return chunkstore.CollectGarbage(r.db)
 }
-
-// badgerLogger forwards Badger's messages to slog; its chatty Info level
-// becomes Debug.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) logf(level slog.Level, format string, args []any) {
-	if b.l.Enabled(context.Background(), level) {
-		b.l.Log(context.Background(), level, fmt.Sprintf(format, args...), "component", "badger")
-	}
-}
-
-func (b badgerLogger) Errorf(f string, a ...any)   { b.logf(slog.LevelError, f, a) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.logf(slog.LevelWarn, f, a) }
-func (b badgerLogger) Infof(f string, a ...any)    { b.logf(slog.LevelDebug, f, a) }
-func (b badgerLogger) Debugf(f string, a ...any)   { b.logf(slog.LevelDebug-4, f, a) }

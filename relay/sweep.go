@@ -72,34 +72,9 @@ func (r *Relay) hold(to envelope.Address, size int64) {
 
 // sweepChunks deletes the chunks of blobs no record references.
 func (r *Relay) sweepChunks(refs map[blobID]bool) error {
-	var orphans []blobID
-	err := r.db.View(func(txn *badger.Txn) error {
-		it := keyIterator(txn, []byte{tagChunk})
-		defer it.Close()
-		var last blobID
-		seen := false
-		for it.Rewind(); it.Valid(); it.Next() {
-			b, ok := blobOfChunkKey(it.Item().Key())
-			if !ok || seen && b == last {
-				continue
-			}
-			last, seen = b, true
-			if !refs[b] {
-				orphans = append(orphans, b)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("sweep chunks: %w", err)
+	n, err := r.blobs.Sweep(func(_ *badger.Txn, id blobID) bool { return refs[id] })
+	if n > 0 {
+		r.log.Info("deleted chunks of interrupted deposits", "blobs", n)
 	}
-	for _, b := range orphans {
-		if err := r.deleteBlob(b); err != nil {
-			return err
-		}
-	}
-	if len(orphans) > 0 {
-		r.log.Info("deleted chunks of interrupted deposits", "blobs", len(orphans))
-	}
-	return nil
+	return err
 }
