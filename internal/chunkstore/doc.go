@@ -21,7 +21,7 @@
 //     transactions of at most ChunksPerTxn chunks, so memory does not grow
 //     with the blob, and returns only when they are durable. The caller
 //     commits the record that references the blob afterwards, in its own
-//     transaction. A blob of one chunk or less is returned in memory by
+//     transaction. A blob shorter than one chunk is returned in memory by
 //     Take, for the caller to write in that same last transaction.
 //   - Orphans swept: a crash between the chunks and the record leaves
 //     chunks no record references. Sweep, run by the caller at open, deletes

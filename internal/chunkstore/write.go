@@ -13,9 +13,9 @@ import (
 type Pending struct {
 	ID   ID
 	Size int64
-	// Small holds the whole blob when it fits one chunk; it is then not
-	// stored, and nil otherwise. The caller writes it as chunk 0 (if not
-	// empty) in the transaction of its record.
+	// Small holds the whole blob when it is shorter than one chunk; it
+	// is then not stored, and the caller writes it as chunk 0 (unless
+	// empty) in the transaction of its record. It is nil otherwise.
 	Small []byte
 }
 
@@ -23,7 +23,7 @@ type Pending struct {
 func (p Pending) Stored() bool { return p.Small == nil }
 
 // Take reads r to its end, at most max bytes, into a new blob. A blob of
-// more than one chunk is durable on return but unreferenced: the caller
+// one chunk or more is durable on return but unreferenced: the caller
 // commits a record for it, or Drops it. On error the chunks written so far
 // are deleted (or, after a crash, swept).
 func (b *Blobs) Take(r io.Reader, max int64) (Pending, error) {
