@@ -37,13 +37,14 @@
 //
 // # Invariants
 //
-//   - A body larger than one chunk is written in its own transactions (a
+//   - A body of one chunk or more is written in its own transactions (a
 //     few MiB each, so memory use does not grow with the body) before the
 //     record that references it; the record, the reference count and, for
 //     Append, the envelope id are committed last, in one transaction. A
 //     crash in between leaves only chunks without a reference count
-//     ("orphans"), which Open deletes. A body of one chunk or less is
-//     written in that same last transaction.
+//     ("orphans"), which Open deletes. A body shorter than one chunk is
+//     written in that same last transaction. The chunk mechanism (writing,
+//     streaming, deleting, sweeping) is internal/chunkstore's.
 //   - A blob's chunks are deleted only after the transaction that dropped
 //     its last reference has committed.
 //   - Message records whose mailbox record is gone (a crash during

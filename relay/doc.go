@@ -31,9 +31,10 @@
 //
 //   - Deposit returns a custody receipt only after the envelope's record
 //     has been committed with SyncWrites (fsynced). Chunks of an envelope
-//     larger than one chunk are committed first, in their own
+//     of one chunk or more are committed first, in their own
 //     transactions; the "q" record is committed last. A crash in between
-//     leaves chunks without a record, which Open deletes.
+//     leaves chunks without a record, which Open deletes. The chunk
+//     mechanism is internal/chunkstore's.
 //   - An envelope is deleted only by Ack, Drop, Expire or Unregister, and
 //     its chunks only after the transaction removing its record committed.
 //   - (recipient, id) is unique: a second deposit of the same envelope is
