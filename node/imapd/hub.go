@@ -27,9 +27,10 @@ type hub struct {
 	tracker *imapserver.MailboxTracker
 	refs    int // guarded by srv.mu
 
-	mu     sync.Mutex
-	msgs   []mailbox.Message // server view, ascending UID
-	maxUID uint32            // highest UID ever in msgs
+	mu      sync.Mutex
+	msgs    []mailbox.Message      // server view, ascending UID
+	maxUID  uint32                 // highest UID ever in msgs
+	waiters map[chan struct{}]bool // sessions in IDLE, kicked after updates are queued
 
 	stop chan struct{}
 	done chan struct{}
@@ -174,6 +175,36 @@ func (h *hub) setFlagsLocked(c mailbox.Change) {
 	}
 	h.msgs[i].Flags = slices.Clone(c.Flags)
 	h.tracker.QueueMessageFlags(uint32(i+1), imap.UID(c.UID), imapFlags(c.Flags), nil)
+	h.kickLocked()
+}
+
+// wait registers a session about to IDLE: the returned channel (buffer
+// one) receives a kick whenever updates are queued. Registering before the
+// session's first poll means no update can fall between the two.
+func (h *hub) wait() chan struct{} {
+	c := make(chan struct{}, 1)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.waiters == nil {
+		h.waiters = map[chan struct{}]bool{}
+	}
+	h.waiters[c] = true
+	return c
+}
+
+func (h *hub) unwait(c chan struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.waiters, c)
+}
+
+func (h *hub) kickLocked() {
+	for c := range h.waiters {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // storeFlags runs a session's flag change and merges its result while
@@ -256,6 +287,7 @@ func (h *hub) mergeLocked(fresh []mailbox.Message, source *imapserver.SessionTra
 		h.tracker.QueueNumMessages(uint32(len(kept)))
 	}
 	h.msgs = kept
+	h.kickLocked()
 }
 
 func imapFlags(flags []string) []imap.Flag {

@@ -142,3 +142,47 @@ func containsLine(lines []string, want string) bool {
 	}
 	return false
 }
+
+// TestRawIdleFlushesPendingUpdates: a message that arrives between two
+// commands is reported as soon as the client enters IDLE, not at the next
+// unrelated event (Delta Chat sends IDLE right after its FETCH).
+func TestRawIdleFlushesPendingUpdates(t *testing.T) {
+	e := newEnv(t)
+	if _, _, err := e.store.Append("INBOX", bytes.NewReader(testMessage("one", 10)), mailbox.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	login := func(r *rawConn) {
+		r.send(`a1 LOGIN ` + testUser + ` "` + testPass + `"`)
+		r.until("a1 OK")
+		r.send("a2 SELECT INBOX")
+		r.until("a2 OK")
+	}
+	idler, witness := dialRaw(t, e.addr), dialRaw(t, e.addr)
+	login(idler)
+	login(witness)
+	idler.send("b1 UID FETCH 1 (FLAGS)")
+	idler.until("b1 OK")
+
+	if _, _, err := e.store.Append("INBOX", bytes.NewReader(testMessage("two", 10)), mailbox.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Once another session is told, the update is queued for the idler too.
+	deadline := time.Now().Add(10 * time.Second)
+	for seen := false; !seen; {
+		witness.send("w NOOP")
+		seen = containsLine(witness.until("w OK"), "* 2 EXISTS")
+		if !seen && time.Now().After(deadline) {
+			t.Fatal("the second session never saw * 2 EXISTS")
+		}
+	}
+
+	idler.send("b2 IDLE")
+	if l := idler.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("IDLE continuation %q", l)
+	}
+	if l := idler.line(); l != "* 2 EXISTS" {
+		t.Fatalf("first line in IDLE %q, want the pending * 2 EXISTS", l)
+	}
+	idler.send("DONE")
+	idler.until("b2 OK")
+}

@@ -80,8 +80,14 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	return s.sel.tracker.Poll(w, allowExpunge)
 }
 
-// Idle implements IDLE (RFC 2177): updates are written as they happen until
-// stop is closed. Without a selected mailbox it only waits.
+// Idle implements IDLE (RFC 2177): updates already pending when IDLE starts
+// are written at once, then updates as they happen, until stop is closed.
+// Without a selected mailbox it only waits.
+//
+// (imapserver's SessionTracker.Idle writes only updates queued after it
+// started, so a message that arrived between the client's last command and
+// IDLE would wait for the next unrelated event — the symptom clients such as
+// Delta Chat show as mail arriving a minute late.)
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	done := make(chan struct{})
 	defer close(done)
@@ -97,7 +103,18 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		<-stop
 		return nil
 	}
-	return sel.tracker.Idle(w, stop)
+	kick := sel.hub.wait()
+	defer sel.hub.unwait(kick)
+	for {
+		if err := sel.tracker.Poll(w, true); err != nil {
+			return err
+		}
+		select {
+		case <-kick:
+		case <-stop:
+			return nil
+		}
+	}
 }
 
 func systemFlags() []imap.Flag {
