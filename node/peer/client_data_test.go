@@ -39,16 +39,8 @@ func TestClientSendMessage(t *testing.T) {
 
 // A refusal of the recipient comes back typed, and the session stays usable.
 func TestClientSendMessageRefused(t *testing.T) {
-	ls := &legacyStore{}
-	c, s := transports[0].pair(t)
-	serve(t, newServer(ls), s, alice)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	sc, err := (&Client{Local: alice}).Open(ctx, c)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	err = sc.SendMessage(ctx, alice, int64(len(classicMessage)), strings.NewReader(classicMessage))
+	ls, sc, ctx := openClassic(t)
+	err := sc.SendMessage(ctx, alice, int64(len(classicMessage)), strings.NewReader(classicMessage))
 	var perr *Error
 	if !errors.As(err, &perr) || perr.Code != 550 {
 		t.Fatalf("err = %v, want a 550 refusal of the recipient", err)
@@ -64,19 +56,27 @@ func TestClientSendMessageRefused(t *testing.T) {
 // Bare LF line ends are sent as CR LF, and a message without a final line
 // end still ends cleanly.
 func TestClientSendMessageNormalisesLineEnds(t *testing.T) {
-	ls := &legacyStore{}
-	c, s := transports[0].pair(t)
-	serve(t, newServer(ls), s, alice)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	sc, err := (&Client{Local: alice}).Open(ctx, c)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	ls, sc, ctx := openClassic(t)
 	msg := "Subject: lf\n\n.dot\nno final newline"
 	if err := sc.SendMessage(ctx, bob, int64(len(msg)), strings.NewReader(msg)); err != nil {
 		t.Fatalf("SendMessage: %v", err)
 	}
 	msgs, _ := ls.got()
 	equalPayloads(t, msgs, []byte("Subject: lf\r\n\r\n.dot\r\nno final newline\r\n"))
+}
+
+// openClassic serves a legacyStore over a pipe and opens a client session
+// to it.
+func openClassic(t *testing.T) (*legacyStore, *ClientConn, context.Context) {
+	t.Helper()
+	ls := &legacyStore{}
+	c, s := transports[0].pair(t)
+	serve(t, newServer(ls), s, alice)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	sc, err := (&Client{Local: alice}).Open(ctx, c)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return ls, sc, ctx
 }
