@@ -28,7 +28,9 @@
 //	"d" + envelope id              delivered-envelope marker (mailbox id + uid),
 //	                               expiring after DeliveredTTL (a Badger TTL)
 //	"o" + envelope id              outbox record (recipient, size, times,
-//	                               attempts, last error, blob id)
+//	                               attempts, last error, blob id; then the
+//	                               Sent copy key, custody time, custodians
+//	                               and delay-notice flag)
 //
 // A blob id is 16 random bytes; message copies share a blob and count
 // references in "r". Records are a version byte followed by fields in a

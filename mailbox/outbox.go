@@ -21,6 +21,18 @@ type Outbound struct {
 	NextAttempt time.Time
 	Attempts    int
 	LastError   string
+
+	// SentCopy is the de-duplication key (SentCopyKey) of the message's
+	// copy in Sent, so that its outcome can be shown there; zero if none.
+	SentCopy [16]byte
+	// Custody, when set, is the time until which a relay holds the
+	// envelope: delivery stops being attempted, and the message bounces at
+	// that time unless the recipient's delivery receipt came first.
+	Custody time.Time
+	// Custodians names the relays holding it, for notices (free text).
+	Custodians string
+	// Notified is set once the sender was told delivery is delayed.
+	Notified bool
 }
 
 // Enqueue stores a sealed envelope in the outbox. It returns once the
@@ -52,6 +64,7 @@ func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
 	}
 	rec := outboundRec{Recipient: o.Recipient, Size: p.Size, Created: o.Created.UTC(),
 		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: p.ID}
+	rec.setState(o)
 	if err := s.commitOutbound(o.ID, rec, p); err != nil {
 		s.drop(p)
 		return fmt.Errorf("enqueue %x: %w", o.ID, err)
@@ -198,16 +211,30 @@ func (s *Store) OpenOutbound(id [16]byte) (io.ReadCloser, error) {
 
 // UpdateOutbound records a failed delivery attempt of id.
 func (s *Store) UpdateOutbound(id [16]byte, attempts int, next time.Time, lastErr string) error {
+	if attempts < 0 {
+		return fmt.Errorf("update outbound %x: negative attempts", id)
+	}
+	return s.changeOutbound(id, func(o *Outbound) {
+		o.Attempts, o.NextAttempt, o.LastError = attempts, next, lastErr
+	})
+}
+
+// SaveOutbound stores the state of o.ID as o has it: attempts, next
+// attempt, last error, Sent copy, custody and notice. The recipient, size,
+// creation time and body of a queued envelope never change.
+func (s *Store) SaveOutbound(o Outbound) error {
+	if o.Attempts < 0 {
+		return fmt.Errorf("save outbound %x: negative attempts", o.ID)
+	}
+	return s.changeOutbound(o.ID, func(cur *Outbound) { *cur = o })
+}
+
+// changeOutbound applies change to the state of id in one transaction.
+func (s *Store) changeOutbound(id [16]byte, change func(*Outbound)) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
-	if attempts < 0 {
-		return fmt.Errorf("update outbound %x: negative attempts", id)
-	}
-	if len(lastErr) > maxStringLen {
-		lastErr = lastErr[:maxStringLen]
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.newBatch()
@@ -216,11 +243,28 @@ func (s *Store) UpdateOutbound(id [16]byte, attempts int, next time.Time, lastEr
 	if err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
-	r.Attempts, r.Next, r.LastError = attempts, next.UTC(), lastErr
+	o := r.public(id)
+	change(&o)
+	r.setState(o)
 	if err := b.set(outboundKey(id), r.encode()); err != nil {
 		return fmt.Errorf("update outbound %x: %w", id, err)
 	}
 	return b.commit()
+}
+
+// GetOutbound returns the queued envelope id (ErrNotFound if there is none).
+func (s *Store) GetOutbound(id [16]byte) (Outbound, error) {
+	if err := s.enter(); err != nil {
+		return Outbound{}, err
+	}
+	defer s.leave()
+	var o Outbound
+	err := s.db.View(func(txn *badger.Txn) error {
+		r, err := loadOutbound(txn, id)
+		o = r.public(id)
+		return err
+	})
+	return o, err
 }
 
 // DeleteOutbound removes id from the outbox, once its delivery has been

@@ -124,6 +124,28 @@ type outboundRec struct {
 	Attempts  int
 	LastError string
 	Blob      blobID
+	// Fields added after the first release of the record; a record
+	// without them decodes with zero values.
+	SentCopy   [16]byte
+	Custody    time.Time
+	Custodians string
+	Notified   bool
+}
+
+// setState copies the fields that change while a message is queued.
+func (r *outboundRec) setState(o Outbound) {
+	r.Next, r.Attempts, r.LastError = o.NextAttempt.UTC(), o.Attempts, o.LastError
+	r.SentCopy, r.Custodians, r.Notified = o.SentCopy, o.Custodians, o.Notified
+	r.Custody = time.Time{}
+	if !o.Custody.IsZero() {
+		r.Custody = o.Custody.UTC()
+	}
+	if len(r.LastError) > maxStringLen {
+		r.LastError = r.LastError[:maxStringLen]
+	}
+	if len(r.Custodians) > maxStringLen {
+		r.Custodians = r.Custodians[:maxStringLen]
+	}
 }
 
 func (r *outboundRec) encode() []byte {
@@ -135,6 +157,10 @@ func (r *outboundRec) encode() []byte {
 	e.uint(uint64(r.Attempts))
 	e.str(r.LastError)
 	e.raw(r.Blob[:])
+	e.raw(r.SentCopy[:])
+	e.time(r.Custody)
+	e.str(r.Custodians)
+	e.bool(r.Notified)
 	return e.b
 }
 
@@ -148,6 +174,12 @@ func decodeOutbound(b []byte) (outboundRec, error) {
 	r.Attempts = int(d.uint(math.MaxInt32))
 	r.LastError = d.str()
 	d.raw(r.Blob[:])
+	if len(d.b) > 0 { // written by a release that knows the state fields
+		d.raw(r.SentCopy[:])
+		r.Custody = d.time()
+		r.Custodians = d.str()
+		r.Notified = d.bool()
+	}
 	if r.Size < 0 && d.err == nil {
 		d.fail("negative size")
 	}
@@ -158,5 +190,6 @@ func (r *outboundRec) public(id [16]byte) Outbound {
 	return Outbound{
 		ID: id, Recipient: r.Recipient, Size: r.Size, Created: r.Created,
 		NextAttempt: r.Next, Attempts: r.Attempts, LastError: r.LastError,
+		SentCopy: r.SentCopy, Custody: r.Custody, Custodians: r.Custodians, Notified: r.Notified,
 	}
 }

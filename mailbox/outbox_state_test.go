@@ -1,0 +1,84 @@
+package mailbox
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestOutboundStateSurvivesRestart(t *testing.T) {
+	s, dir := openTest(t, Options{})
+	o := outbound(7)
+	o.SentCopy = [16]byte{1, 2, 3}
+	if err := s.Enqueue(o, bytes.NewReader([]byte("body"))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetOutbound(o.ID)
+	if err != nil || got.SentCopy != o.SentCopy || !got.Custody.IsZero() || got.Notified {
+		t.Fatalf("after enqueue: %+v %v", got, err)
+	}
+	until := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	got.Custody, got.Custodians, got.Notified, got.Attempts = until, "relay-a", true, 4
+	if err := s.SaveOutbound(got); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = reopen(t, dir, Options{})
+	again, err := s.GetOutbound(o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Custody.Equal(until) || again.Custodians != "relay-a" || !again.Notified || again.Attempts != 4 || again.SentCopy != o.SentCopy || again.Size != 4 {
+		t.Errorf("state after restart: %+v", again)
+	}
+	// UpdateOutbound keeps the other state fields.
+	if err := s.UpdateOutbound(o.ID, 5, until, "later"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ = s.GetOutbound(o.ID); !again.Notified || again.Custodians != "relay-a" || again.Attempts != 5 {
+		t.Errorf("UpdateOutbound lost state: %+v", again)
+	}
+	if _, err := s.GetOutbound([16]byte{99}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("GetOutbound of a missing id: %v", err)
+	}
+	if err := s.SaveOutbound(Outbound{ID: [16]byte{99}}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SaveOutbound of a missing id: %v", err)
+	}
+}
+
+// A record written before the state fields existed still decodes.
+func TestOutboundRecordWithoutState(t *testing.T) {
+	r := outboundRec{Recipient: [32]byte{1}, Size: 3, Created: time.Unix(5, 0).UTC(), Attempts: 2, LastError: "x", Blob: blobID{9}}
+	full := r.encode()
+	old := full[:len(full)-(16+1+1+1)] // without SentCopy, zero Custody, empty Custodians, Notified
+	got, err := decodeOutbound(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Size != 3 || got.Attempts != 2 || got.LastError != "x" || got.Blob != r.Blob || !got.Custody.IsZero() {
+		t.Errorf("decoded %+v", got)
+	}
+	if _, err := decodeOutbound(full[:len(full)-1]); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a record cut inside the state fields: %v", err)
+	}
+}
+
+func TestFindByKey(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	key := [16]byte{4, 5}
+	m := mustAppend(t, s, Sent, []byte("Subject: x\r\n\r\nhi\r\n"), AppendOptions{EnvelopeID: &key})
+	box, uid, ok, err := s.FindByKey(key)
+	if err != nil || !ok || box != Sent || uid != m.UID {
+		t.Fatalf("FindByKey = %q %d %v %v", box, uid, ok, err)
+	}
+	if _, _, ok, err := s.FindByKey([16]byte{6}); ok || err != nil {
+		t.Errorf("unknown key: ok %v err %v", ok, err)
+	}
+	if _, _, err := s.Move(Sent, []uint32{m.UID}, Inbox); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := s.FindByKey(key); ok || err != nil {
+		t.Errorf("after the message moved: ok %v err %v", ok, err)
+	}
+}
