@@ -16,7 +16,15 @@
 //
 // Retry schedule after a failed attempt n (1-based): 2s·2^(n-1), capped at
 // 10 minutes, with ±20% jitter; the attempt count is stored with the row so
-// the schedule survives restarts. An envelope older than GiveUp bounces.
+// the schedule survives restarts. An envelope older than NotifyAfter that
+// is still being tried makes the sender get one "delayed" notice (Notify);
+// an envelope older than GiveUp bounces.
+//
+// Relays: Deliver may report that a relay took custody of the envelope
+// (InCustody). The row then stays, untried, until the custody ends: the
+// recipient's delivery receipt removes it (the node calls
+// Store.DeleteOutbound), and if none came by the custody's end the envelope
+// bounces then.
 package outbox
 
 import (
@@ -45,16 +53,44 @@ type DeliverFunc func(ctx context.Context, item mailbox.Outbound, sealed io.Read
 // be durable when it returns nil.
 type BounceFunc func(item mailbox.Outbound, reason error) error
 
+// NotifyFunc tells the sender that an envelope is still being tried (an
+// RFC 3464 "delayed" report). It must be durable when it returns nil.
+type NotifyFunc func(item mailbox.Outbound, cause error) error
+
 // Options configure a Queue. Store and Deliver are required.
 type Options struct {
 	Store       *mailbox.Store
 	Deliver     DeliverFunc
 	Bounce      BounceFunc
+	Notify      NotifyFunc // nil: no delay notices
 	Logger      *slog.Logger
 	Concurrency int           // recipients served at once; default 8
 	GiveUp      time.Duration // age at which an envelope bounces; default 5 days
+	NotifyAfter time.Duration // age of the delay notice; default 4 hours
 	MaxBackoff  time.Duration // longest wait between attempts; default 10 minutes
 }
+
+// DefaultNotifyAfter is when the sender hears that a message is delayed.
+const DefaultNotifyAfter = 4 * time.Hour
+
+// custodyError reports that a relay holds the envelope.
+type custodyError struct {
+	until time.Time
+	by    string
+}
+
+func (e *custodyError) Error() string {
+	return fmt.Sprintf("held by %s until %s", e.by, e.until.UTC().Format(time.RFC3339))
+}
+
+// InCustody is what Deliver returns when it could not reach the recipient
+// but a relay took custody of the envelope until until; by names the
+// relays for the sender's notices. The queue stops trying the envelope.
+func InCustody(until time.Time, by string) error { return &custodyError{until: until, by: by} }
+
+// ErrCustodyExpired is the bounce reason of an envelope whose relay custody
+// ended without a delivery receipt from the recipient.
+var ErrCustodyExpired = errors.New("the recipient did not collect the message from its relay before the relay's retention ended")
 
 // Queue delivers the store's outbox. Create it with New and start Run.
 type Queue struct {
@@ -73,6 +109,9 @@ func New(opts Options) *Queue {
 	}
 	if opts.GiveUp <= 0 {
 		opts.GiveUp = 5 * 24 * time.Hour
+	}
+	if opts.NotifyAfter <= 0 {
+		opts.NotifyAfter = DefaultNotifyAfter
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 10 * time.Minute
@@ -246,13 +285,22 @@ func dueAt(items []mailbox.Outbound, backoff time.Time) time.Time {
 	if !backoff.IsZero() {
 		return backoff
 	}
-	due := items[0].NextAttempt
+	due := dueOf(items[0])
 	for _, it := range items[1:] {
-		if it.NextAttempt.Before(due) {
-			due = it.NextAttempt
+		if d := dueOf(it); d.Before(due) {
+			due = d
 		}
 	}
 	return due
+}
+
+// dueOf is when one row needs the queue: its next attempt, or the end of
+// its custody.
+func dueOf(it mailbox.Outbound) time.Time {
+	if !it.Custody.IsZero() {
+		return it.Custody
+	}
+	return it.NextAttempt
 }
 
 // work sends the recipient's envelopes in order, stopping at the first
@@ -260,6 +308,10 @@ func dueAt(items []mailbox.Outbound, backoff time.Time) time.Time {
 func (q *Queue) work(ctx context.Context, rcpt [32]byte, items []mailbox.Outbound) result {
 	sort.Slice(items, func(i, j int) bool { return items[i].Created.Before(items[j].Created) })
 	for _, it := range items {
+		if !it.Custody.IsZero() {
+			q.custodyDue(it)
+			continue
+		}
 		err := q.attempt(ctx, it)
 		if err == nil {
 			continue
@@ -291,7 +343,35 @@ func (q *Queue) attempt(ctx context.Context, it mailbox.Outbound) error {
 	if isPermanent(err) {
 		return q.bounce(it, err)
 	}
+	var held *custodyError
+	if errors.As(err, &held) {
+		return q.held(it, held)
+	}
 	return err
+}
+
+// held records a relay's custody: the row waits for the recipient's
+// delivery receipt until the custody ends.
+func (q *Queue) held(it mailbox.Outbound, c *custodyError) error {
+	q.log.Info("relayed", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "by", c.by, "until", c.until.UTC().Format(time.RFC3339))
+	it.Custody, it.Custodians, it.LastError = c.until, c.by, ""
+	it.Attempts++
+	if err := q.opts.Store.SaveOutbound(it); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
+		return fmt.Errorf("record custody: %w", err)
+	}
+	return nil
+}
+
+// custodyDue bounces an envelope whose custody has ended without a
+// delivery receipt; before that it leaves the row alone.
+func (q *Queue) custodyDue(it mailbox.Outbound) {
+	if time.Now().Before(it.Custody) {
+		return
+	}
+	reason := fmt.Errorf("%w (held by %s until %s)", ErrCustodyExpired, it.Custodians, it.Custody.UTC().Format(time.RFC3339))
+	if err := q.bounce(it, reason); err != nil {
+		q.log.Error("bounce after custody", "id", envelope.ID(it.ID).String(), "err", err)
+	}
 }
 
 // failed records a temporary failure and returns when to try again, or
@@ -306,10 +386,26 @@ func (q *Queue) failed(it mailbox.Outbound, cause error) time.Time {
 	}
 	next := time.Now().Add(jitter(Backoff(attempts, q.opts.MaxBackoff)))
 	q.log.Info("delivery deferred", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "attempts", attempts, "retry_in", time.Until(next).Round(time.Second), "err", cause)
-	if err := q.opts.Store.UpdateOutbound(it.ID, attempts, next, cause.Error()); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
+	it.Attempts, it.NextAttempt, it.LastError = attempts, next, cause.Error()
+	it.Notified = it.Notified || q.notify(it, cause)
+	if err := q.opts.Store.SaveOutbound(it); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
 		q.log.Error("record failed attempt", "id", envelope.ID(it.ID).String(), "err", err)
 	}
 	return next
+}
+
+// notify sends the one delay notice of an envelope older than NotifyAfter
+// and reports whether it was sent.
+func (q *Queue) notify(it mailbox.Outbound, cause error) bool {
+	if it.Notified || q.opts.Notify == nil || time.Since(it.Created) < q.opts.NotifyAfter {
+		return false
+	}
+	if err := q.opts.Notify(it, cause); err != nil {
+		q.log.Error("write delay notice", "id", envelope.ID(it.ID).String(), "err", err)
+		return false
+	}
+	q.log.Info("sender told of the delay", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String())
+	return true
 }
 
 func (q *Queue) bounce(it mailbox.Outbound, reason error) error {
