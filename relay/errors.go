@@ -24,7 +24,8 @@ var (
 
 	// ErrBadRegistration: a registration cannot be decoded or is incomplete.
 	ErrBadRegistration = errors.New("malformed registration")
-	// ErrBadSignature: a registration or receipt signature does not verify.
+	// ErrBadSignature: a registration, receipt or relay record signature
+	// does not verify.
 	ErrBadSignature = errors.New("signature does not verify")
 	// ErrWrongRelay: a registration names another relay.
 	ErrWrongRelay = errors.New("registration is for another relay")
@@ -40,20 +41,34 @@ var (
 	// ErrTooManyWatchers: the member has MaxWatchers watchers already.
 	ErrTooManyWatchers = errors.New("too many watchers")
 
+	// ErrForwardBytes: the bytes held for forwarding, in total, would
+	// exceed Options.ForwardBytes.
+	ErrForwardBytes = errors.New("forwarding byte quota exceeded")
+	// ErrForwardCount: the envelopes held for forwarding, in total, would
+	// exceed Options.ForwardCount.
+	ErrForwardCount = errors.New("forwarding envelope quota exceeded")
+
+	// ErrBadRecord: a relay record cannot be decoded or breaks its limits.
+	ErrBadRecord = errors.New("malformed relay record")
+	// ErrRecordExpired: a relay record is past its expiry time.
+	ErrRecordExpired = errors.New("relay record expired")
+	// ErrNotListed: a published relay record does not name this relay.
+	ErrNotListed = errors.New("relay record does not list this relay")
+
 	// ErrBadReceipt: a custody receipt cannot be decoded.
 	ErrBadReceipt = errors.New("malformed custody receipt")
 	// ErrCorrupt: a value on disk could not be decoded.
-	ErrCorrupt = errors.New("corrupt relay record")
+	ErrCorrupt = errors.New("corrupt record in the relay store")
 	// ErrClosed: the Relay has been closed.
 	ErrClosed = errors.New("relay closed")
 )
 
 // Temporary reports whether a deposit refused with err may succeed later
 // without any change by the sender: a full quota drains when the member
-// collects, a rate limit or a busy relay passes. Everything else is
-// permanent.
+// collects or forwarding hands envelopes on, a rate limit or a busy relay
+// passes. Everything else is permanent.
 func Temporary(err error) bool {
-	for _, t := range []error{ErrQuotaBytes, ErrQuotaCount, ErrRateLimited, ErrBusy, ErrClosed} {
+	for _, t := range []error{ErrQuotaBytes, ErrQuotaCount, ErrForwardBytes, ErrForwardCount, ErrRateLimited, ErrBusy, ErrClosed} {
 		if errors.Is(err, t) {
 			return true
 		}

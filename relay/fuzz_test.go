@@ -3,8 +3,11 @@ package relay
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/envelope"
 )
 
 func FuzzDecodeHeld(f *testing.F) {
@@ -113,6 +116,45 @@ func FuzzDeposit(f *testing.F) {
 		}
 		if err := r.Ack(bobAddr, rc.ID); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzRecord decodes arbitrary bytes as a relay record, as a relay does for
+// a RECORD command and a node does for a sender record in an envelope: a
+// refusal is typed, an accepted record encodes back to the same bytes, and
+// no record but the signed seeds verifies.
+func FuzzRecord(f *testing.F) {
+	now := time.Unix(1795325400, 0)
+	var seeds [][]byte
+	for n := 1; n <= MaxRelays; n += 7 {
+		relays := make([]envelope.Address, n)
+		for i := range relays {
+			relays[i] = addrOf(testKey(byte(0x60 + i)))
+		}
+		rec, _ := NewRecord(bobKey, relays, uint64(n), now.Add(time.Hour))
+		b, _ := rec.MarshalBinary()
+		seeds = append(seeds, b)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var rec Record
+		if err := rec.UnmarshalBinary(b); err != nil {
+			if !errors.Is(err, ErrBadRecord) {
+				t.Fatalf("error %v does not wrap ErrBadRecord", err)
+			}
+			return
+		}
+		out, err := rec.MarshalBinary()
+		if err != nil || !bytes.Equal(out, b) {
+			t.Fatalf("decode then encode: %v", err)
+		}
+		err = rec.Verify(now)
+		if err == nil && !slices.ContainsFunc(seeds, func(s []byte) bool { return bytes.Equal(s, b) }) {
+			t.Fatal("a record other than the seeds verifies")
+		}
+		if err != nil && !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrRecordExpired) {
+			t.Fatalf("untyped Verify error: %v", err)
 		}
 	})
 }
