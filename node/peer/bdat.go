@@ -30,6 +30,9 @@ func cmdBDAT(s *session, arg string) error {
 		}
 		return s.replyErr(e)
 	}
+	if tx.deposit {
+		return s.deposit(tx, n)
+	}
 	return s.receive(tx, n)
 }
 

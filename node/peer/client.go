@@ -83,12 +83,13 @@ func isReply(err error) bool {
 // ClientConn is one open client session. Its methods must not be called
 // concurrently.
 type ClientConn struct {
-	conn  net.Conn
-	br    *bufio.Reader
-	dl    *deadlines
-	t     Timeouts
-	local envelope.Address
-	exts  map[string]string // EHLO keyword (upper case) -> parameters
+	conn   net.Conn
+	br     *bufio.Reader
+	dl     *deadlines
+	t      Timeouts
+	local  envelope.Address
+	remote envelope.Address  // the address the server named in its EHLO reply
+	exts   map[string]string // EHLO keyword (upper case) -> parameters
 }
 
 // Extension reports whether the peer advertised keyword in its EHLO reply,

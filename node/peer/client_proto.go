@@ -43,7 +43,19 @@ func (sc *ClientConn) hello() error {
 		return err
 	}
 	sc.exts = parseExtensions(r.Lines[1:])
+	sc.remote = greeter(r.Lines[0])
 	return nil
+}
+
+// greeter parses the server's address from the first line of its EHLO
+// reply ("<address> greets ..."); zero if there is none.
+func greeter(line string) envelope.Address {
+	word, _, _ := strings.Cut(line, " ")
+	a, err := envelope.ParseAddress(word)
+	if err != nil {
+		return envelope.Address{}
+	}
+	return a
 }
 
 // parseExtensions reads "KEYWORD params" lines of an EHLO reply.
@@ -66,44 +78,52 @@ func parseExtensions(lines []string) map[string]string {
 // After an *Error or ErrNoExtension the session is still usable; after any
 // other error it is not, and the outcome is unknown.
 func (sc *ClientConn) Send(ctx context.Context, recipient envelope.Address, size int64, sealed io.Reader) error {
+	_, err := sc.transact(ctx, recipient, size, sealed)
+	return err
+}
+
+// transact runs one MAIL, RCPT, BDAT LAST transaction and returns the 250
+// reply to BDAT.
+func (sc *ClientConn) transact(ctx context.Context, recipient envelope.Address, size int64, sealed io.Reader) (*reply, error) {
 	if !sc.Yggpost() {
-		return ErrNoExtension
+		return nil, ErrNoExtension
 	}
 	if size < 0 {
-		return fmt.Errorf("send envelope: negative size %d", size)
+		return nil, fmt.Errorf("send envelope: negative size %d", size)
 	}
 	if max, ok := sc.peerMaxSize(); ok && size > max {
-		return &Error{552, "5.3.4", fmt.Sprintf("envelope of %d octets exceeds the peer's SIZE limit of %d", size, max)}
+		return nil, &Error{552, "5.3.4", fmt.Sprintf("envelope of %d octets exceeds the peer's SIZE limit of %d", size, max)}
 	}
 	stop := sc.dl.bind(ctx)
 	defer stop()
 	if _, err := sc.cmd(250, sc.t.Command, fmt.Sprintf("MAIL FROM:<%s> SIZE=%d", sc.local, size)); err != nil {
-		return fmt.Errorf("send envelope: MAIL: %w", err)
+		return nil, fmt.Errorf("send envelope: MAIL: %w", err)
 	}
 	if _, err := sc.cmd(250, sc.t.Command, fmt.Sprintf("RCPT TO:<%s>", recipient)); err != nil {
 		sc.abort()
-		return fmt.Errorf("send envelope: RCPT: %w", err)
+		return nil, fmt.Errorf("send envelope: RCPT: %w", err)
 	}
 	return sc.bdat(size, sealed)
 }
 
 // bdat sends the chunk and waits for the storage acknowledgement.
-func (sc *ClientConn) bdat(size int64, sealed io.Reader) error {
+func (sc *ClientConn) bdat(size int64, sealed io.Reader) (*reply, error) {
 	if err := sc.write(sc.t.Command, fmt.Sprintf("BDAT %d LAST\r\n", size)); err != nil {
-		return fmt.Errorf("send envelope: %w", err)
+		return nil, fmt.Errorf("send envelope: %w", err)
 	}
 	w := &timedWriter{sc: sc}
 	if n, err := io.CopyN(w, sealed, size); err != nil {
 		sc.conn.Close() // the peer expects size octets; the stream cannot recover
 		if w.err != nil {
-			return fmt.Errorf("send envelope: write chunk after %d of %d octets: %w", n, size, w.err)
+			return nil, fmt.Errorf("send envelope: write chunk after %d of %d octets: %w", n, size, w.err)
 		}
-		return fmt.Errorf("send envelope: read sealed envelope after %d of %d octets: %w", n, size, err)
+		return nil, fmt.Errorf("send envelope: read sealed envelope after %d of %d octets: %w", n, size, err)
 	}
-	if _, err := sc.read250(); err != nil {
-		return fmt.Errorf("send envelope: BDAT: %w", err)
+	r, err := sc.read250()
+	if err != nil {
+		return nil, fmt.Errorf("send envelope: BDAT: %w", err)
 	}
-	return nil
+	return r, nil
 }
 
 // read250 waits for the reply to BDAT.

@@ -24,6 +24,12 @@ func init() {
 		"RSET": cmdRSET,
 		"NOOP": cmdNOOP,
 		"QUIT": cmdQUIT,
+
+		"REGISTER": cmdREGISTER,
+		"RECORD":   cmdRECORD,
+		"DROP":     cmdDROP,
+		"RELAYS":   cmdRELAYS,
+		"ATRN":     cmdATRN,
 	}
 }
 
@@ -53,7 +59,11 @@ func cmdEHLO(s *session, arg string) error {
 	if _, ok := s.srv.Receiver.(MessageReceiver); ok {
 		lines = append(lines, "8BITMIME")
 	}
-	return s.reply(250, "", append(lines, "YGGPOST 1")...)
+	lines = append(lines, "YGGPOST 1")
+	if s.srv.Relay != nil {
+		lines = append(lines, relayKeyword+" 1")
+	}
+	return s.reply(250, "", lines...)
 }
 
 // cmdHELO answers HELO: plain SMTP without extensions, so no BDAT.

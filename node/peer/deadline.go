@@ -96,3 +96,15 @@ func (d *deadlines) ioErr(err error) error {
 	}
 	return err
 }
+
+// clear removes the deadline before the stream changes hands (a turned
+// session), unless the context is already done.
+func (d *deadlines) clear() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.ctx.Err(); err != nil {
+		return err
+	}
+	_ = d.conn.SetDeadline(time.Time{}) // fails only on a closed stream; the next I/O says so
+	return nil
+}

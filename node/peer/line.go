@@ -27,14 +27,18 @@ var (
 )
 
 // readLine reads one CRLF-terminated line of at most maxLine octets and
+// returns it without the CRLF; see readLineMax.
+func readLine(br *bufio.Reader) (string, error) { return readLineMax(br, maxLine) }
+
+// readLineMax reads one CRLF-terminated line of at most limit octets and
 // returns it without the CRLF. An over-long line is consumed through its LF
 // (up to maxDiscard) and reported as errLineTooLong; a line ending in a bare
 // LF is reported as errNoCRLF. Both leave the reader at the next line.
-func readLine(br *bufio.Reader) (string, error) {
+func readLineMax(br *bufio.Reader, limit int) (string, error) {
 	var buf []byte
 	for {
 		frag, err := br.ReadSlice('\n')
-		if len(buf)+len(frag) > maxLine {
+		if len(buf)+len(frag) > limit {
 			return "", skipLine(br, frag, err)
 		}
 		buf = append(buf, frag...)
@@ -71,4 +75,10 @@ func skipLine(br *bufio.Reader, frag []byte, err error) error {
 func splitCommand(line string) (verb, arg string) {
 	verb, arg, _ = strings.Cut(line, " ")
 	return strings.ToUpper(verb), arg
+}
+
+// verbOf returns the upper-case verb of a command line.
+func verbOf(line string) string {
+	verb, _ := splitCommand(line)
+	return verb
 }

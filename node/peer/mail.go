@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -78,14 +79,42 @@ func cmdRCPT(s *session, arg string) error {
 	if err != nil {
 		return s.replyErr(&Error{501, "5.1.3", "bad recipient address syntax"})
 	}
+	deposit := false
 	if rcpt != s.srv.Local {
-		return s.replyErr(&Error{550, "5.1.1", "recipient is not this node's address"})
+		if e := s.admitDeposit(rcpt); e != nil {
+			return s.replyErr(e)
+		}
+		deposit = true
 	}
 	if s.tx.hasRcpt {
 		return s.replyErr(&Error{452, "4.5.3", "only one recipient per transaction"})
 	}
-	s.tx.rcpt, s.tx.hasRcpt = rcpt, true
+	s.tx.rcpt, s.tx.hasRcpt, s.tx.deposit = rcpt, true, deposit
+	if deposit {
+		return s.reply(250, "2.1.5", "recipient ok, deposit for a member")
+	}
 	return s.reply(250, "2.1.5", "recipient ok")
+}
+
+// admitDeposit decides a RCPT for an address other than this node's: a
+// relay may take it as a deposit; anything else is 550 5.1.1.
+func (s *session) admitDeposit(rcpt envelope.Address) *Error {
+	notHere := &Error{550, "5.1.1", "recipient is not this node's address"}
+	if s.srv.Relay == nil {
+		return notHere
+	}
+	if s.tx.hasRcpt {
+		return &Error{452, "4.5.3", "only one recipient per transaction"}
+	}
+	err := s.srv.Relay.Admit(s.peer, rcpt)
+	if err == nil {
+		return nil
+	}
+	if e, ok := errors.AsType[*Error](err); ok && e.Code >= 400 && e.Code < 600 {
+		return e
+	}
+	s.log.Debug("deposit not admitted", "rcpt", rcpt.String(), "err", err)
+	return &Error{550, "5.1.1", "recipient is neither this node nor a member of this relay"}
 }
 
 // splitPath parses `KEYWORD:<path> params...` with the keyword matched

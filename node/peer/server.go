@@ -46,6 +46,12 @@ type Server struct {
 	Logger *slog.Logger
 	// Timeouts bound every wait; zero fields take defaults.
 	Timeouts Timeouts
+	// Relay, when set, makes this server a relay: it advertises
+	// YGGPOST-RELAY 1, takes deposits for the addresses Relay admits, and
+	// answers REGISTER, RECORD, DROP and ATRN.
+	Relay RelayService
+	// Records, when set, answers RELAYS queries.
+	Records RecordSource
 }
 
 // errQuit ends a session normally after QUIT.
@@ -65,7 +71,7 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn, peer envelope.Add
 	stop := sess.dl.bind(ctx)
 	defer stop()
 	err := sess.run()
-	if errors.Is(err, errQuit) {
+	if errors.Is(err, errQuit) || errors.Is(err, errTurned) {
 		err = nil
 	}
 	if err != nil {

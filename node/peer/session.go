@@ -36,6 +36,7 @@ type transaction struct {
 	size    int64 // SIZE= from MAIL, -1 when absent
 	rcpt    envelope.Address
 	hasRcpt bool
+	deposit bool // rcpt is a relay member, not this node: BDAT goes to Relay
 }
 
 // run greets the peer and then serves commands until QUIT or failure.
@@ -84,8 +85,10 @@ func (s *session) readCommand() (line string, ok bool, err error) {
 	if err := s.dl.arm(s.t.Command); err != nil {
 		return "", false, err
 	}
-	line, err = readLine(s.br)
+	line, err = readLineMax(s.br, maxLongLine)
 	switch {
+	case err == nil && len(line)+2 > maxLine && !longVerbs[verbOf(line)]:
+		return "", false, s.replyErr(errLineLong)
 	case err == nil:
 		return line, true, nil
 	case errors.Is(err, errLineTooLong):
