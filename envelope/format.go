@@ -8,22 +8,32 @@ import (
 	"io"
 )
 
-// Wire constants of format version 1; docs/envelope.md is normative.
+// Wire constants of format versions 1 and 2; docs/envelope.md is normative.
 const (
 	// Magic opens every sealed envelope.
 	Magic = "YGPE"
-	// Version is the only format version this package writes and reads.
-	Version = 1
-	// HeaderSize is the size of the version 1 outer header in bytes.
+	// Version1 is the format written for an envelope without a sender
+	// record.
+	Version1 = 1
+	// Version2 is version 1 plus an optional sender record chunk; it is
+	// written for an envelope that carries a record.
+	Version2 = 2
+	// Version is Version1, the version of every envelope sealed without a
+	// record (Seal). Readers accept Version1 and Version2.
+	Version = Version1
+	// HeaderSize is the size of the outer header in bytes (both versions).
 	HeaderSize = len(Magic) + 1 + 32 + 16 + 32
 	// MaxChunkData is the most message bytes one data chunk carries.
 	MaxChunkData = 64 << 10
+	// MaxRecordSize is the largest sender record an envelope carries.
+	MaxRecordSize = 4096
 )
 
 const (
 	kindInner   = 0x01 // inner header: sender address, creation time
 	kindData    = 0x02 // message bytes
 	kindTrailer = 0x03 // sender signature; always the final chunk
+	kindRecord  = 0x04 // sender record; version 2 only, only chunk 1
 
 	innerSize   = 32 + 8
 	sigSize     = 64
@@ -88,8 +98,8 @@ func readHeader(r io.Reader) (Header, []byte, error) {
 		return h, nil, fmt.Errorf("read envelope header: magic %q: %w", buf[:len(Magic)], ErrNotEnvelope)
 	}
 	h.Version = buf[len(Magic)]
-	if h.Version != Version {
-		return h, nil, fmt.Errorf("read envelope header: version %d, want %d: %w", h.Version, Version, ErrVersion)
+	if h.Version != Version1 && h.Version != Version2 {
+		return h, nil, fmt.Errorf("read envelope header: version %d, want %d or %d: %w", h.Version, Version1, Version2, ErrVersion)
 	}
 	if _, err := io.ReadFull(r, buf[len(Magic)+1:]); err != nil {
 		return h, nil, fmt.Errorf("read envelope header: %w", readErr(err))
@@ -114,12 +124,22 @@ func readErr(err error) error {
 // SealedSize returns the exact number of bytes Seal writes for a message
 // body of bodySize bytes, or -1 if bodySize is negative.
 func SealedSize(bodySize int64) int64 {
-	if bodySize < 0 {
+	return SealedSizeWith(bodySize, 0)
+}
+
+// SealedSizeWith returns the exact number of bytes SealWith writes for a
+// message of messageSize bytes and a sender record of recordLen bytes (0
+// for none), or -1 if either is negative or recordLen exceeds MaxRecordSize.
+func SealedSizeWith(messageSize int64, recordLen int) int64 {
+	if messageSize < 0 || recordLen < 0 || recordLen > MaxRecordSize {
 		return -1
 	}
-	n := int64(fixedSize) + bodySize/MaxChunkData*fullChunk
-	if rem := bodySize % MaxChunkData; rem > 0 {
+	n := int64(fixedSize) + messageSize/MaxChunkData*fullChunk
+	if rem := messageSize % MaxChunkData; rem > 0 {
 		n += int64(chunkFrame) + rem
+	}
+	if recordLen > 0 {
+		n += int64(chunkFrame + recordLen)
 	}
 	return n
 }

@@ -56,6 +56,20 @@ func seal(t testing.TB, sender ed25519.PrivateKey, to Address, id ID, body []byt
 	return buf.Bytes()
 }
 
+// sealRecord seals body with a sender record and checks the size contract.
+func sealRecord(t testing.TB, sender ed25519.PrivateKey, to Address, id ID, body, record []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	n, err := SealWith(&buf, sender, to, id, epoch, bytes.NewReader(body), SealOptions{Record: record})
+	if err != nil {
+		t.Fatalf("SealWith: %v", err)
+	}
+	if want := SealedSizeWith(int64(len(body)), len(record)); n != int64(buf.Len()) || n != want {
+		t.Fatalf("SealWith wrote %d, buffer has %d, SealedSizeWith %d", n, buf.Len(), want)
+	}
+	return buf.Bytes()
+}
+
 // openAll opens env with key and reads the whole message.
 func openAll(env []byte, key ed25519.PrivateKey) ([]byte, *Opened, error) {
 	o, err := Open(bytes.NewReader(env), key)
@@ -96,12 +110,18 @@ type crafter struct {
 
 func newCrafter(t testing.TB, to Address) *crafter {
 	t.Helper()
+	return newCrafterV(t, to, Version1)
+}
+
+// newCrafterV starts a hand-made envelope of the given header version.
+func newCrafterV(t testing.TB, to Address, version uint8) *crafter {
+	t.Helper()
 	eph, err := ecdh.X25519().GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &crafter{t: t}
-	p := sealParams{to: to, id: NewID(), eph: eph}
+	p := sealParams{to: to, id: NewID(), eph: eph, version: version}
 	if c.s, err = p.start(&c.buf); err != nil {
 		t.Fatal(err)
 	}
@@ -125,9 +145,24 @@ func (c *crafter) inner(from Address) *crafter {
 	return c.chunk(kindInner, b, false)
 }
 
-// trailer signs what was hashed so far with key.
+// record writes a sender record chunk, hashed with its length as version 2
+// hashes it.
+func (c *crafter) record(rec []byte) *crafter {
+	c.s.hash.Write(recordLength(len(rec)))
+	return c.chunk(kindRecord, rec, false)
+}
+
+// noRecord hashes the zero record length of a version 2 envelope that
+// carries no record.
+func (c *crafter) noRecord() *crafter {
+	c.s.hash.Write(recordLength(0))
+	return c
+}
+
+// trailer signs what was hashed so far with key, under the signature
+// prefix of the crafter's version.
 func (c *crafter) trailer(key ed25519.PrivateKey) *crafter {
-	sig := ed25519.Sign(key, signedMessage(c.s.hash.Sum(nil)))
+	sig := ed25519.Sign(key, signedMessage(c.s.version, c.s.hash.Sum(nil)))
 	return c.chunk(kindTrailer, sig, true)
 }
 

@@ -7,16 +7,20 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"fmt"
 
 	"filippo.io/edwards25519"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// Domain-separation strings of format version 1.
+// Domain-separation strings. The key derivation is the same in versions 1
+// and 2 (the header, version byte included, is its salt); the signature
+// prefix names the version.
 const (
-	kdfInfo   = "yggpost envelope v1 payload key"
-	sigPrefix = "yggpost envelope v1 signature\x00"
+	kdfInfo     = "yggpost envelope v1 payload key"
+	sigPrefixV1 = "yggpost envelope v1 signature\x00"
+	sigPrefixV2 = "yggpost envelope v2 signature\x00"
 )
 
 // recipientX25519 converts the recipient's ed25519 public key to its X25519
@@ -67,9 +71,20 @@ func payloadAEAD(priv *ecdh.PrivateKey, pub *ecdh.PublicKey, header []byte) (cip
 	return aead, nil
 }
 
-// signedMessage is what the sender's ed25519 key signs: a fixed prefix and
-// SHA-512 over outer header, inner header and message bytes.
-func signedMessage(digest []byte) []byte {
-	m := make([]byte, 0, len(sigPrefix)+len(digest))
-	return append(append(m, sigPrefix...), digest...)
+// signedMessage is what the sender's ed25519 key signs: the version's
+// prefix and SHA-512 over outer header, inner header, (in version 2) the
+// length-prefixed sender record, and message bytes.
+func signedMessage(version uint8, digest []byte) []byte {
+	prefix := sigPrefixV1
+	if version == Version2 {
+		prefix = sigPrefixV2
+	}
+	m := make([]byte, 0, len(prefix)+len(digest))
+	return append(append(m, prefix...), digest...)
+}
+
+// recordLength is the 4-byte big-endian length that precedes the sender
+// record in the version 2 signature hash.
+func recordLength(n int) []byte {
+	return binary.BigEndian.AppendUint32(nil, uint32(n))
 }

@@ -12,11 +12,12 @@ import (
 )
 
 // Opened is an envelope being read by its recipient. Open has already
-// decrypted the inner header, so Sender and Created are known at once, but
-// they are only the sender's claim until Read has returned io.EOF: only then
-// has the signature over header, sender, time and every message byte been
-// verified. Callers must not act on the message (store it as delivered,
-// acknowledge it) before that.
+// decrypted the inner header (and in version 2 the sender record), so
+// Sender, Created and Record are known at once, but they are only the
+// sender's claim until Read has returned io.EOF: only then has the signature
+// over header, sender, time, record and every message byte been verified.
+// Callers must not act on the message (store it as delivered, acknowledge
+// it) before that.
 type Opened struct {
 	r        io.Reader
 	header   Header
@@ -30,12 +31,16 @@ type Opened struct {
 	nonce    [12]byte         // fields, not locals, so that they do
 	prefix   [prefixSize]byte // not escape to the heap on every chunk
 	short    bool             // a data chunk shorter than MaxChunkData was seen
+	record   []byte           // the sender record (version 2), a copy
 	err      error            // sticky; io.EOF once verified
 	verified bool
 }
 
 // Open reads the outer and inner headers of an envelope from r with the
-// recipient's private key. The message bytes then stream through Read.
+// recipient's private key; for version 2 it also reads the chunk after the
+// inner header, so the sender record, if any, is known when Open returns.
+// The message bytes then stream through Read; an error in that second chunk
+// is returned by Read, as for any later chunk.
 // Open and Read consume r up to its end: an envelope must be the whole of
 // r (wrap r in an io.LimitReader when it is embedded in a longer stream);
 // bytes after the final chunk are an error.
@@ -58,6 +63,9 @@ func Open(r io.Reader, recipient ed25519.PrivateKey) (*Opened, error) {
 	o.hash.Write(hb)
 	if err := o.readInner(); err != nil {
 		return nil, fmt.Errorf("open envelope %s: %w", h.ID, err)
+	}
+	if h.Version == Version2 {
+		o.err = o.next()
 	}
 	return o, nil
 }

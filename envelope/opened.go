@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"fmt"
 	"io"
@@ -17,6 +18,11 @@ func (o *Opened) Sender() Address { return o.sender }
 // Created returns the creation time the sender put in the inner header
 // (whole seconds, UTC). Like Sender it is verified only at io.EOF.
 func (o *Opened) Created() time.Time { return o.created }
+
+// Record returns the sender record of a version 2 envelope, or nil. Like
+// Sender it is the sender's claim until Verified; the caller must not
+// modify it.
+func (o *Opened) Record() []byte { return o.record }
 
 // Verified reports whether the whole envelope has been read and its
 // signature verified.
@@ -62,26 +68,54 @@ func (o *Opened) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// next reads one chunk: data becomes pending; the trailer ends the envelope
-// with io.EOF if its signature verifies.
+// next reads one chunk: data becomes pending, a record is kept; the trailer
+// ends the envelope with io.EOF if its signature verifies.
 func (o *Opened) next() error {
 	kind, body, final, err := o.readChunk()
 	if err == nil {
-		switch kind {
-		case kindData:
-			err = o.acceptData(body, final)
-		case kindTrailer:
-			err = o.acceptTrailer(body, final)
-		case kindInner:
-			err = fmt.Errorf("chunk %d: second inner header: %w", o.counter-1, ErrCorrupt)
-		default:
-			err = fmt.Errorf("chunk %d: kind %#x: %w", o.counter-1, kind, ErrUnknownChunk)
-		}
+		err = o.accept(kind, body, final)
 	}
 	if err != nil && err != io.EOF {
 		return fmt.Errorf("open envelope %s: %w", o.header.ID, err)
 	}
 	return err
+}
+
+// accept applies the rules of one authenticated chunk's kind.
+func (o *Opened) accept(kind byte, body []byte, final bool) error {
+	if o.header.Version == Version2 && o.counter == 2 && kind != kindRecord {
+		o.hash.Write(recordLength(0)) // version 2 without a record
+	}
+	switch kind {
+	case kindData:
+		return o.acceptData(body, final)
+	case kindTrailer:
+		return o.acceptTrailer(body, final)
+	case kindRecord:
+		return o.acceptRecord(body, final)
+	case kindInner:
+		return fmt.Errorf("chunk %d: second inner header: %w", o.counter-1, ErrCorrupt)
+	}
+	return fmt.Errorf("chunk %d: kind %#x: %w", o.counter-1, kind, ErrUnknownChunk)
+}
+
+// acceptRecord checks the sender record rules: version 2 only (a reserved
+// kind in version 1), chunk 1 only, not final, 1 to MaxRecordSize bytes.
+func (o *Opened) acceptRecord(body []byte, final bool) error {
+	switch {
+	case o.header.Version != Version2:
+		return fmt.Errorf("chunk %d: sender record in a version %d envelope: %w", o.counter-1, o.header.Version, ErrUnknownChunk)
+	case o.counter != 2:
+		return fmt.Errorf("chunk %d: sender record is not chunk 1: %w", o.counter-1, ErrCorrupt)
+	case final:
+		return fmt.Errorf("chunk %d: final chunk is a sender record, not the trailer: %w", o.counter-1, ErrCorrupt)
+	case len(body) == 0 || len(body) > MaxRecordSize:
+		return fmt.Errorf("chunk %d: sender record of %d bytes, want 1 to %d: %w", o.counter-1, len(body), MaxRecordSize, ErrCorrupt)
+	}
+	o.hash.Write(recordLength(len(body)))
+	o.hash.Write(body)
+	o.record = bytes.Clone(body)
+	return nil
 }
 
 // acceptData checks the v1 canonical layout: every data chunk but the last
@@ -107,7 +141,7 @@ func (o *Opened) acceptTrailer(body []byte, final bool) error {
 	if !final || len(body) != sigSize {
 		return fmt.Errorf("chunk %d: malformed trailer: %w", o.counter-1, ErrCorrupt)
 	}
-	msg := signedMessage(o.hash.Sum(nil))
+	msg := signedMessage(o.header.Version, o.hash.Sum(nil))
 	if !ed25519.Verify(ed25519.PublicKey(o.sender[:]), msg, body) {
 		return fmt.Errorf("claimed sender %s: %w", o.sender, ErrBadSignature)
 	}

@@ -13,14 +13,34 @@ import (
 	"time"
 )
 
+// SealOptions are the optional parts of an envelope.
+type SealOptions struct {
+	// Record is the sender record (opaque, at most MaxRecordSize bytes)
+	// carried encrypted and signed in a version 2 envelope. Empty means no
+	// record, and a version 1 envelope.
+	Record []byte
+}
+
 // Seal writes body as a sealed envelope to dst: signed with sender's key,
 // readable only by recipient. id should be fresh for every message (NewID)
 // and reused unchanged on every retry. Seal streams: it holds one chunk in
 // memory whatever the size of body. It returns the bytes written, which for
-// a successful call equal SealedSize of the body length.
+// a successful call equal SealedSize of the body length. Seal writes
+// version 1; it is SealWith without options.
 func Seal(dst io.Writer, sender ed25519.PrivateKey, recipient Address, id ID, created time.Time, body io.Reader) (int64, error) {
+	return SealWith(dst, sender, recipient, id, created, body, SealOptions{})
+}
+
+// SealWith is Seal with options. With a sender record it writes a version 2
+// envelope of SealedSizeWith(body length, len(opts.Record)) bytes; without
+// one, exactly what Seal writes. A record longer than MaxRecordSize is an
+// error before anything is written.
+func SealWith(dst io.Writer, sender ed25519.PrivateKey, recipient Address, id ID, created time.Time, body io.Reader, opts SealOptions) (int64, error) {
 	if len(sender) != ed25519.PrivateKeySize {
 		return 0, fmt.Errorf("seal envelope %s: sender key is %d bytes, want %d", id, len(sender), ed25519.PrivateKeySize)
+	}
+	if len(opts.Record) > MaxRecordSize {
+		return 0, fmt.Errorf("seal envelope %s: sender record is %d bytes, at most %d allowed", id, len(opts.Record), MaxRecordSize)
 	}
 	from, err := AddressFromKey(sender.Public().(ed25519.PublicKey))
 	if err != nil {
@@ -30,12 +50,13 @@ func Seal(dst io.Writer, sender ed25519.PrivateKey, recipient Address, id ID, cr
 	if err != nil {
 		return 0, fmt.Errorf("seal envelope %s: ephemeral key: %w", id, err)
 	}
-	p := sealParams{sender: sender, from: from, to: recipient, id: id, created: created, eph: eph}
+	p := sealParams{sender: sender, from: from, to: recipient, id: id, created: created, eph: eph, record: opts.Record}
 	return p.seal(dst, body)
 }
 
 // sealParams are the inputs of one sealing. from is normally the sender's
-// own address; tests set it to another to forge a bad signature.
+// own address; tests set it to another to forge a bad signature. version 0
+// means the one the record implies; tests set it to craft other layouts.
 type sealParams struct {
 	sender  ed25519.PrivateKey
 	from    Address
@@ -43,6 +64,19 @@ type sealParams struct {
 	id      ID
 	created time.Time
 	eph     *ecdh.PrivateKey
+	record  []byte
+	version uint8
+}
+
+// formatVersion is the version to write: 2 with a record, else 1.
+func (p *sealParams) formatVersion() uint8 {
+	switch {
+	case p.version != 0:
+		return p.version
+	case len(p.record) > 0:
+		return Version2
+	}
+	return Version1
 }
 
 func (p *sealParams) seal(dst io.Writer, body io.Reader) (int64, error) {
@@ -59,12 +93,12 @@ func (p *sealParams) seal(dst io.Writer, body io.Reader) (int64, error) {
 // start derives the payload key and writes the outer header. The sealer it
 // returns is never nil.
 func (p *sealParams) start(dst io.Writer) (*sealer, error) {
-	s := &sealer{w: dst, hash: sha512.New(), buf: make([]byte, prefixSize+maxChunkCT)}
+	s := &sealer{w: dst, hash: sha512.New(), buf: make([]byte, prefixSize+maxChunkCT), version: p.formatVersion()}
 	rpub, err := recipientX25519(p.to)
 	if err != nil {
 		return s, err
 	}
-	h := Header{Version: Version, Recipient: p.to, ID: p.id}
+	h := Header{Version: p.formatVersion(), Recipient: p.to, ID: p.id}
 	copy(h.Ephemeral[:], p.eph.PublicKey().Bytes())
 	hb := h.appendTo(make([]byte, 0, HeaderSize))
 	if s.aead, err = payloadAEAD(p.eph, rpub, hb); err != nil {
@@ -83,9 +117,11 @@ type sealer struct {
 	counter uint64
 	nonce   [12]byte
 	written int64
+	version uint8
 }
 
-// run writes the inner header, the data chunks and the signed trailer.
+// run writes the inner header, the sender record (version 2), the data
+// chunks and the signed trailer.
 func (s *sealer) run(p *sealParams, body io.Reader) error {
 	inner := s.payload()[:innerSize]
 	copy(inner, p.from[:])
@@ -94,12 +130,31 @@ func (s *sealer) run(p *sealParams, body io.Reader) error {
 	if err := s.chunk(kindInner, innerSize, false); err != nil {
 		return err
 	}
+	if err := s.senderRecord(p.record); err != nil {
+		return err
+	}
 	if err := s.data(body); err != nil {
 		return err
 	}
-	sig := ed25519.Sign(p.sender, signedMessage(s.hash.Sum(nil)))
+	sig := ed25519.Sign(p.sender, signedMessage(s.version, s.hash.Sum(nil)))
 	copy(s.payload(), sig)
 	return s.chunk(kindTrailer, sigSize, true)
+}
+
+// senderRecord writes the record chunk of a version 2 envelope and hashes
+// its length and bytes; a version 2 envelope without a record hashes
+// length 0. Version 1 hashes nothing here.
+func (s *sealer) senderRecord(record []byte) error {
+	if s.version != Version2 {
+		return nil
+	}
+	s.hash.Write(recordLength(len(record)))
+	if len(record) == 0 {
+		return nil
+	}
+	s.hash.Write(record)
+	copy(s.payload(), record)
+	return s.chunk(kindRecord, len(record), false)
 }
 
 // data copies body into full data chunks and one last partial chunk. Only
