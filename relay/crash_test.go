@@ -38,9 +38,9 @@ func TestCrashBetweenChunksAndIndex(t *testing.T) {
 	}
 }
 
-// TestCrashDuringUnregister leaves held records of a removed member, as an
-// Unregister interrupted after its first commit would, and checks Open
-// deletes them and their chunks.
+// TestCrashDuringUnregister leaves held records of a removed member and its
+// removal mark, as an Unregister interrupted after its first commit would,
+// and checks Open deletes them, their chunks and the mark.
 func TestCrashDuringUnregister(t *testing.T) {
 	r, _, dir := testRelay(t, nil)
 	register(t, r, bobKey, "")
@@ -49,7 +49,12 @@ func TestCrashDuringUnregister(t *testing.T) {
 	deposit(t, r, env)
 	envC, idC := seal(t, aliceKey, carolAddr, []byte("carol"))
 	deposit(t, r, envC)
-	err := r.db.Update(func(txn *badger.Txn) error { return txn.Delete(memberKey(bobAddr)) })
+	err := r.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(goneKey(bobAddr), []byte{recordVersion}); err != nil {
+			return err
+		}
+		return txn.Delete(memberKey(bobAddr))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +70,10 @@ func TestCrashDuringUnregister(t *testing.T) {
 	if got := fetch(t, r, carolAddr, idC); !bytes.Equal(got, envC) {
 		t.Fatal("carol's envelope damaged")
 	}
-	if s := r.Status(); s.Members != 1 || s.Envelopes != 1 {
+	if s := r.Status(); s.Members != 1 || s.Envelopes != 1 || s.Forwarding != 0 {
 		t.Fatalf("Status = %+v", s)
+	}
+	if marks, _ := r.keysWithPrefix([]byte{tagGone}); len(marks) != 0 {
+		t.Fatalf("%d removal marks left", len(marks))
 	}
 }

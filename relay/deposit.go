@@ -15,17 +15,21 @@ import (
 var minEnvelope = envelope.SealedSize(0)
 
 // Deposit takes custody of one sealed envelope of exactly size bytes read
-// from sealed, for the member named in its header. depositor is the key of
-// the connection it came from; it is used for the rate limit and never
-// stored.
+// from sealed, for the recipient named in its header. depositor is the key
+// of the connection it came from; it is used for the rate limit and the
+// forwarding check, and never stored.
+//
+// The recipient must be a member, or, with Options.Forward, the depositor
+// must be: the envelope is then held for forwarding (see Forwarding).
 //
 // It returns only once the envelope is fsynced, with a signed receipt. An
 // envelope already held (same recipient and id) is not stored again: the
 // receipt is that of the copy held, with Duplicate set.
 //
 // Refusals wrap ErrTooLarge, ErrMalformed, ErrRateLimited or ErrBusy
-// before anything is read, and ErrMalformed, ErrNotMember, ErrQuotaCount
-// or ErrQuotaBytes once the header has been read; in that second case the
+// before anything is read, and ErrMalformed, ErrNotMember, ErrQuotaCount,
+// ErrQuotaBytes, ErrForwardCount or ErrForwardBytes once the header has
+// been read; in that second case the
 // rest of the size bytes is read and discarded, so a stream carrying
 // several envelopes stays in step. Deposit never reads more than size
 // bytes. An error of sealed itself is returned wrapped as it is.
@@ -40,7 +44,7 @@ func (r *Relay) Deposit(depositor envelope.Address, size int64, sealed io.Reader
 	}
 	defer func() { <-r.slots }()
 	src := &trackReader{r: io.LimitReader(sealed, size)}
-	rc, err := r.take(size, src)
+	rc, err := r.take(depositor, size, src)
 	if err != nil {
 		r.counter.refused.Add(1)
 		if src.err == nil {
@@ -73,7 +77,7 @@ func (r *Relay) admitDeposit(depositor envelope.Address, size int64) error {
 }
 
 // take reads the header, refuses or de-duplicates, then stores the bytes.
-func (r *Relay) take(size int64, src *trackReader) (CustodyReceipt, error) {
+func (r *Relay) take(depositor envelope.Address, size int64, src *trackReader) (CustodyReceipt, error) {
 	var head bytes.Buffer
 	hdr, err := envelope.ReadHeader(io.TeeReader(src, &head))
 	if err != nil {
@@ -90,7 +94,7 @@ func (r *Relay) take(size int64, src *trackReader) (CustodyReceipt, error) {
 		}
 		return rc, err
 	}
-	if err := r.reserve(to, size); err != nil {
+	if err := r.admitAndReserve(depositor, to, size); err != nil {
 		return CustodyReceipt{}, fmt.Errorf("for %s: %w", to, err)
 	}
 	defer r.unreserve(to, size)
@@ -102,11 +106,10 @@ func (r *Relay) take(size int64, src *trackReader) (CustodyReceipt, error) {
 		r.dropBlob(b)
 		return CustodyReceipt{}, fmt.Errorf("%w: input ended after %d of %d bytes", ErrMalformed, b.size, size)
 	}
-	return r.commit(to, id, b)
+	return r.commit(depositor, to, id, b)
 }
 
-// known returns the receipt of (to, id) if it is held already, and fails
-// with ErrNotMember if to is not a member.
+// known returns the receipt of (to, id) if it is held already.
 func (r *Relay) known(to envelope.Address, id envelope.ID) (CustodyReceipt, bool, error) {
 	var rc CustodyReceipt
 	var dup bool
@@ -116,30 +119,41 @@ func (r *Relay) known(to envelope.Address, id envelope.ID) (CustodyReceipt, bool
 			rc, dup = r.receiptFor(to, id, h, true), true
 			return nil
 		}
-		if !errors.Is(err, badger.ErrKeyNotFound) {
-			return err
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
 		}
-		return r.mustBeMember(txn, to)
+		return err
 	})
 	return rc, dup, err
 }
 
-func (r *Relay) mustBeMember(txn *badger.Txn, to envelope.Address) error {
-	ok, err := r.isMember(txn, to)
-	if err == nil && !ok {
-		err = fmt.Errorf("%s: %w", to, ErrNotMember)
+// admitAndReserve decides whether the relay may hold an envelope for to
+// from depositor, and reserves the quota that applies.
+func (r *Relay) admitAndReserve(depositor, to envelope.Address, size int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var fwd bool
+	err := r.db.View(func(txn *badger.Txn) error {
+		var err error
+		fwd, err = r.admitRecipient(txn, depositor, to)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	return err
+	return r.reserve(to, size, fwd)
 }
 
 // commit writes the record (and a small envelope's only chunk) in one
-// transaction, last, then tells the member's watchers.
-func (r *Relay) commit(to envelope.Address, id envelope.ID, b blob) (CustodyReceipt, error) {
+// transaction, last, then tells the member's watchers, or kicks the
+// forwarder.
+func (r *Relay) commit(depositor, to envelope.Address, id envelope.ID, b blob) (CustodyReceipt, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.opts.Now()
 	h := heldRec{size: b.size, received: now.UnixNano(), expires: now.Add(r.opts.Retention).UnixNano(), blob: b.id}
 	var prior *heldRec
+	var fwd bool
 	err := r.db.Update(func(txn *badger.Txn) error {
 		old, err := getHeld(txn, to, id)
 		if err == nil {
@@ -149,7 +163,7 @@ func (r *Relay) commit(to envelope.Address, id envelope.ID, b blob) (CustodyRece
 		if !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
-		if err := r.mustBeMember(txn, to); err != nil {
+		if fwd, err = r.admitRecipient(txn, depositor, to); err != nil {
 			return err
 		}
 		if b.small != nil {
@@ -169,9 +183,12 @@ func (r *Relay) commit(to envelope.Address, id envelope.ID, b blob) (CustodyRece
 		r.counter.duplicates.Add(1)
 		return r.receiptFor(to, id, *prior, true), nil
 	}
-	r.hold(to, b.size)
+	r.hold(to, b.size, fwd)
 	r.counter.deposits.Add(1)
 	r.watch.notify(to, id)
+	if fwd {
+		r.kickForwarder()
+	}
 	return r.receiptFor(to, id, h, false), nil
 }
 
@@ -187,38 +204,6 @@ func getHeld(txn *badger.Txn, to envelope.Address, id envelope.ID) (heldRec, err
 		return heldRec{}, err
 	}
 	return decodeHeld(v)
-}
-
-// reserve counts a deposit in progress against the member's quota.
-func (r *Relay) reserve(to envelope.Address, size int64) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	u := r.usage[to]
-	if u == nil {
-		u = &usage{}
-	}
-	if u.count+u.resCount+1 > r.opts.MemberEnvelopes {
-		return fmt.Errorf("%d envelopes held: %w", u.count, ErrQuotaCount)
-	}
-	if u.bytes+u.resBytes+size > r.opts.MemberBytes {
-		return fmt.Errorf("%d of %d bytes held: %w", u.bytes, r.opts.MemberBytes, ErrQuotaBytes)
-	}
-	u.resCount++
-	u.resBytes += size
-	r.usage[to] = u
-	return nil
-}
-
-func (r *Relay) unreserve(to envelope.Address, size int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if u := r.usage[to]; u != nil {
-		u.resCount--
-		u.resBytes -= size
-		if u.count <= 0 && u.resCount == 0 {
-			delete(r.usage, to)
-		}
-	}
 }
 
 // trackReader remembers the first error of its reader other than io.EOF.

@@ -12,36 +12,50 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 )
 
-// Held describes one envelope held for a member.
+// Held describes one envelope held for a member, or for forwarding.
 type Held struct {
+	To       envelope.Address // the recipient
 	ID       envelope.ID
 	Size     int64
 	Received time.Time
 	Expires  time.Time
 }
 
-// Pending lists the envelopes held for member, oldest first. The caller
-// (a hand-over session of an authenticated member) streams each with Open
-// and Acks it once the member has stored it.
+// Pending lists the envelopes held for member, oldest first, including any
+// held for forwarding to it before it became a member. The caller (a
+// hand-over session of an authenticated member) streams each with Open and
+// Acks it once the member has stored it.
 func (r *Relay) Pending(member envelope.Address) ([]Held, error) {
 	if err := r.enter(); err != nil {
 		return nil, err
 	}
 	defer r.leave()
 	var out []Held
-	err := r.eachHeld(heldPrefix(member), func(_ envelope.Address, id envelope.ID, h heldRec) {
-		out = append(out, Held{ID: id, Size: h.size, Received: timeOf(h.received), Expires: timeOf(h.expires)})
+	err := r.eachHeld(heldPrefix(member), func(to envelope.Address, id envelope.ID, h heldRec) {
+		out = append(out, heldOf(to, id, h))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list pending for %s: %w", member, err)
 	}
-	slices.SortFunc(out, func(a, b Held) int {
+	sortHeld(out)
+	return out, nil
+}
+
+func heldOf(to envelope.Address, id envelope.ID, h heldRec) Held {
+	return Held{To: to, ID: id, Size: h.size, Received: timeOf(h.received), Expires: timeOf(h.expires)}
+}
+
+// sortHeld sorts oldest first, then by recipient and id.
+func sortHeld(hs []Held) {
+	slices.SortFunc(hs, func(a, b Held) int {
 		if c := a.Received.Compare(b.Received); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(string(a.To[:]), string(b.To[:])); c != 0 {
 			return c
 		}
 		return cmp.Compare(string(a.ID[:]), string(b.ID[:]))
 	})
-	return out, nil
 }
 
 // Open streams the sealed bytes of an envelope held for member, exactly as
@@ -64,25 +78,31 @@ func (r *Relay) Open(member envelope.Address, id envelope.ID) (io.ReadCloser, in
 	return r.blobs.NewReader(txn, h.blob, h.size), h.size, nil
 }
 
-// Ack deletes an envelope the member has stored durably. Acking an
-// envelope that is not held (acked before, dropped, expired) fails with
-// ErrNotHeld; a session may treat that as done.
+// Ack deletes an envelope the member has stored durably, or, for an
+// envelope held for forwarding, one that has been handed on (member is
+// then the recipient). Acking an envelope that is not held (acked before,
+// dropped, expired) fails with ErrNotHeld; a session may treat that as
+// done.
 func (r *Relay) Ack(member envelope.Address, id envelope.ID) error {
-	n, err := r.remove(member, []envelope.ID{id})
+	n, fwd, err := r.remove(member, []envelope.ID{id})
 	if err != nil {
 		return fmt.Errorf("ack envelope %s for %s: %w", id, member, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("ack envelope %s for %s: %w", id, member, ErrNotHeld)
 	}
-	r.counter.handOvers.Add(1)
+	if fwd {
+		r.counter.forwarded.Add(1)
+	} else {
+		r.counter.handOvers.Add(1)
+	}
 	return nil
 }
 
 // Drop deletes envelopes the member already has from elsewhere (another of
 // its relays). Ids not held are ignored.
 func (r *Relay) Drop(member envelope.Address, ids ...envelope.ID) error {
-	n, err := r.remove(member, ids)
+	n, _, err := r.remove(member, ids)
 	if err != nil {
 		return fmt.Errorf("drop %d envelopes for %s: %w", len(ids), member, err)
 	}
@@ -91,14 +111,15 @@ func (r *Relay) Drop(member envelope.Address, ids ...envelope.ID) error {
 }
 
 // remove deletes the given envelopes of member and returns how many were
-// held.
-func (r *Relay) remove(member envelope.Address, ids []envelope.ID) (int, error) {
+// held, and whether they were held for forwarding.
+func (r *Relay) remove(member envelope.Address, ids []envelope.ID) (int, bool, error) {
 	if err := r.enter(); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer r.leave()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	fwd := r.usage[member] != nil && r.usage[member].fwd
 	var victims []Expired
 	err := r.db.View(func(txn *badger.Txn) error {
 		for _, id := range ids {
@@ -116,5 +137,5 @@ func (r *Relay) remove(member envelope.Address, ids []envelope.ID) (int, error) 
 	if err == nil {
 		err = r.removeLocked(victims)
 	}
-	return len(victims), err
+	return len(victims), fwd, err
 }

@@ -14,6 +14,8 @@ const (
 	tagInvite = 'i'
 	tagHeld   = 'q'
 	tagChunk  = 'c'
+	tagRecord = 'r'
+	tagGone   = 'u'
 )
 
 // blobID names the chunks of one held envelope.
@@ -23,6 +25,8 @@ func keyOf(tag byte, parts ...[]byte) []byte { return chunkstore.Key(tag, parts.
 
 func memberKey(a envelope.Address) []byte { return keyOf(tagMember, a[:]) }
 func stampKey(a envelope.Address) []byte  { return keyOf(tagStamp, a[:]) }
+func recordKey(a envelope.Address) []byte { return keyOf(tagRecord, a[:]) }
+func goneKey(a envelope.Address) []byte   { return keyOf(tagGone, a[:]) }
 
 func inviteKey(token string) []byte {
 	h := sha256.Sum256([]byte(token))

@@ -38,6 +38,7 @@ func (r *Relay) Register(g Registration) error {
 	}
 	if added {
 		r.members++
+		r.setForwarding(g.Member, !r.isAllowed(g.Member))
 		r.log.Info("member registered", "member", g.Member.String())
 	}
 	return nil
@@ -141,7 +142,7 @@ func (r *Relay) IsMember(a envelope.Address) (bool, error) {
 }
 
 func (r *Relay) isMember(txn *badger.Txn, a envelope.Address) (bool, error) {
-	if r.opts.Policy == PolicyAllowlist && !r.allow[a] {
+	if !r.isAllowed(a) {
 		return false, nil
 	}
 	_, err := txn.Get(memberKey(a))
@@ -149,6 +150,11 @@ func (r *Relay) isMember(txn *badger.Txn, a envelope.Address) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// isAllowed reports whether the policy lets a be a member once registered.
+func (r *Relay) isAllowed(a envelope.Address) bool {
+	return r.opts.Policy != PolicyAllowlist || r.allow[a]
 }
 
 // NewInvite returns a fresh single-use invite token for PolicyInvite, valid

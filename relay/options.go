@@ -47,6 +47,8 @@ const (
 	DefaultMaxInvites      = 1000
 	DefaultInviteLifetime  = 30 * 24 * time.Hour
 	DefaultMaxWatchers     = 8
+	DefaultForwardBytes    = 1 << 30
+	DefaultForwardCount    = 20000
 	// RegistrationWindow is how far a registration's time may be from the
 	// relay's clock, either way.
 	RegistrationWindow = 5 * time.Minute
@@ -69,6 +71,14 @@ type Options struct {
 	// MemberBytes and MemberEnvelopes bound what is held for one member.
 	MemberBytes     int64
 	MemberEnvelopes int
+	// Forward lets members deposit envelopes for recipients that are not
+	// members, to be passed on (see Relay.Forwarding). Off, such deposits
+	// are refused with ErrNotMember.
+	Forward bool
+	// ForwardBytes and ForwardCount bound what is held for forwarding, in
+	// total over all recipients.
+	ForwardBytes int64
+	ForwardCount int
 	// Retention is how long an envelope is held before Expire deletes it.
 	Retention time.Duration
 	// MaxEnvelope bounds the size of one sealed envelope.
@@ -115,6 +125,8 @@ func (o Options) withDefaults() (Options, error) {
 	o.MaxInvites = orDefault(o.MaxInvites, DefaultMaxInvites)
 	o.InviteLifetime = orDefault(o.InviteLifetime, DefaultInviteLifetime)
 	o.MaxWatchers = orDefault(o.MaxWatchers, DefaultMaxWatchers)
+	o.ForwardBytes = orDefault(o.ForwardBytes, DefaultForwardBytes)
+	o.ForwardCount = orDefault(o.ForwardCount, DefaultForwardCount)
 	return o, nil
 }
 

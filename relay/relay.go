@@ -26,27 +26,23 @@ type Relay struct {
 	gate  chunkstore.Gate
 	blobs chunkstore.Blobs // envelope chunks under tagChunk
 
-	// mu serialises index writes and guards usage and members.
+	// mu serialises index writes and membership changes, and guards
+	// usage, fwd and members.
 	mu      sync.Mutex
 	usage   map[envelope.Address]*usage
+	fwd     usage // totals over the usage entries with fwd set
 	members int
 
 	slots   chan struct{} // one per deposit in progress
 	rate    *limiter
 	watch   watchers
+	kick    chan struct{} // ForwardKick; buffer 1
 	counter counters
-}
-
-// usage is what is held, and reserved by deposits in progress, for one
-// member.
-type usage struct {
-	count, resCount int
-	bytes, resBytes int64
 }
 
 // counters are the activity figures since Open.
 type counters struct {
-	deposits, duplicates, refused, handOvers, dropped, expired atomic.Uint64
+	deposits, duplicates, refused, handOvers, forwarded, dropped, expired atomic.Uint64
 }
 
 // Open opens (creating if needed) the relay store in directory dir, deletes
@@ -77,6 +73,7 @@ func newRelay(db *badger.DB, opts Options) *Relay {
 		usage: map[envelope.Address]*usage{},
 		slots: make(chan struct{}, opts.MaxDeposits),
 		rate:  newLimiter(opts.DepositRate),
+		kick:  make(chan struct{}, 1),
 	}
 	copy(r.self[:], opts.Key.Public().(ed25519.PublicKey))
 	for _, a := range opts.Allow {

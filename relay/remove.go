@@ -95,19 +95,6 @@ func (r *Relay) afterRemove(batch []Expired, gone []bool) {
 	}
 }
 
-// release subtracts held envelopes from a member's usage (r.mu held).
-func (r *Relay) release(to envelope.Address, count int, size int64) {
-	u := r.usage[to]
-	if u == nil {
-		return
-	}
-	u.count -= count
-	u.bytes -= size
-	if u.count <= 0 && u.resCount == 0 {
-		delete(r.usage, to)
-	}
-}
-
 // expireInvites deletes invites past their lifetime (r.mu held).
 func (r *Relay) expireInvites() error {
 	cutoff := r.opts.Now().Add(-r.opts.InviteLifetime)
@@ -136,24 +123,27 @@ func (r *Relay) expireInvites() error {
 // eachHeld calls fn for every held record under prefix; records that do not
 // decode are logged and skipped.
 func (r *Relay) eachHeld(prefix []byte, fn func(envelope.Address, envelope.ID, heldRec)) error {
-	return r.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 100})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			to, id, ok := splitHeldKey(it.Item().Key())
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			h, derr := decodeHeld(v)
-			if !ok || derr != nil {
-				r.log.Warn("skipping undecodable held record", "key", fmt.Sprintf("%x", it.Item().Key()), "err", derr)
-				continue
-			}
-			fn(to, id, h)
+	return r.db.View(func(txn *badger.Txn) error { return r.eachHeldTxn(txn, prefix, fn) })
+}
+
+// eachHeldTxn is eachHeld inside txn.
+func (r *Relay) eachHeldTxn(txn *badger.Txn, prefix []byte, fn func(envelope.Address, envelope.ID, heldRec)) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 100})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		to, id, ok := splitHeldKey(it.Item().Key())
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		h, derr := decodeHeld(v)
+		if !ok || derr != nil {
+			r.log.Warn("skipping undecodable held record", "key", fmt.Sprintf("%x", it.Item().Key()), "err", derr)
+			continue
+		}
+		fn(to, id, h)
+	}
+	return nil
 }
 
 // timeOf converts a stored unix-nanosecond time.

@@ -7,41 +7,65 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 )
 
-// sweep runs at Open: it counts members and what is held for each, deletes
-// the records of envelopes whose member is gone (an interrupted
-// Unregister), then the chunks no record references (an interrupted
-// deposit or removal).
+// sweep runs at Open: it counts members and what is held for each address,
+// finishes an interrupted Unregister (deletes what is still held for an
+// address with a "u" mark, then the mark), then deletes the chunks no
+// record references (an interrupted deposit or removal).
 func (r *Relay) sweep() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	members, err := r.keysWithPrefix([]byte{tagMember})
+	members, err := r.addressesUnder(tagMember)
 	if err != nil {
 		return fmt.Errorf("count members: %w", err)
 	}
 	r.members = len(members)
-	isMember := make(map[envelope.Address]bool, len(members))
-	for _, k := range members {
-		var a envelope.Address
-		copy(a[:], k[1:])
-		isMember[a] = true
+	gone, err := r.addressesUnder(tagGone)
+	if err != nil {
+		return fmt.Errorf("list interrupted removals: %w", err)
 	}
-	refs, err := r.countHeld(isMember)
+	refs, err := r.countHeld(members, gone)
 	if err != nil {
 		return err
+	}
+	var marks [][]byte
+	for a := range gone {
+		marks = append(marks, goneKey(a))
+	}
+	if err := r.deleteKeys(marks); err != nil {
+		return fmt.Errorf("delete removal marks: %w", err)
 	}
 	return r.sweepChunks(refs)
 }
 
-// countHeld fills r.usage, removes the records of non-members and returns
-// the blobs the remaining records reference.
-func (r *Relay) countHeld(isMember map[envelope.Address]bool) (map[blobID]bool, error) {
+// addressesUnder returns the addresses of the keys tag + address.
+func (r *Relay) addressesUnder(tag byte) (map[envelope.Address]bool, error) {
+	keys, err := r.keysWithPrefix([]byte{tag})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[envelope.Address]bool, len(keys))
+	for _, k := range keys {
+		var a envelope.Address
+		if len(k) == 1+len(a) {
+			copy(a[:], k[1:])
+			out[a] = true
+		}
+	}
+	return out, nil
+}
+
+// countHeld fills r.usage (what is held for a non-member counts as
+// forwarding), removes the records of gone addresses and returns the blobs
+// the remaining records reference.
+func (r *Relay) countHeld(members, gone map[envelope.Address]bool) (map[blobID]bool, error) {
 	refs := map[blobID]bool{}
 	var lost []Expired
 	err := r.eachHeld([]byte{tagHeld}, func(to envelope.Address, id envelope.ID, h heldRec) {
-		if !isMember[to] {
+		if gone[to] {
 			lost = append(lost, Expired{Recipient: to, ID: id, Size: h.size, blob: h.blob})
 		}
-		r.hold(to, h.size)
+		member := members[to] && r.isAllowed(to)
+		r.hold(to, h.size, !member)
 		refs[h.blob] = true
 	})
 	if err != nil {
@@ -57,17 +81,6 @@ func (r *Relay) countHeld(isMember map[envelope.Address]bool) (map[blobID]bool, 
 		}
 	}
 	return refs, nil
-}
-
-// hold adds one held envelope to a member's usage (r.mu held).
-func (r *Relay) hold(to envelope.Address, size int64) {
-	u := r.usage[to]
-	if u == nil {
-		u = &usage{}
-		r.usage[to] = u
-	}
-	u.count++
-	u.bytes += size
 }
 
 // sweepChunks deletes the chunks of blobs no record references.

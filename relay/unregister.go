@@ -8,10 +8,14 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 )
 
-// Unregister removes a member and deletes everything held for it. Its
-// watchers are closed. The member's registration stamp stays, so an old
-// registration cannot be replayed to re-admit it. It returns the number of
-// envelopes deleted.
+// Unregister removes a member and deletes everything held for it, and its
+// relay record. Its watchers are closed. The member's registration stamp
+// stays, so an old registration cannot be replayed to re-admit it. It
+// returns the number of envelopes deleted.
+//
+// The member's key is deleted together with a "u" mark; the envelopes
+// follow in as many transactions as it takes, and the mark last, so an
+// interrupted Unregister is finished by the next Open.
 func (r *Relay) Unregister(member envelope.Address) (int, error) {
 	if err := r.enter(); err != nil {
 		return 0, err
@@ -26,14 +30,23 @@ func (r *Relay) Unregister(member envelope.Address) (int, error) {
 			}
 			return err
 		}
-		return txn.Delete(memberKey(member))
+		for _, k := range [][]byte{memberKey(member), recordKey(member)} {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return txn.Set(goneKey(member), []byte{recordVersion})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("unregister %s: %w", member, err)
 	}
 	r.members--
+	r.setForwarding(member, true)
 	r.watch.closeMember(member)
 	gone, err := r.removeHeldLocked(member)
+	if err == nil {
+		err = r.db.Update(func(txn *badger.Txn) error { return txn.Delete(goneKey(member)) })
+	}
 	if err != nil {
 		return len(gone), fmt.Errorf("unregister %s: %w", member, err)
 	}
