@@ -6,6 +6,8 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -104,5 +106,30 @@ func TestVectorV2(t *testing.T) {
 	}
 	if o.Header().Version != Version2 || !bytes.Equal(o.Record(), record) {
 		t.Fatalf("version %d, record %x", o.Header().Version, o.Record())
+	}
+}
+
+// TestVectorsMatchDoc checks that the hex dumps in docs/envelope.md are the
+// vectors above, so the document and the tests cannot drift apart.
+func TestVectorsMatchDoc(t *testing.T) {
+	doc, err := os.ReadFile("../docs/envelope.md")
+	if err != nil {
+		t.Skipf("docs/envelope.md not found next to the package: %v", err)
+	}
+	var dumps []string
+	for _, part := range strings.Split(string(doc), "in hex:\n\n")[1:] {
+		var hexText strings.Builder
+		for _, line := range strings.Split(part, "\n") {
+			if !strings.HasPrefix(line, "    ") {
+				break
+			}
+			if l := strings.TrimSpace(line); !strings.HasPrefix(l, "#") {
+				hexText.WriteString(l)
+			}
+		}
+		dumps = append(dumps, hexText.String())
+	}
+	if len(dumps) != 2 || dumps[0] != vectorHex || dumps[1] != vectorV2Hex {
+		t.Fatalf("docs/envelope.md has %d hex dumps that do not match the test vectors:\n%q", len(dumps), dumps)
 	}
 }
