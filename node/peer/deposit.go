@@ -60,8 +60,8 @@ func parseCustody(text string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse custody reply %q: %w", truncate(text), err)
 	}
-	if len(receipt) == 0 {
-		return nil, fmt.Errorf("parse custody reply %q: empty receipt", truncate(text))
+	if len(receipt) == 0 || len(receipt) > maxReceipt {
+		return nil, fmt.Errorf("parse custody reply %q: receipt of %d octets, want 1 to %d", truncate(text), len(receipt), maxReceipt)
 	}
 	return receipt, nil
 }

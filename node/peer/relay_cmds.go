@@ -66,7 +66,7 @@ func (s *session) blobArg(arg string) ([]byte, *Error) {
 		return nil, errBadBase64
 	}
 	b, err := base64.StdEncoding.DecodeString(arg)
-	if err != nil || len(b) == 0 {
+	if err != nil || len(b) == 0 || len(b) > MaxBlob {
 		return nil, errBadBase64
 	}
 	return b, nil
