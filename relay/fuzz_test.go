@@ -89,16 +89,30 @@ func FuzzRegistration(f *testing.F) {
 }
 
 // FuzzDeposit feeds arbitrary bytes to Deposit, the relay's entry point for
-// peers: it must refuse with a typed error or hold exactly those bytes.
+// peers: it must refuse with a typed error or hold exactly those bytes. The
+// relay forwards, and the fuzzer picks the depositor: a member (alice),
+// whose envelopes for any recipient are held, or not (carol).
 func FuzzDeposit(f *testing.F) {
 	env, _ := seal(f, aliceKey, bobAddr, []byte("seed"))
-	f.Add(env, int64(len(env)))
-	f.Add(env[:len(env)-1], int64(len(env)))
-	f.Add(env, int64(10))
-	r, _, _ := testRelay(f, func(o *Options) { o.MaxEnvelope = 1 << 20; o.MemberEnvelopes = 1 << 30 })
+	fwd, _ := seal(f, aliceKey, carolAddr, []byte("seed for forwarding"))
+	f.Add(env, int64(len(env)), false)
+	f.Add(env[:len(env)-1], int64(len(env)), false)
+	f.Add(env, int64(10), false)
+	f.Add(fwd, int64(len(fwd)), true)
+	f.Add(fwd, int64(len(fwd)), false)
+	r, _, _ := testRelay(f, func(o *Options) {
+		o.MaxEnvelope = 1 << 20
+		o.MemberEnvelopes = 1 << 30
+		o.Forward = true
+	})
 	register(f, r, bobKey, "")
-	f.Fuzz(func(t *testing.T, b []byte, size int64) {
-		rc, err := r.Deposit(aliceAddr, size, bytes.NewReader(b))
+	register(f, r, aliceKey, "")
+	f.Fuzz(func(t *testing.T, b []byte, size int64, byMember bool) {
+		depositor := carolAddr
+		if byMember {
+			depositor = aliceAddr
+		}
+		rc, err := r.Deposit(depositor, size, bytes.NewReader(b))
 		if err != nil {
 			for _, want := range []error{ErrMalformed, ErrTooLarge, ErrNotMember} {
 				if errors.Is(err, want) {
@@ -110,11 +124,14 @@ func FuzzDeposit(f *testing.F) {
 		if rc.Verify() != nil || rc.Size != size {
 			t.Fatalf("bad receipt %+v", rc)
 		}
-		got := fetch(t, r, bobAddr, rc.ID)
+		if rc.Recipient != bobAddr && rc.Recipient != aliceAddr && !byMember {
+			t.Fatalf("a non-member deposited for non-member %s", rc.Recipient)
+		}
+		got := fetch(t, r, rc.Recipient, rc.ID)
 		if !rc.Duplicate && !bytes.Equal(got, b[:size]) {
 			t.Fatal("held bytes differ from the deposit")
 		}
-		if err := r.Ack(bobAddr, rc.ID); err != nil {
+		if err := r.Ack(rc.Recipient, rc.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
