@@ -80,25 +80,39 @@ func FuzzServer(f *testing.F) {
 	for _, s := range serverSeeds() {
 		f.Add([]byte(s))
 	}
+	for _, s := range relaySeeds() {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, input []byte) {
-		rec := &counter{}
-		srv := &Server{Local: bob, Receiver: rec, MaxSize: fuzzMaxSize,
-			Timeouts: Timeouts{Greeting: time.Second, Command: time.Second, Data: time.Second}}
-		c, s := net.Pipe()
-		done := make(chan error, 1)
-		go func() { done <- srv.ServeConn(context.Background(), s, alice) }()
-		go io.Copy(io.Discard, c) // replies
-		_, _ = c.Write(input)     // fails once the server hangs up; that is fine
-		c.Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("ServeConn did not return after the client closed")
-		}
-		if rec.over != "" {
-			t.Fatal(rec.over)
+		for _, relay := range []bool{false, true} {
+			rec := &counter{}
+			srv := &Server{Local: bob, Receiver: rec, MaxSize: fuzzMaxSize,
+				Timeouts: Timeouts{Greeting: time.Second, Command: time.Second, Data: time.Second}}
+			if relay {
+				srv.Relay, srv.Records = &fuzzRelay{counter: rec}, records{carol: []byte("carol's record")}
+			}
+			fuzzSession(t, srv, input)
+			if rec.over != "" {
+				t.Fatal(rec.over)
+			}
 		}
 	})
+}
+
+// fuzzSession plays input to srv as a client from alice and waits for the
+// session to end.
+func fuzzSession(t *testing.T, srv *Server, input []byte) {
+	c, s := net.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeConn(context.Background(), s, alice) }()
+	go io.Copy(io.Discard, c) // replies
+	_, _ = c.Write(input)     // fails once the server hangs up; that is fine
+	c.Close()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeConn did not return after the client closed")
+	}
 }
 
 // FuzzReply parses arbitrary reply bytes: no panic, and whatever parses

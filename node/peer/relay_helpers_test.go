@@ -22,7 +22,7 @@ type keyed struct {
 	addr envelope.Address
 }
 
-func newKeyed(t *testing.T, seed byte) keyed {
+func newKeyed(t testing.TB, seed byte) keyed {
 	t.Helper()
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
 	addr, err := envelope.AddressFromKey(key.Public().(ed25519.PublicKey))
