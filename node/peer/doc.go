@@ -1,8 +1,12 @@
 // Package peer implements the node-to-node delivery protocol: SMTP spoken
 // over one stream between two Yggpost (or Yggmail) nodes, plus the YGGPOST
-// extension that carries a sealed envelope as one binary BDAT chunk.
+// extension that carries a sealed envelope as one binary BDAT chunk, and
+// the relay commands of YGGPOST-RELAY (deposits with custody receipts,
+// REGISTER, RECORD, DROP, RELAYS, and ATRN, which turns a session around
+// so that a relay hands envelopes over to its member).
 // docs/protocol.md is the normative description; this package is its only
-// implementation.
+// implementation. The relay's store sits behind the RelayService
+// interface; this package does not import it.
 //
 // The package owns the protocol state on one stream and nothing on disk.
 // The caller owns the stream and has already authenticated the remote
@@ -12,7 +16,11 @@
 // Invariants:
 //   - The server answers a BDAT chunk with 250 only after Receiver.Receive
 //     has returned nil or ErrDuplicate, that is after the envelope is durably
-//     stored. No other path produces that reply.
+//     stored. No other path produces that reply. A deposit's BDAT is
+//     answered 250 only with the custody receipt RelayService.Deposit
+//     returned after storing the envelope.
+//   - ATRN turns a session around only after the peer has signed the
+//     fresh challenge with the key the transport authenticated.
 //   - The server never hands the Receiver more than the announced number of
 //     bytes, and never leaves unread chunk bytes on the stream: a rejected
 //     chunk is read and discarded, or the stream is closed.
