@@ -107,3 +107,29 @@ func (r *Relay) storedRecord(txn *badger.Txn, member envelope.Address) (Record, 
 	}
 	return rec, true, nil
 }
+
+// expireRecords deletes relay records past their expiry, and any that do
+// not decode (r.mu held).
+func (r *Relay) expireRecords() error {
+	now := r.opts.Now()
+	var old [][]byte
+	err := r.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagRecord}, PrefetchValues: true, PrefetchSize: 100})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			var rec Record
+			if rec.UnmarshalBinary(v) != nil || !now.Before(rec.Expires) {
+				old = append(old, it.Item().KeyCopy(nil))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list relay records: %w", err)
+	}
+	return r.deleteKeys(old)
+}

@@ -61,6 +61,15 @@ func TestPublishKeepsHighestSeq(t *testing.T) {
 	if _, ok := mustRecordOf(t, r, bobAddr); ok {
 		t.Fatal("an expired record is returned")
 	}
+	if keys, _ := r.keysWithPrefix([]byte{tagRecord}); len(keys) != 1 {
+		t.Fatalf("%d records stored before Expire, want 1", len(keys))
+	}
+	if _, err := r.Expire(); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := r.keysWithPrefix([]byte{tagRecord}); len(keys) != 0 {
+		t.Fatalf("%d records left after Expire", len(keys))
+	}
 }
 
 func TestPublishRefusals(t *testing.T) {

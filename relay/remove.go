@@ -17,8 +17,8 @@ type Expired struct {
 	blob      blobID
 }
 
-// Expire deletes every envelope held past its expiry time, and every
-// unused invite past its lifetime. It returns the envelopes deleted. The
+// Expire deletes every envelope held past its expiry time, every unused
+// invite past its lifetime and every relay record past its expiry. It returns the envelopes deleted. The
 // relay cannot tell their senders (it does not know them); a sender learns
 // from the Expires of its custody receipt. The owner calls it periodically.
 func (r *Relay) Expire() ([]Expired, error) {
@@ -40,6 +40,9 @@ func (r *Relay) Expire() ([]Expired, error) {
 	}
 	if err == nil {
 		err = r.expireInvites()
+	}
+	if err == nil {
+		err = r.expireRecords()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("expire: %w", err)
