@@ -77,6 +77,7 @@ func TestRelayCommandSyntax(t *testing.T) {
 		{"DROP " + id + "  " + id, "501 5.5.4"},
 		{"DROP " + strings.TrimSpace(strings.Repeat(id+" ", MaxDropIDs+1)), "501 5.5.4"},
 		{"NOOP " + strings.Repeat("x", 1200), "500 5.5.2"}, // long lines only for the relay verbs
+		{"RECORD " + strings.Repeat("A", maxLongLine), "500 5.5.2"},
 		{"DROP " + strings.TrimSpace(strings.Repeat(id+" ", MaxDropIDs)), "250 2.0.0"},
 		{fmt.Sprintf("MAIL FROM:<%s>", alice), "250 "},
 		{"REGISTER " + b64([]byte("x")), "503 5.5.1"}, // inside a transaction
@@ -160,10 +161,20 @@ func TestDepositRefusals(t *testing.T) {
 	if e, ok := errors.AsType[*Error](err); !ok || e.Code != 451 {
 		t.Fatalf("deposit without a receipt from the service: %v, want 451", err)
 	}
+	svc.receipt = func([]byte) []byte { return make([]byte, maxReceipt+1) }
+	_, err = sc.Deposit(ctx, bob, int64(len(b)), bytes.NewReader(b))
+	if e, ok := errors.AsType[*Error](err); !ok || e.Code != 451 {
+		t.Fatalf("deposit with an over-long receipt from the service: %v, want 451", err)
+	}
 	svc.receipt = nil
 	receipt, err := sc.Deposit(ctx, bob, int64(len(b)), bytes.NewReader(b))
 	if err != nil || !bytes.Equal(receipt, receiptOf(b)) {
 		t.Fatalf("deposit after refusals: %q, %v", receipt, err)
+	}
+	svc.dup = true
+	receipt, err = sc.Deposit(ctx, bob, int64(len(b)), bytes.NewReader(b))
+	if err != nil || !bytes.Equal(receipt, receiptOf(b)) {
+		t.Fatalf("duplicate deposit: %q, %v; want the held copy's receipt", receipt, err)
 	}
 	if err := sc.Send(ctx, rl.addr, int64(len(b)), bytes.NewReader(b)); err != nil {
 		t.Fatalf("direct delivery to the relay's own address: %v", err)

@@ -49,6 +49,7 @@ type memRelay struct {
 	dropped    []envelope.ID
 	refuse     error // returned by Register, Publish and Drop when set
 	receipt    func(b []byte) []byte
+	dup        bool // Deposit reports the receipt with ErrDuplicate
 	handOvers  int
 }
 
@@ -86,6 +87,9 @@ func (m *memRelay) Deposit(_ context.Context, _, rcpt envelope.Address, size int
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dup {
+		return receiptOf(b), fmt.Errorf("deposit: %w", ErrDuplicate)
+	}
 	m.held[rcpt] = append(m.held[rcpt], b)
 	if m.receipt != nil {
 		return m.receipt(b), nil
@@ -178,7 +182,13 @@ func relayServer(self envelope.Address, svc RelayService) *Server {
 // returns it with ServeConn's result channel.
 func openClient(t *testing.T, srv *Server, local envelope.Address) (*ClientConn, <-chan error) {
 	t.Helper()
-	c, s := net.Pipe()
+	return openClientOn(t, func(*testing.T) (net.Conn, net.Conn) { return net.Pipe() }, srv, local)
+}
+
+// openClientOn is openClient on a stream made by pair.
+func openClientOn(t *testing.T, pair func(*testing.T) (net.Conn, net.Conn), srv *Server, local envelope.Address) (*ClientConn, <-chan error) {
+	t.Helper()
+	c, s := pair(t)
 	done := serve(t, srv, s, local)
 	sc, err := (&Client{Local: local, Timeouts: quick}).Open(context.Background(), c)
 	if err != nil {

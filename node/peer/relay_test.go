@@ -8,9 +8,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 )
@@ -21,12 +23,18 @@ import (
 // it, and receives all three through its own Receiver; the relay deletes
 // each only after the member's 250.
 func TestHandOverOnTurnedSession(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testHandOver(t, tr.pair) })
+	}
+}
+
+func testHandOver(t *testing.T, pair func(*testing.T) (net.Conn, net.Conn)) {
 	rl, member := newKeyed(t, 1), newKeyed(t, 2)
 	svc := newMemRelay(rl.addr, member.addr)
 	srv := relayServer(rl.addr, svc)
 	ctx := context.Background()
 
-	dep, depDone := openClient(t, srv, carol)
+	dep, depDone := openClientOn(t, pair, srv, carol)
 	var sent [][]byte
 	for i := range 3 {
 		b := payload(1000+i*777, byte(i))
@@ -46,7 +54,7 @@ func TestHandOverOnTurnedSession(t *testing.T) {
 		t.Fatalf("depositor session: %v", err)
 	}
 
-	sc, relayDone := openClient(t, srv, member.addr)
+	sc, relayDone := openClientOn(t, pair, srv, member.addr)
 	if !sc.Relay() {
 		t.Fatal("relay does not advertise YGGPOST-RELAY 1")
 	}
@@ -214,5 +222,34 @@ func TestTurnAroundRefusedNotARelay(t *testing.T) {
 	_, err := sc.TurnAround(context.Background(), member.key)
 	if !errors.Is(err, ErrNotRelay) {
 		t.Fatalf("TurnAround on a plain node: %v, want ErrNotRelay", err)
+	}
+}
+
+// TestHandOverCancelled checks that cancelling the relay's context ends a
+// hand-over whose member never answers, before any timeout would.
+func TestHandOverCancelled(t *testing.T) {
+	rl, member := newKeyed(t, 1), newKeyed(t, 2)
+	srv := relayServer(rl.addr, newMemRelay(rl.addr, member.addr))
+	srv.Timeouts = Timeouts{Greeting: time.Minute, Command: time.Minute, Data: time.Minute}
+	c, s := net.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeConn(ctx, s, member.addr) }()
+	sc, err := (&Client{Local: member.addr, Timeouts: quick}).Open(context.Background(), c)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	conn, err := sc.TurnAround(context.Background(), member.key)
+	if err != nil {
+		t.Fatalf("turn around: %v", err)
+	}
+	defer conn.Close()
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(conn, b); err != nil || b[0] != ' ' {
+		t.Fatalf("turned session opened with %q, %v; want the space octet", b, err)
+	}
+	cancel() // the member never greets
+	if err := wait(t, done, "relay session after cancel"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("relay session ended with %v, want context.Canceled", err)
 	}
 }
