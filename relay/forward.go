@@ -10,7 +10,8 @@ import (
 // admitRecipient decides whether an envelope for to, deposited by
 // depositor, may be held: for a member (fwd false), or, with
 // Options.Forward, for a non-member when the depositor is a member (fwd
-// true). Anything else is ErrNotMember.
+// true), but never for the relay's own address. Anything else is
+// ErrNotMember.
 func (r *Relay) admitRecipient(txn *badger.Txn, depositor, to envelope.Address) (fwd bool, err error) {
 	ok, err := r.isMember(txn, to)
 	if err != nil || ok {
@@ -18,6 +19,9 @@ func (r *Relay) admitRecipient(txn *badger.Txn, depositor, to envelope.Address) 
 	}
 	if !r.opts.Forward {
 		return false, fmt.Errorf("%s: %w", to, ErrNotMember)
+	}
+	if to == r.self {
+		return false, fmt.Errorf("%s is this relay's own address: %w", to, ErrNotMember)
 	}
 	ok, err = r.isMember(txn, depositor)
 	if err != nil {

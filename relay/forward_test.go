@@ -77,6 +77,10 @@ func TestForwardRefusedUnlessOnAndDepositorMember(t *testing.T) {
 	if _, err := depositFrom(t, on, carolAddr, env); !errors.Is(err, ErrNotMember) {
 		t.Fatalf("depositor not a member: %v, want ErrNotMember", err)
 	}
+	toRelay, _ := seal(t, bobKey, on.Address(), []byte("to the relay itself"))
+	if _, err := depositFrom(t, on, bobAddr, toRelay); !errors.Is(err, ErrNotMember) {
+		t.Fatalf("forwarding to the relay's own address: %v, want ErrNotMember", err)
+	}
 	noKick(t, on)
 	for _, r := range []*Relay{off, on} {
 		if hs := mustForwarding(t, r); len(hs) != 0 || r.Status().Envelopes != 0 {
