@@ -71,11 +71,11 @@ func relaySeeds() []string {
 	return []string{
 		" EHLO x\r\n" + mail + fmt.Sprintf("RCPT TO:<%s>\r\n", carol) + "BDAT 5 LAST\r\nhelloQUIT\r\n",
 		" EHLO x\r\n" + mail + fmt.Sprintf("RCPT TO:<%s>\r\n", alice) + "RSET\r\n",
-		" EHLO x\r\nREGISTER " + b64([]byte("reg")) + "\r\nRECORD " + b64(make([]byte, 4096)) + "\r\nRECORD !!\r\n",
+		" EHLO x\r\nREGISTER " + b64([]byte("reg")) + "\r\nRECORD " + b64(make([]byte, 800)) + "\r\nRECORD !!\r\n",
 		" EHLO x\r\nDROP " + strings.Repeat("0", 32) + " " + strings.Repeat("f", 32) + "\r\nDROP 1\r\n",
 		" EHLO x\r\nRELAYS " + carol.String() + "\r\nRELAYS " + bob.String() + "\r\nRELAYS x\r\n",
 		" EHLO x\r\nATRN\r\n" + b64(make([]byte, 64)) + "\r\nATRN\r\n*\r\nATRN\r\n",
-		" ATRN\r\nREGISTER\r\n" + strings.Repeat("B", 6000) + "\r\nNOOP\r\n",
+		" ATRN\r\nREGISTER\r\n" + strings.Repeat("B", 1100) + "\r\nNOOP\r\n",
 	}
 }
 
