@@ -21,10 +21,14 @@ import (
 // queued, and the original header (read from the outbox row, which still
 // exists), which mail clients use to tie the report to the message.
 func (n *Node) bounce(it mailbox.Outbound, reason error) error {
+	if n.isReceiptRow(it) {
+		n.log.Info("delivery receipt given up", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "reason", reason)
+		return nil
+	}
 	if n.protocols.get(envelope.Address(it.Recipient)) == protocolClassic {
 		reason = fmt.Errorf("%w (the recipient runs a classic Yggmail node, which has no relays and sends no delivery receipts: mail reaches it only while both nodes are online at the same time)", reason)
 	}
-	msg, err := buildDSN(n.addr, it, reason, n.originalHeader(it), time.Now())
+	msg, err := buildDSN(n.addr, it, reason, n.originalHeader(it), time.Now(), actionFailed)
 	if err != nil {
 		return err
 	}
@@ -33,7 +37,65 @@ func (n *Node) bounce(it mailbox.Outbound, reason error) error {
 	if _, _, err := n.store.Append("INBOX", bytes.NewReader(msg), mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &id}); err != nil {
 		return fmt.Errorf("store delivery report: %w", err)
 	}
+	n.markSent(it, KeywordFailed, KeywordRelayed)
 	return nil
+}
+
+// notifyDelay puts a "delayed" delivery status notification (RFC 3464)
+// into INBOX: the message is still being tried, and until when.
+func (n *Node) notifyDelay(it mailbox.Outbound, cause error) error {
+	if n.isReceiptRow(it) {
+		return nil
+	}
+	report := delayed{retryUntil: it.Created.Add(n.cfg.GiveUp)}
+	msg, err := buildDSN(n.addr, it, cause, n.originalHeader(it), time.Now(), report)
+	if err != nil {
+		return err
+	}
+	id := it.ID
+	id[0] ^= 0xfe // its own de-duplication key, distinct from the bounce's
+	if _, _, err := n.store.Append("INBOX", bytes.NewReader(msg), mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &id}); err != nil {
+		return fmt.Errorf("store delay notice: %w", err)
+	}
+	return nil
+}
+
+// dsnAction is the kind of a delivery report: failed or delayed.
+type dsnAction interface {
+	action() string
+	subject(rcpt envelope.Address) string
+	explain(rcpt envelope.Address, reason error, it mailbox.Outbound) string
+	status(code int, enhanced string) string
+	extra() string
+}
+
+type failed struct{}
+
+var actionFailed = failed{}
+
+func (failed) action() string                       { return "failed" }
+func (failed) subject(rcpt envelope.Address) string { return "Undelivered mail: " + rcpt.String() }
+func (failed) status(_ int, enhanced string) string { return enhanced }
+func (failed) extra() string                        { return "" }
+func (failed) explain(rcpt envelope.Address, reason error, it mailbox.Outbound) string {
+	return fmt.Sprintf("Your message to %s could not be delivered.\r\n\r\nReason: %s\r\n\r\nIt was queued at %s and tried %d times.\r\nEnvelope id: %x\r\n",
+		rcpt, reason, it.Created.UTC().Format(time.RFC1123Z), it.Attempts+1, it.ID)
+}
+
+// delayed is the report of a message still being tried.
+type delayed struct{ retryUntil time.Time }
+
+func (delayed) action() string { return "delayed" }
+func (delayed) subject(rcpt envelope.Address) string {
+	return "Delayed mail (still trying): " + rcpt.String()
+}
+func (delayed) status(int, string) string { return "4.4.1" } // no answer from the recipient's node
+func (d delayed) extra() string {
+	return "Will-Retry-Until: " + d.retryUntil.UTC().Format(time.RFC1123Z) + "\r\n"
+}
+func (d delayed) explain(rcpt envelope.Address, reason error, it mailbox.Outbound) string {
+	return fmt.Sprintf("Your message to %s has not been delivered yet; it is still being tried.\r\n\r\nLast attempt: %s\r\n\r\nIt was queued at %s and tried %d times. It will be tried until %s,\r\nand you will get another report if it cannot be delivered by then.\r\nYou do not need to send it again.\r\nEnvelope id: %x\r\n",
+		rcpt, reason, it.Created.UTC().Format(time.RFC1123Z), it.Attempts+1, d.retryUntil.UTC().Format(time.RFC1123Z), it.ID)
 }
 
 // originalHeader returns the header block of a queued message, or nil if
@@ -62,16 +124,19 @@ func statusOf(reason error) (int, string, string) {
 	return 554, "5.4.7", reason.Error() // 5.4.7: delivery time expired
 }
 
-func buildDSN(local envelope.Address, it mailbox.Outbound, reason error, origHeader []byte, now time.Time) ([]byte, error) {
+func buildDSN(local envelope.Address, it mailbox.Outbound, reason error, origHeader []byte, now time.Time, kind dsnAction) ([]byte, error) {
 	rcpt := envelope.Address(it.Recipient)
-	code, status, text := statusOf(reason)
+	code, enhanced, text := statusOf(reason)
+	status := kind.status(code, enhanced)
+	if status[0] == '4' && code >= 500 {
+		code, enhanced = 451, status // no peer refused it: the node is not answering yet
+	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	human := fmt.Sprintf("Your message to %s could not be delivered.\r\n\r\nReason: %s\r\n\r\nIt was queued at %s and tried %d times.\r\nEnvelope id: %x\r\n",
-		rcpt, reason, it.Created.UTC().Format(time.RFC1123Z), it.Attempts+1, it.ID)
+	human := kind.explain(rcpt, reason, it)
 	status1 := fmt.Sprintf("Reporting-MTA: x-yggpost; %s\r\nArrival-Date: %s\r\n\r\n"+
-		"Final-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: %s\r\nDiagnostic-Code: smtp; %d %s %s\r\nLast-Attempt-Date: %s\r\n",
-		local, it.Created.UTC().Format(time.RFC1123Z), rcpt, status, code, status, oneLine(text), now.UTC().Format(time.RFC1123Z))
+		"Final-Recipient: rfc822; %s\r\nAction: %s\r\nStatus: %s\r\nDiagnostic-Code: smtp; %d %s %s\r\nLast-Attempt-Date: %s\r\n%s",
+		local, it.Created.UTC().Format(time.RFC1123Z), rcpt, kind.action(), status, code, enhanced, oneLine(text), now.UTC().Format(time.RFC1123Z), kind.extra())
 	parts := []struct{ ctype, content string }{
 		{"text/plain; charset=utf-8", human},
 		{"message/delivery-status", status1},
@@ -94,9 +159,9 @@ func buildDSN(local envelope.Address, it mailbox.Outbound, reason error, origHea
 	var msg bytes.Buffer
 	fmt.Fprintf(&msg, "From: Mail Delivery System <mailer-daemon@%s>\r\n", envelope.Domain)
 	fmt.Fprintf(&msg, "To: <%s>\r\n", local)
-	fmt.Fprintf(&msg, "Subject: Undelivered mail: %s\r\n", rcpt)
+	fmt.Fprintf(&msg, "Subject: %s\r\n", kind.subject(rcpt))
 	fmt.Fprintf(&msg, "Date: %s\r\n", now.Format(time.RFC1123Z))
-	fmt.Fprintf(&msg, "Message-ID: <dsn-%x@%s>\r\n", it.ID, envelope.Domain)
+	fmt.Fprintf(&msg, "Message-ID: <dsn-%s-%x@%s>\r\n", kind.action(), it.ID, envelope.Domain)
 	if id := originalMessageID(origHeader); id != "" {
 		// Clients thread the report under the message that failed.
 		fmt.Fprintf(&msg, "In-Reply-To: %s\r\nReferences: %s\r\n", id, id)

@@ -15,6 +15,7 @@ import (
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/smtpd"
 	"github.com/yggpost/yggpost/node/transport"
+	"github.com/yggpost/yggpost/relay"
 )
 
 // probeInterval is how often the node asks the mesh for a path to each
@@ -45,11 +46,13 @@ func (n *Node) startMesh(ctx context.Context, goServe goFunc) (func(), error) {
 
 func (n *Node) startQueue(ctx context.Context, goServe goFunc) (func(), error) {
 	q := outbox.New(outbox.Options{
-		Store:   n.store,
-		Deliver: n.deliver,
-		Bounce:  n.bounce,
-		GiveUp:  n.cfg.GiveUp,
-		Logger:  n.log.With("component", "outbox"),
+		Store:       n.store,
+		Deliver:     n.deliver,
+		Bounce:      n.bounce,
+		Notify:      n.notifyDelay,
+		GiveUp:      n.cfg.GiveUp,
+		NotifyAfter: n.cfg.NotifyAfter,
+		Logger:      n.log.With("component", "outbox"),
 	})
 	n.mu.Lock()
 	n.queue = q
@@ -76,10 +79,18 @@ func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
 			if key == nil {
 				q.RetryAll()
 				n.kickAnnounce()
+				n.kickMembers()
+				n.kickForwarder()
 				continue
 			}
 			if a, err := envelope.AddressFromKey(key); err == nil {
 				q.Retry(a)
+				if n.isMyRelay(a) {
+					n.kickMembers()
+				}
+				if n.relay != nil {
+					n.kickForwarder()
+				}
 			}
 		}
 	}
@@ -127,8 +138,15 @@ func (n *Node) startPeerServer(ctx context.Context, goServe goFunc) (func(), err
 	srv := &peer.Server{
 		Local:    n.addr,
 		Receiver: receiver{n},
-		MaxSize:  envelope.SealedSize(n.cfg.MaxMessageSize),
+		Records:  recordSource{n},
+		MaxSize:  envelope.SealedSizeWith(n.cfg.MaxMessageSize, relay.MaxRecordSize),
 		Logger:   n.log.With("component", "peer"),
+	}
+	if n.relay != nil {
+		srv.Relay = relayService{n: n, r: n.relay}
+		if n.cfg.Relay.MaxEnvelope > srv.MaxSize {
+			srv.MaxSize = n.cfg.Relay.MaxEnvelope
+		}
 	}
 	var conns sync.WaitGroup
 	goServe("peer", func() error {
@@ -147,6 +165,9 @@ func (n *Node) startPeerServer(ctx context.Context, goServe goFunc) (func(), err
 				continue
 			}
 			n.retry(from) // a node that reaches us can probably be reached
+			if n.relay != nil {
+				n.kickForwarder()
+			}
 			conns.Add(1)
 			go func() {
 				defer conns.Done()
@@ -156,6 +177,31 @@ func (n *Node) startPeerServer(ctx context.Context, goServe goFunc) (func(), err
 	})
 	return func() {}, nil
 }
+
+// startMembership signs the node's relay record and keeps hand-over
+// sessions with its relays.
+func (n *Node) startMembership(ctx context.Context, goServe goFunc) (func(), error) {
+	if len(n.cfg.Relays) == 0 {
+		return func() {}, nil
+	}
+	if err := n.signRecord(); err != nil {
+		return nil, err
+	}
+	goServe("relay-record", func() error {
+		every(ctx, recordRenewal, func() {
+			if err := n.signRecord(); err != nil {
+				n.log.Error("renew relay record", "err", err)
+			}
+		})
+		return nil
+	})
+	goServe("membership", func() error { n.runMembership(ctx); return nil })
+	goServe("relay-drops", func() error { n.drops.run(ctx, n); return nil })
+	return func() {}, nil
+}
+
+// recordRenewal is how often the node signs a new relay record.
+const recordRenewal = 24 * time.Hour
 
 func (n *Node) startSMTP(ctx context.Context, goServe goFunc) (func(), error) {
 	ln, err := net.Listen("tcp", n.cfg.SMTPAddr)

@@ -6,9 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"strings"
 	"time"
 
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/node/outbox"
 	"github.com/yggpost/yggpost/node/transport"
+	"github.com/yggpost/yggpost/relay"
 )
 
 // Defaults a node uses when a Config field is left empty.
@@ -18,6 +22,12 @@ const (
 	DefaultIMAPAddr       = "localhost:1143"
 	DefaultMaxMessageSize = 64 << 20
 	DefaultGiveUp         = 5 * 24 * time.Hour
+	// DefaultReachTimeout bounds a direct delivery attempt's search for
+	// the recipient before the envelope goes to a relay instead.
+	DefaultReachTimeout = 15 * time.Second
+	// DefaultExpireInterval is how often a relay deletes what is past its
+	// retention.
+	DefaultExpireInterval = 10 * time.Minute
 )
 
 // Config says where a node keeps its mailbox, where it serves its mail
@@ -42,6 +52,23 @@ type Config struct {
 	MaxMessageSize int64
 	// GiveUp is how long a message stays queued before it bounces.
 	GiveUp time.Duration
+	// NotifyAfter is how long a message may wait before the sender gets a
+	// "delayed" report (outbox.DefaultNotifyAfter when zero).
+	NotifyAfter time.Duration
+	// ReachTimeout bounds the search for a recipient on the mesh in one
+	// direct delivery attempt; after it the envelope goes to a relay.
+	ReachTimeout time.Duration
+
+	// Relays are the relays this user is a member of (the -relays flag):
+	// the node registers with each, collects what they hold for it, and
+	// names them in its relay record.
+	Relays []RelayRef
+	// Relay, when not nil, runs the relay role: this node holds envelopes
+	// for its members (and, with Forward, for their correspondents). Its
+	// Key is the node's own key and need not be set.
+	Relay *relay.Options
+	// ExpireInterval is how often the relay deletes expired envelopes.
+	ExpireInterval time.Duration
 	// Logger receives one structured line per event; nil discards.
 	Logger *slog.Logger
 }
@@ -65,6 +92,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.GiveUp <= 0 {
 		c.GiveUp = DefaultGiveUp
+	}
+	if c.NotifyAfter <= 0 {
+		c.NotifyAfter = outbox.DefaultNotifyAfter
+	}
+	if c.ReachTimeout <= 0 {
+		c.ReachTimeout = DefaultReachTimeout
+	}
+	if c.ExpireInterval <= 0 {
+		c.ExpireInterval = DefaultExpireInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -94,7 +130,44 @@ func (c Config) Validate() error {
 	if _, err := regexp.Compile(c.MulticastRegexp); err != nil {
 		return fmt.Errorf("-mcastregexp %q: %w", c.MulticastRegexp, err)
 	}
+	return c.validateRelays()
+}
+
+// validateRelays checks the relay list: at most relay.MaxRelays
+// relays, no repeats.
+func (c Config) validateRelays() error {
+	if len(c.Relays) > relay.MaxRelays {
+		return fmt.Errorf("-relays: %d relays named, at most %d are supported", len(c.Relays), relay.MaxRelays)
+	}
+	seen := map[envelope.Address]bool{}
+	for _, r := range c.Relays {
+		if seen[r.Address] {
+			return fmt.Errorf("-relays: %s is named twice", r.Address)
+		}
+		seen[r.Address] = true
+	}
 	return nil
+}
+
+// RelayRef names one relay the user is a member of, with the invite token
+// to register with if the relay admits by invitation.
+type RelayRef struct {
+	Address envelope.Address
+	Invite  string
+}
+
+// ParseRelayRef reads one entry of -relays: a relay's address, optionally
+// followed by "=" and an invite token.
+func ParseRelayRef(s string) (RelayRef, error) {
+	addr, token, _ := strings.Cut(strings.TrimSpace(s), "=")
+	a, err := envelope.ParseAddress(addr)
+	if err != nil {
+		return RelayRef{}, fmt.Errorf("relay %q: %w", s, err)
+	}
+	if len(token) > relay.MaxTokenLen {
+		return RelayRef{}, fmt.Errorf("relay %q: the invite token is longer than %d characters", s, relay.MaxTokenLen)
+	}
+	return RelayRef{Address: a, Invite: token}, nil
 }
 
 // Isolated reports whether the node has no way to reach anyone: no peer,

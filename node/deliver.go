@@ -13,11 +13,10 @@ import (
 	"github.com/yggpost/yggpost/node/peer"
 )
 
-// Timing of one delivery attempt.
+// Timing of one delivery attempt. Finding the recipient on the mesh is
+// bounded by Config.ReachTimeout (a first contact after a link comes up
+// takes about three seconds).
 const (
-	// dialTimeout bounds finding the recipient on the mesh; a first
-	// contact after a link comes up takes about three seconds.
-	dialTimeout = 15 * time.Second
 	// transferFloor and transferRate bound the transfer itself: a floor
 	// plus one second per megabyte at a pessimistic 1 MB/s.
 	transferFloor = 30 * time.Second
@@ -26,6 +25,9 @@ const (
 	// new stream; a live node answers in milliseconds, a stale connection
 	// never.
 	greetingTimeout = 5 * time.Second
+	// recordRefresh is how old a correspondent's relay record may get
+	// before a delivery asks its node for the current one.
+	recordRefresh = 24 * time.Hour
 )
 
 // ErrDowngrade refuses to send in the clear to a peer whose node spoke
@@ -36,28 +38,36 @@ var ErrDowngrade = errors.New("the recipient's node spoke YGGPOST before and no 
 // deliver hands one queued message to the recipient's node over a fresh
 // stream: sealed, when that node speaks YGGPOST; as a plain message with
 // DATA, when it is a classic (original Yggmail) node. It returns nil once
-// the recipient acknowledged durable storage.
+// the recipient acknowledged durable storage. When the recipient's node
+// cannot be reached, the envelope goes to relays (depositAtRelays).
 func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
+	err := n.deliverDirect(ctx, it, message)
+	var refused *peer.Error
+	switch {
+	case err == nil:
+		n.markDelivered(it)
+		return nil
+	case errors.As(err, &refused), errors.Is(err, ErrDowngrade), ctx.Err() != nil,
+		n.protocols.get(envelope.Address(it.Recipient)) == protocolClassic:
+		return err // the recipient's node answered, or cannot use a relay
+	}
+	return n.depositAtRelays(ctx, it, err)
+}
+
+// deliverDirect is one attempt at the recipient's own node.
+func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
 	rcpt := envelope.Address(it.Recipient)
-	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	conn, err := n.mesh.Dial(dctx, rcpt.Key())
-	cancel()
+	sc, err := n.openSession(ctx, rcpt, n.cfg.ReachTimeout)
 	if err != nil {
-		return fmt.Errorf("reach %s: %w", rcpt, err)
+		return err
 	}
 	tctx, cancel := context.WithTimeout(ctx, transferFloor+time.Duration(it.Size/transferRate)*time.Second)
 	defer cancel()
-	client := peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}
-	sc, err := client.Open(tctx, conn)
-	if err != nil {
-		conn.Close()
-		n.mesh.ResetPeer(rcpt.Key()) // the connection may be stale: the peer restarted
-		return fmt.Errorf("deliver to %s: %w", rcpt, err)
-	}
 	err = n.send(tctx, sc, it, message)
 	var refused *peer.Error
 	switch {
 	case err == nil:
+		n.refreshRecord(tctx, sc, rcpt)
 		sc.Quit(tctx) // acknowledged; QUIT cannot change that
 		if err := n.contacts.touch(rcpt, n.addr); err != nil {
 			n.log.Warn("remember correspondent", "err", err)
@@ -76,6 +86,25 @@ func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Read
 	}
 }
 
+// refreshRecord asks a correspondent's node for its relay record when the
+// one known is missing or old, so that mail can reach it through its
+// relays the next time it is offline. Failing costs nothing.
+func (n *Node) refreshRecord(ctx context.Context, sc *peer.ClientConn, a envelope.Address) {
+	if !sc.Yggpost() {
+		return
+	}
+	if rec, ok := n.records.get(a); ok && time.Since(time.Unix(0, int64(rec.Seq))) < recordRefresh {
+		return
+	}
+	wire, err := sc.Relays(ctx, a)
+	if err != nil {
+		return // no relays, or an older node
+	}
+	if err := n.records.learn(a, wire); err != nil {
+		n.log.Warn("relay record refused", "peer", a.String(), "err", err)
+	}
+}
+
 // send picks the protocol from the recipient's EHLO reply. The reply comes
 // over a stream the transport authenticated as the recipient's own key, so
 // nobody in between can make a YGGPOST node look classic; and a node once
@@ -84,30 +113,15 @@ func (n *Node) send(ctx context.Context, sc *peer.ClientConn, it mailbox.Outboun
 	rcpt := envelope.Address(it.Recipient)
 	if sc.Yggpost() {
 		n.protocols.learn(rcpt, protocolYggpost)
-		return n.sendSealed(ctx, sc, it, message)
+		_, err := n.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
+			return nil, sc.Send(ctx, rcpt, size, sealed)
+		}, it, message)
+		return err
 	}
 	if !n.protocols.learn(rcpt, protocolClassic) {
 		return ErrDowngrade
 	}
 	return sc.SendMessage(ctx, rcpt, it.Size, message)
-}
-
-// sendSealed seals the message for its recipient as it streams out. The
-// envelope id is the queue row's, so a retry that reaches a node which
-// already stored the message is recognised as a duplicate.
-func (n *Node) sendSealed(ctx context.Context, sc *peer.ClientConn, it mailbox.Outbound, message io.Reader) error {
-	rcpt := envelope.Address(it.Recipient)
-	pr, pw := io.Pipe()
-	sealed := make(chan struct{})
-	go func() {
-		defer close(sealed)
-		_, err := envelope.Seal(pw, n.key, rcpt, envelope.ID(it.ID), it.Created, message)
-		pw.CloseWithError(err)
-	}()
-	err := sc.Send(ctx, rcpt, envelope.SealedSize(it.Size), pr)
-	pr.CloseWithError(errors.New("send finished")) // stops the sealer if Send ended early
-	<-sealed                                       // the sealer reads message, which the caller closes next
-	return err
 }
 
 // retry tells the queue a recipient may be reachable now.

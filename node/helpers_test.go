@@ -17,6 +17,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/relay"
 )
 
 const testPassword = "correct horse battery staple"
@@ -42,6 +43,12 @@ type nodeOpts struct {
 	quiet  bool     // discard the node's log (benchmarks)
 	limit  int64    // MaxMessageSize; 0 for the default
 	giveUp time.Duration
+
+	relay  *relay.Options     // run the relay role with these options
+	relays []envelope.Address // the user's relays
+	reach  time.Duration      // ReachTimeout; default 5s in tests
+	notify time.Duration      // NotifyAfter; 0 for the default
+	expire time.Duration      // relay ExpireInterval; 0 for the default
 }
 
 // startNode opens and runs a node on loopback with free ports and waits
@@ -59,6 +66,16 @@ func startNode(t testing.TB, name string, o nodeOpts) *testNode {
 		Logger:         testLogger(t, name),
 		MaxMessageSize: o.limit,
 		GiveUp:         o.giveUp,
+		Relay:          o.relay,
+		ReachTimeout:   o.reach,
+		NotifyAfter:    o.notify,
+		ExpireInterval: o.expire,
+	}
+	if cfg.ReachTimeout == 0 {
+		cfg.ReachTimeout = 5 * time.Second // loopback: a first contact takes up to about 3 s
+	}
+	for _, r := range o.relays {
+		cfg.Relays = append(cfg.Relays, node.RelayRef{Address: r})
 	}
 	if o.quiet {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -299,4 +316,17 @@ func (w *testWriter) Write(p []byte) (int, error) {
 		w.t.Logf("%s: %s", w.name, bytes.TrimRight(p, "\n"))
 	}
 	return len(p), nil
+}
+
+// waitFor polls cond until it holds, failing the test with what after
+// within.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		waitABit(deadline)
+	}
 }

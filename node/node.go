@@ -23,6 +23,7 @@ import (
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/outbox"
 	"github.com/yggpost/yggpost/node/transport"
+	"github.com/yggpost/yggpost/relay"
 )
 
 // Node is one user's node. Create it with Open.
@@ -36,12 +37,18 @@ type Node struct {
 
 	contacts     *contacts
 	protocols    *protocols
+	records      *records
+	record       ownRecord // this node's relay record, if it has relays
+	members      []*member // hand-over sessions, one per configured relay
+	drops        *dropper
 	announceKick chan struct{}
+	forwardKick  chan struct{}
 
 	ready    chan struct{}
 	mu       sync.Mutex // guards the fields below, set once Run has started them
 	mesh     *transport.Mesh
 	queue    *outbox.Queue
+	relay    *relay.Relay // nil unless Config.Relay is set
 	smtpLn   net.Listener
 	imapLn   net.Listener
 	meshAddr []string
@@ -75,12 +82,23 @@ func Open(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
-	return &Node{
+	for _, r := range cfg.Relays {
+		if r.Address == addr {
+			store.Close()
+			return nil, fmt.Errorf("-relays: %s is this node's own address; a node cannot be its own relay", r.Address)
+		}
+	}
+	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
 		auth:     authenticator{store: store, local: addr},
 		contacts: known, protocols: newProtocols(store, cfg.Logger), announceKick: make(chan struct{}, 1),
+		records: newRecords(store, cfg.Logger), drops: newDropper(), forwardKick: make(chan struct{}, 1),
 		ready: make(chan struct{}),
-	}, nil
+	}
+	for _, r := range cfg.Relays {
+		n.members = append(n.members, &member{n: n, relay: r, kick: make(chan struct{}, 1)})
+	}
+	return n, nil
 }
 
 // Address is the node's mail address, which is also the IMAP/SMTP user name.
@@ -139,7 +157,7 @@ func (n *Node) Run(ctx context.Context) error {
 		}()
 	}
 	for _, start := range []func(context.Context, goFunc) (func(), error){
-		n.startMesh, n.startQueue, n.startPeerServer, n.startSMTP, n.startIMAP,
+		n.startMesh, n.startRelay, n.startQueue, n.startMembership, n.startPeerServer, n.startSMTP, n.startIMAP,
 	} {
 		stop, err := start(ctx, goServe)
 		if err != nil {

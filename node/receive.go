@@ -21,6 +21,11 @@ type receiver struct{ n *Node }
 // the message's From header, and appends it to INBOX, de-duplicated by
 // envelope id. It returns nil only once the message is durable. A message
 // that fails a check is refused permanently and nothing is stored.
+//
+// from is the node that delivered it: the sender's own, or a relay. An
+// envelope that came through a relay gets a delivery receipt back to its
+// sender, and the member's other relays are told to drop their copies.
+// A delivery receipt is consumed instead of filed.
 func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address, size int64, body io.Reader) error {
 	n := r.n
 	if recipient != n.addr {
@@ -30,35 +35,56 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 	if err != nil {
 		return refuse(fmt.Errorf("open envelope: %w", err))
 	}
-	sender := opened.Sender()
-	headerFrom, msg, err := readHeaderFrom(opened)
+	sender, id := opened.Sender(), opened.Header().ID
+	headerFrom, head, msg, err := readHeaderBlock(opened)
 	if err != nil {
 		return refuse(err)
 	}
 	if headerFrom != sender {
 		return refuse(fmt.Errorf("%w: From %s, signed by %s", ErrFromMismatch, headerFrom, sender))
 	}
-	id := dedupKey(sender, opened.Header().ID)
-	m, dup, err := n.store.Append("INBOX", msg, mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &id})
+	if of, ok := receiptOf(head); ok {
+		if err := drainVerified(opened, msg); err != nil {
+			return refuse(fmt.Errorf("open envelope: %w", err))
+		}
+		n.learnRecord(sender, opened)
+		return refuse(n.takeReceipt(sender, of))
+	}
+	key := dedupKey(sender, id)
+	m, dup, err := n.store.Append("INBOX", msg, mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &key})
 	if err != nil {
 		return refuse(fmt.Errorf("store message: %w", err))
 	}
+	n.relayed(from, sender, id)
 	if dup {
-		n.log.Info("duplicate envelope acknowledged", "id", opened.Header().ID.String(), "from", sender.String(), "via", from.String())
+		n.log.Info("duplicate envelope acknowledged", "id", id.String(), "from", sender.String(), "via", from.String())
 		return peer.ErrDuplicate
 	}
+	n.learnRecord(sender, opened)
 	if from == sender {
 		n.protocols.learn(from, protocolYggpost)
 	}
 	if err := n.contacts.touch(sender, n.addr); err != nil {
 		n.log.Warn("remember correspondent", "err", err)
 	}
-	attrs := []any{"id", opened.Header().ID.String(), "from", sender.String(), "uid", m.UID, "size", m.Size}
+	attrs := []any{"id", id.String(), "from", sender.String(), "uid", m.UID, "size", m.Size}
 	if from != sender {
 		attrs = append(attrs, "via", from.String())
+		n.sendReceipt(sender, id)
 	}
 	n.log.Info("received", attrs...)
 	return nil
+}
+
+// learnRecord keeps the relay record a verified envelope carries.
+func (n *Node) learnRecord(sender envelope.Address, opened *envelope.Opened) {
+	wire := opened.Record()
+	if wire == nil || !opened.Verified() {
+		return
+	}
+	if err := n.records.learn(sender, wire); err != nil {
+		n.log.Warn("relay record in envelope refused", "from", sender.String(), "err", err)
+	}
 }
 
 // dedupKey is the de-duplication key of a received envelope: its id bound
@@ -74,6 +100,8 @@ func dedupKey(sender envelope.Address, id envelope.ID) [16]byte {
 // local trouble.
 func refuse(err error) error {
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, mailbox.ErrTooLarge):
 		return &peer.Error{Code: 552, Enhanced: "5.3.4", Message: err.Error()}
 	case errors.Is(err, ErrFromMismatch), errors.Is(err, ErrNoFrom):

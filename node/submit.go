@@ -49,50 +49,64 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	}
 	plan.digest = digest
 	now := time.Now()
-	if err := n.recipientCopies(plan, to, spool, size, now); err != nil {
+	queued, err := n.recipientCopies(plan, to, spool, size, now)
+	if err != nil {
 		return err
 	}
 	if err := n.sentCopy(plan, plan.sentMessage(spool, size), mailbox.AppendOptions{Date: now}); err != nil {
 		n.log.Error("the message was sent, but its copy could not be kept in Sent", "message_id", plan.messageID, "err", err)
 	}
+	// Delivery starts now, so that the Sent copy exists when its outcome
+	// is recorded on it.
+	for _, rcpt := range queued {
+		n.retry(rcpt)
+	}
 	return nil
 }
 
 // recipientCopies queues one envelope per other recipient, then stores the
-// user's own copy in INBOX if the user is a recipient.
-func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) error {
+// user's own copy in INBOX if the user is a recipient. It returns the
+// recipients queued for.
+func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) ([]envelope.Address, error) {
 	toSelf := false
+	var queued []envelope.Address
+	var sentKey [16]byte
+	if !plan.chat {
+		sentKey, _ = mailbox.SentCopyKey(plan.messageID)
+	}
 	for _, rcpt := range to {
 		if rcpt == n.addr {
 			toSelf = true
 			continue
 		}
 		id := n.submissionID(plan.digest, rcpt)
-		if err := n.enqueue(rcpt, id, now, plan.recipientCopy(spool, size)); err != nil {
-			return err
+		row := mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now, SentCopy: sentKey}
+		if err := n.enqueue(row, plan.recipientCopy(spool, size)); err != nil {
+			return queued, err
 		}
 		n.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size, "message_id", plan.messageID)
-		n.retry(rcpt)
+		queued = append(queued, rcpt)
 	}
 	if !toSelf {
-		return nil
+		return queued, nil
 	}
 	key := dedupKey(n.addr, n.submissionID(plan.digest, n.addr))
 	m, dup, err := n.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now, EnvelopeID: &key})
 	if err != nil {
-		return fmt.Errorf("store message to self: %w", err)
+		return queued, fmt.Errorf("store message to self: %w", err)
 	}
 	if dup {
 		n.log.Info("message to self stored already", "uid", m.UID, "message_id", plan.messageID)
-		return nil
+		return queued, nil
 	}
 	n.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
-	return nil
+	return queued, nil
 }
 
-// enqueue seals body for rcpt and stores the envelope in the outbox under
-// id. An envelope with that id queued already is left as it is.
-func (n *Node) enqueue(rcpt envelope.Address, id envelope.ID, now time.Time, body io.Reader) error {
+// enqueue stores body in the outbox as row. An envelope with that id
+// queued already is left as it is.
+func (n *Node) enqueue(row mailbox.Outbound, body io.Reader) error {
+	rcpt, id := envelope.Address(row.Recipient), envelope.ID(row.ID)
 	if n.queued(id) {
 		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil
@@ -100,7 +114,7 @@ func (n *Node) enqueue(rcpt envelope.Address, id envelope.ID, now time.Time, bod
 	// The outbox keeps the message as submitted; it is sealed for the
 	// recipient as it is sent (node.deliver), so the same row can also go
 	// in plain form to a classic Yggmail node.
-	err := n.store.Enqueue(mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now}, body)
+	err := n.store.Enqueue(row, body)
 	if errors.Is(err, mailbox.ErrExists) {
 		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil

@@ -1,0 +1,171 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/outbox"
+	"github.com/yggpost/yggpost/node/peer"
+	"github.com/yggpost/yggpost/relay"
+)
+
+// Deposits: when a direct delivery attempt cannot reach the recipient, the
+// sealed envelope goes to relays that will hold it: the recipient's own
+// relays (from its relay record) if any are known, otherwise this user's
+// relays, which pass it on. Every relay is tried at once; one custody
+// receipt is enough for the queue to stop trying, and the message is
+// bounced if the recipient has not collected it when the last custody ends.
+
+// custody is one relay's answer to a deposit.
+type custody struct {
+	relay   envelope.Address
+	receipt relay.CustodyReceipt
+	err     error
+}
+
+// relayTargets returns the relays to deposit an envelope for rcpt at, and
+// whether they are this user's own (forwarding) relays.
+func (n *Node) relayTargets(rcpt envelope.Address) ([]envelope.Address, bool) {
+	if rec, ok := n.records.get(rcpt); ok {
+		return rec.Relays, false
+	}
+	own := make([]envelope.Address, 0, len(n.cfg.Relays))
+	for _, r := range n.cfg.Relays {
+		own = append(own, r.Address)
+	}
+	return own, true
+}
+
+// depositAtRelays tries to put row it into relay custody after the direct
+// attempt failed with direct. It returns outbox.InCustody on success, and
+// otherwise an error carrying both the direct failure and the relays'.
+func (n *Node) depositAtRelays(ctx context.Context, it mailbox.Outbound, direct error) error {
+	rcpt := envelope.Address(it.Recipient)
+	targets, forwarding := n.relayTargets(rcpt)
+	if len(targets) == 0 {
+		return direct
+	}
+	results := make([]custody, len(targets))
+	var wg sync.WaitGroup
+	for i, target := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rc, err := n.depositAt(ctx, target, it)
+			results[i] = custody{relay: target, receipt: rc, err: err}
+		}()
+	}
+	wg.Wait()
+	var until time.Time
+	var held []string
+	var errs []error
+	for _, c := range results {
+		if c.err != nil {
+			errs = append(errs, fmt.Errorf("relay %s: %w", c.relay.String(), c.err))
+			continue
+		}
+		held = append(held, c.relay.String())
+		if c.receipt.Expires.After(until) {
+			until = c.receipt.Expires
+		}
+	}
+	if len(held) == 0 {
+		return fmt.Errorf("%w; no relay took it: %w", direct, errors.Join(errs...))
+	}
+	for _, err := range errs {
+		n.log.Info("a relay did not take the envelope", "id", envelope.ID(it.ID).String(), "err", err)
+	}
+	n.log.Info("deposited", "id", envelope.ID(it.ID).String(), "to", rcpt.String(), "relays", held, "forwarding", forwarding, "until", until.UTC().Format(time.RFC3339))
+	if n.isReceiptRow(it) {
+		return nil // a receipt is done once a relay holds it
+	}
+	n.markSent(it, KeywordRelayed)
+	return outbox.InCustody(until, strings.Join(held, ", "))
+}
+
+// depositAt seals the queued message for its recipient and deposits it at
+// relay target, returning the checked custody receipt.
+func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbox.Outbound) (relay.CustodyReceipt, error) {
+	var rc relay.CustodyReceipt
+	rcpt := envelope.Address(it.Recipient)
+	body, err := n.store.OpenOutbound(it.ID)
+	if err != nil {
+		return rc, fmt.Errorf("open queued message: %w", err)
+	}
+	defer body.Close()
+	sc, err := n.openSession(ctx, target, n.cfg.ReachTimeout)
+	if err != nil {
+		return rc, err
+	}
+	tctx, cancel := context.WithTimeout(ctx, transferFloor+time.Duration(it.Size/transferRate)*time.Second)
+	defer cancel()
+	if !sc.Relay() {
+		sc.Quit(tctx)
+		return rc, errors.New("it does not offer the relay role")
+	}
+	wire, err := n.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
+		return sc.Deposit(tctx, rcpt, size, sealed)
+	}, it, body)
+	if err != nil {
+		var refused *peer.Error
+		if errors.As(err, &refused) {
+			sc.Quit(tctx)
+		} else {
+			sc.Close()
+		}
+		return rc, err
+	}
+	sc.Quit(tctx)
+	if err := rc.UnmarshalBinary(wire); err != nil {
+		return rc, fmt.Errorf("custody receipt: %w", err)
+	}
+	if err := rc.Check(target, rcpt, envelope.ID(it.ID), rc.Size); err != nil {
+		return rc, err
+	}
+	return rc, nil
+}
+
+// openSession reaches addr on the mesh within reach and opens a session.
+func (n *Node) openSession(ctx context.Context, addr envelope.Address, reach time.Duration) (*peer.ClientConn, error) {
+	dctx, cancel := context.WithTimeout(ctx, reach)
+	conn, err := n.mesh.Dial(dctx, addr.Key())
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("reach %s: %w", addr, err)
+	}
+	octx, cancel := context.WithTimeout(ctx, setupTimeout)
+	defer cancel()
+	client := peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}
+	sc, err := client.Open(octx, conn)
+	if err != nil {
+		conn.Close()
+		n.mesh.ResetPeer(addr.Key()) // the connection may be stale: the peer restarted
+		return nil, fmt.Errorf("open session with %s: %w", addr, err)
+	}
+	return sc, nil
+}
+
+// sealInto seals message for row it, with this node's relay record, as
+// send reads it; send gets the exact sealed size.
+func (n *Node) sealInto(send func(size int64, sealed io.Reader) ([]byte, error), it mailbox.Outbound, message io.Reader) ([]byte, error) {
+	rcpt := envelope.Address(it.Recipient)
+	opts := envelope.SealOptions{Record: n.record.get()}
+	pr, pw := io.Pipe()
+	sealed := make(chan struct{})
+	go func() {
+		defer close(sealed)
+		_, err := envelope.SealWith(pw, n.key, rcpt, envelope.ID(it.ID), it.Created, message, opts)
+		pw.CloseWithError(err)
+	}()
+	out, err := send(envelope.SealedSizeWith(it.Size, len(opts.Record)), pr)
+	pr.CloseWithError(errors.New("send finished")) // stops the sealer if send ended early
+	<-sealed                                       // the sealer reads message, which the caller closes next
+	return out, err
+}

@@ -1,0 +1,125 @@
+package node_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/relay"
+)
+
+// startRelay runs a node with the relay role (open membership) that
+// listens for peerings.
+func startRelay(t *testing.T, name string, o nodeOpts) *testNode {
+	t.Helper()
+	if o.relay == nil {
+		o.relay = &relay.Options{Policy: relay.PolicyOpen, Forward: true}
+	}
+	o.listen = true
+	return startNode(t, name, o)
+}
+
+// relayStatus returns a relay node's figures.
+func (tn *testNode) relayStatus() relay.Status {
+	tn.t.Helper()
+	st, ok := tn.node.RelayStatus()
+	if !ok {
+		tn.t.Fatalf("%s runs no relay", tn.name)
+	}
+	return st
+}
+
+// waitMembers waits until relay r has want members.
+func waitMembers(t *testing.T, r *testNode, want int) {
+	t.Helper()
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d members at %s", want, r.name), func() bool {
+		return r.relayStatus().Members == want
+	})
+}
+
+// waitHeld waits until relay r holds exactly want envelopes.
+func waitHeld(t *testing.T, r *testNode, want int) {
+	t.Helper()
+	waitFor(t, 30*time.Second, fmt.Sprintf("%s to hold %d envelopes", r.name, want), func() bool {
+		return r.relayStatus().Envelopes == want
+	})
+}
+
+// sentKeywords returns the flags of every message in tn's Sent mailbox.
+func (tn *testNode) sentKeywords() [][]string {
+	tn.t.Helper()
+	msgs, err := tn.node.Store().Messages(mailbox.Sent)
+	if err != nil {
+		tn.t.Fatalf("list Sent of %s: %v", tn.name, err)
+	}
+	var out [][]string
+	for _, m := range msgs {
+		out = append(out, m.Flags)
+	}
+	return out
+}
+
+// waitSentAll waits until every message in tn's Sent has keyword.
+func (tn *testNode) waitSentAll(n int, keyword string, within time.Duration) {
+	tn.t.Helper()
+	waitFor(tn.t, within, fmt.Sprintf("%d Sent messages of %s marked %s", n, tn.name, keyword), func() bool {
+		flags := tn.sentKeywords()
+		if len(flags) != n {
+			return false
+		}
+		for _, f := range flags {
+			if !slices.Contains(f, keyword) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// Sender and recipient are never online at the same time: the relay
+// holds Alice's messages until Bob comes, and Bob's delivery receipts
+// until Alice comes back.
+func TestRelayNeverOnlineTogether(t *testing.T) {
+	r := startRelay(t, "relay", nodeOpts{})
+	bobDB := t.TempDir()
+	bob := startNode(t, "bob", nodeOpts{db: bobDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+	waitMembers(t, r, 1)
+	bobAddr := bob.addr
+	bob.stop()
+
+	aliceDB := t.TempDir()
+	alice := startNode(t, "alice", nodeOpts{db: aliceDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+	waitMembers(t, r, 2)
+	var want [][]byte
+	for i := range 5 {
+		msg := message(alice.addr, bobAddr, fmt.Sprintf("while you were away %d", i), fmt.Sprintf("text %d\r\n", i))
+		alice.mustSend(bobAddr, msg)
+		want = append(want, msg)
+	}
+	alice.waitSentAll(5, node.KeywordRelayed, 60*time.Second)
+	waitHeld(t, r, 5)
+	alice.stop()
+
+	bob = startNode(t, "bob", nodeOpts{db: bobDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+	assertExactlyOnce(t, bob.waitInbox(5, 60*time.Second), want)
+	// Bob's receipts for Alice wait at her relay: 5 receipts, nothing of Bob's.
+	waitHeld(t, r, 5)
+	bob.stop()
+
+	alice = startNode(t, "alice", nodeOpts{db: aliceDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+	alice.waitSentAll(5, node.KeywordDelivered, 60*time.Second)
+	alice.waitOutboxEmpty(10 * time.Second)
+	waitHeld(t, r, 0)
+	for _, f := range alice.sentKeywords() {
+		if slices.Contains(f, node.KeywordRelayed) {
+			t.Errorf("a delivered message still shows %s: %v", node.KeywordRelayed, f)
+		}
+	}
+	if got := alice.waitInbox(0, time.Second); len(got) != 0 {
+		t.Errorf("receipts were filed in Alice's INBOX: %d messages", len(got))
+	}
+}

@@ -1,0 +1,61 @@
+package node
+
+import (
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+)
+
+// Keywords on the copy of a sent message in Sent, which mail clients show
+// as tags. A message with several recipients is $Delivered once every
+// recipient's node confirmed it, $Relayed while a relay holds a copy for a
+// recipient who has not collected it yet, and $Failed when a copy bounced
+// (the delivery report in INBOX says which recipient and why).
+const (
+	KeywordDelivered = "$Delivered"
+	KeywordRelayed   = "$Relayed"
+	KeywordFailed    = "$Failed"
+)
+
+// markSent adds keyword add to the Sent copy of queue row it and removes
+// the others in remove. A row without a Sent copy, or whose copy was moved
+// or deleted, changes nothing.
+func (n *Node) markSent(it mailbox.Outbound, add string, remove ...string) {
+	if it.SentCopy == ([16]byte{}) {
+		return
+	}
+	box, uid, ok, err := n.store.FindByKey(it.SentCopy)
+	if err != nil || !ok {
+		if err != nil {
+			n.log.Warn("find the Sent copy", "id", envelope.ID(it.ID).String(), "err", err)
+		}
+		return
+	}
+	if len(remove) > 0 {
+		if _, err := n.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsRemove, remove); err != nil {
+			n.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
+		}
+	}
+	if _, err := n.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsAdd, []string{add}); err != nil {
+		n.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
+	}
+}
+
+// markDelivered records that row it reached its recipient: the Sent copy
+// becomes $Delivered once no other recipient's row of the same message is
+// left in the queue.
+func (n *Node) markDelivered(it mailbox.Outbound) {
+	if it.SentCopy == ([16]byte{}) {
+		return
+	}
+	rows, err := n.store.Outbox()
+	if err != nil {
+		n.log.Warn("list the outbox", "err", err)
+		return
+	}
+	for _, r := range rows {
+		if r.SentCopy == it.SentCopy && r.ID != it.ID {
+			return // another recipient is still waiting
+		}
+	}
+	n.markSent(it, KeywordDelivered, KeywordRelayed)
+}
