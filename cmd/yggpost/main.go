@@ -2,6 +2,10 @@
 // mailbox on this machine, served to ordinary mail clients over IMAP and SMTP
 // on loopback.
 //
+// With -relay the node also holds mail for members that are offline; it
+// logs a "relay status" line at start and every 10 minutes, and prints the
+// figures as a table on stdout on SIGUSR1.
+//
 // Exit codes: 0 success, 1 the node failed while running, 2 bad flags or
 // configuration, 3 the database could not be opened.
 package main
@@ -16,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/yggpost/yggpost/node"
@@ -51,6 +56,7 @@ type options struct {
 	passwordHash string
 	printAddress bool
 	verbose      bool
+	relay        relayFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
@@ -70,10 +76,17 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	fs.StringVar(&o.passwordHash, "passwordhash", "", "set the IMAP/SMTP password from a bcrypt hash and exit")
 	fs.BoolVar(&o.printAddress, "address", false, "print this node's mail address and exit")
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
+	o.relay.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, nil, err
 	}
 	o.cfg.Peers, o.cfg.Listen = peers, listen
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := o.relay.apply(set, &o.cfg); err != nil {
+		fmt.Fprintf(stderr, "yggpost: %v\n", err)
+		return o, nil, err
+	}
 	return o, fs.Args(), nil
 }
 
@@ -83,6 +96,8 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost demo                run two nodes on loopback and send a first message
   yggpost -password           set the IMAP/SMTP password
   yggpost -address            print the mail address
+  yggpost -relay -listen URL  run a relay for members that are offline (see docs/relay.md)
+  yggpost -relay-invite N     print N invite tokens for this relay
 
 Flags:
 `)
@@ -90,6 +105,14 @@ Flags:
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdin, stdout, stderr)
+}
+
+// runContext is run with the signals that stop the node already turned
+// into ctx.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, rest, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -103,9 +126,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	o.cfg.Logger = logger
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	if len(rest) > 0 {
 		switch rest[0] {
@@ -140,12 +160,40 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "password hash stored")
 		return exitOK
+	case o.relay.invite > 0:
+		return printInvites(n, o.relay.invite, stdout, stderr)
 	}
 	if o.cfg.Isolated() {
 		fmt.Fprintf(stderr, "yggpost: %v\n", node.ErrIsolated)
 		return exitUsage
 	}
+	if o.cfg.Relay == nil {
+		return runNode(ctx, n, logger)
+	}
+	return runRelay(ctx, n, logger, stdout)
+}
+
+// runNode runs n until ctx ends.
+func runNode(ctx context.Context, n *node.Node, logger *slog.Logger) int {
 	if err := n.Run(ctx); err != nil {
+		logger.Error("node stopped", "err", err)
+		return exitRuntime
+	}
+	return exitOK
+}
+
+// runRelay runs n, a node with the relay role, until ctx ends, and reports
+// the relay's status meanwhile (periodic log line; table on SIGUSR1).
+func runRelay(ctx context.Context, n *node.Node, logger *slog.Logger, stdout io.Writer) int {
+	sig, stopSig := statusSignal()
+	defer stopSig()
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { reportRelayStatus(ctx, n, relayStatusInterval, sig, logger, stdout) })
+	err := n.Run(ctx)
+	cancel()
+	wg.Wait()
+	if err != nil {
 		logger.Error("node stopped", "err", err)
 		return exitRuntime
 	}
