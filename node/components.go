@@ -77,6 +77,7 @@ func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
 				return
 			}
 			if key == nil {
+				n.unreachable.clear(nil)
 				q.RetryAll()
 				n.kickAnnounce()
 				n.kickMembers()
@@ -84,6 +85,7 @@ func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
 				continue
 			}
 			if a, err := envelope.AddressFromKey(key); err == nil {
+				n.unreachable.clear(&a)
 				q.Retry(a)
 				if n.isMyRelay(a) {
 					n.kickMembers()
@@ -164,6 +166,7 @@ func (n *Node) startPeerServer(ctx context.Context, goServe goFunc) (func(), err
 				conn.Close()
 				continue
 			}
+			n.unreachable.clear(&from)
 			n.retry(from) // a node that reaches us can probably be reached
 			if n.relay != nil {
 				n.kickForwarder()

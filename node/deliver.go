@@ -41,6 +41,10 @@ var ErrDowngrade = errors.New("the recipient's node spoke YGGPOST before and no 
 // the recipient acknowledged durable storage. When the recipient's node
 // cannot be reached, the envelope goes to relays (depositAtRelays).
 func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
+	rcpt := envelope.Address(it.Recipient)
+	if n.unreachable.recently(rcpt) && n.hasRelayFor(rcpt) {
+		return n.depositAtRelays(ctx, it, fmt.Errorf("%s did not answer a moment ago", rcpt))
+	}
 	err := n.deliverDirect(ctx, it, message)
 	var refused *peer.Error
 	switch {
@@ -51,6 +55,7 @@ func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Read
 		n.protocols.get(envelope.Address(it.Recipient)) == protocolClassic:
 		return err // the recipient's node answered, or cannot use a relay
 	}
+	n.unreachable.mark(rcpt)
 	return n.depositAtRelays(ctx, it, err)
 }
 

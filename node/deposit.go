@@ -43,6 +43,12 @@ func (n *Node) relayTargets(rcpt envelope.Address) ([]envelope.Address, bool) {
 	return own, true
 }
 
+// hasRelayFor reports whether there is any relay to deposit for rcpt at.
+func (n *Node) hasRelayFor(rcpt envelope.Address) bool {
+	targets, _ := n.relayTargets(rcpt)
+	return len(targets) > 0
+}
+
 // depositAtRelays tries to put row it into relay custody after the direct
 // attempt failed with direct. It returns outbox.InCustody on success, and
 // otherwise an error carrying both the direct failure and the relays'.

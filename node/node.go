@@ -41,6 +41,7 @@ type Node struct {
 	record       ownRecord // this node's relay record, if it has relays
 	members      []*member // hand-over sessions, one per configured relay
 	drops        *dropper
+	unreachable  *unreachable
 	announceKick chan struct{}
 	forwardKick  chan struct{}
 
@@ -92,7 +93,7 @@ func Open(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
 		auth:     authenticator{store: store, local: addr},
 		contacts: known, protocols: newProtocols(store, cfg.Logger), announceKick: make(chan struct{}, 1),
-		records: newRecords(store, cfg.Logger), drops: newDropper(), forwardKick: make(chan struct{}, 1),
+		records: newRecords(store, cfg.Logger), drops: newDropper(), unreachable: newUnreachable(), forwardKick: make(chan struct{}, 1),
 		ready: make(chan struct{}),
 	}
 	for _, r := range cfg.Relays {
