@@ -1,0 +1,241 @@
+package node_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/relay"
+)
+
+// Relay benchmarks at the node level (issue 4, proof 7): a member that
+// comes online to 10,000 pending envelopes, and deposits through the wire.
+// Both run every node in this process over real Yggdrasil peerings on
+// loopback; figures are in docs/performance.md.
+
+// nodeSeedSetting is the mailbox setting under which a node keeps its key
+// seed (node/identity.go). The benchmark reads it to fill a relay's store
+// before the relay runs; a rename shows up as a clear failure here.
+const nodeSeedSetting = "node.ed25519-seed"
+
+// benchRelayOptions is an open relay with forwarding whose limits do not
+// get in the way of a benchmark: no deposit rate limit, room for 10,000
+// envelopes per member.
+func benchRelayOptions() *relay.Options {
+	return &relay.Options{Policy: relay.PolicyOpen, Forward: true, DepositRate: -1, MemberEnvelopes: 50000}
+}
+
+// nodeKey creates a node database in dir (node.Open creates the key) and
+// returns the node's private key as the node itself will load it.
+func nodeKey(b *testing.B, dir string) ed25519.PrivateKey {
+	b.Helper()
+	n, err := node.Open(node.Config{Database: dir})
+	if err != nil {
+		b.Fatalf("open node in %s: %v", dir, err)
+	}
+	addr := n.Address()
+	if err := n.Close(); err != nil {
+		b.Fatalf("close node in %s: %v", dir, err)
+	}
+	store, err := mailbox.Open(dir, mailbox.Options{})
+	if err != nil {
+		b.Fatalf("open store in %s: %v", dir, err)
+	}
+	defer store.Close()
+	seed, err := store.Setting(nodeSeedSetting)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		b.Fatalf("read node key seed %q in %s: %d bytes, %v", nodeSeedSetting, dir, len(seed), err)
+	}
+	key := ed25519.NewKeyFromSeed(seed)
+	if got, _ := envelope.AddressFromKey(key.Public().(ed25519.PublicKey)); got != addr {
+		b.Fatalf("setting %q holds the key of %s, the node's address is %s", nodeSeedSetting, got, addr)
+	}
+	return key
+}
+
+// keyAddress is the mail address of key.
+func keyAddress(b *testing.B, key ed25519.PrivateKey) envelope.Address {
+	b.Helper()
+	a, err := envelope.AddressFromKey(key.Public().(ed25519.PublicKey))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+// prefillRelay opens the relay store of the (stopped) relay node in
+// relayDB with the relay's own key, registers bob and deposits n sealed
+// 1 KiB messages from alice to bob, from 16 goroutines. It returns the
+// messages as bob should receive them.
+func prefillRelay(b *testing.B, relayDB string, relayKey, aliceKey, bobKey ed25519.PrivateKey, n int) [][]byte {
+	b.Helper()
+	opts := *benchRelayOptions()
+	opts.Key = relayKey
+	r, err := relay.Open(filepath.Join(relayDB, "relay"), opts)
+	if err != nil {
+		b.Fatalf("open relay store: %v", err)
+	}
+	defer r.Close()
+	reg, err := relay.NewRegistration(bobKey, keyAddress(b, relayKey), time.Now(), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Register(reg); err != nil {
+		b.Fatalf("register bob: %v", err)
+	}
+	alice, bob := keyAddress(b, aliceKey), keyAddress(b, bobKey)
+	msgs := make([][]byte, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				msgs[i] = message(alice, bob, fmt.Sprintf("pending %d", i), strings.Repeat("p", 1024)+"\r\n")
+				var sealed bytes.Buffer
+				if _, err := envelope.Seal(&sealed, aliceKey, bob, envelope.NewID(), time.Now(), bytes.NewReader(msgs[i])); err != nil {
+					b.Errorf("seal %d: %v", i, err)
+					return
+				}
+				if _, err := r.Deposit(alice, int64(sealed.Len()), &sealed); err != nil {
+					b.Errorf("deposit %d: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	if st := r.Status(); st.Envelopes != n {
+		b.Fatalf("relay store holds %d envelopes after the fill, want %d", st.Envelopes, n)
+	}
+	return msgs
+}
+
+// waitUntil polls cond every 50 ms (cheaper than waitFor's 20 ms when the
+// condition lists a large mailbox) and fails after within.
+func waitUntil(b *testing.B, within time.Duration, what string, cond func() bool) {
+	b.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		<-time.After(min(50*time.Millisecond, max(time.Until(deadline), time.Millisecond)))
+	}
+}
+
+// inboxCount is the number of messages in tn's INBOX.
+func inboxCount(b *testing.B, tn *testNode) int {
+	st, err := tn.node.Store().Status("INBOX")
+	if err != nil {
+		b.Fatalf("status of %s INBOX: %v", tn.name, err)
+	}
+	return int(st.Messages)
+}
+
+// relayHolds is the number of envelopes relay node r holds.
+func relayHolds(b *testing.B, r *testNode) relay.Status {
+	st, ok := r.node.RelayStatus()
+	if !ok {
+		b.Fatalf("%s runs no relay", r.name)
+	}
+	return st
+}
+
+// BenchmarkRelayHandOver10k: 10,000 envelopes of 1 KiB wait at relay R for
+// Bob; Bob's node starts with R as its relay. Measured: from the start of
+// Bob's node until all 10,000 are in Bob's INBOX, and the process's peak
+// memory meanwhile. Both nodes run in this process, so the RSS high-water
+// mark is theirs together; the heap figure is sampled live-heap growth.
+func BenchmarkRelayHandOver10k(b *testing.B) {
+	const n = 10000
+	var first, total time.Duration
+	var heapGrowth, rss float64
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		relayDB, bobDB := b.TempDir(), b.TempDir()
+		relayKey, bobKey := nodeKey(b, relayDB), nodeKey(b, bobDB)
+		aliceKey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0xa1}, ed25519.SeedSize))
+		want := prefillRelay(b, relayDB, relayKey, aliceKey, bobKey, n)
+		r := startNode(b, "relay", nodeOpts{db: relayDB, listen: true, quiet: true, relay: benchRelayOptions()})
+		if got := relayHolds(b, r).Envelopes; got != n {
+			b.Fatalf("relay node holds %d envelopes, want %d", got, n)
+		}
+		runtime.GC()
+		baseline := liveHeap()
+		stopHeap := sampleHeap()
+		resetPeakRSS()
+		b.StartTimer()
+		start := time.Now()
+		bob := startNode(b, "bob", nodeOpts{db: bobDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}, quiet: true})
+		waitUntil(b, 5*time.Minute, "the first handed-over message", func() bool { return inboxCount(b, bob) > 0 })
+		first += time.Since(start)
+		waitUntil(b, 5*time.Minute, fmt.Sprintf("%d messages in Bob's INBOX", n), func() bool { return inboxCount(b, bob) >= n })
+		total += time.Since(start)
+		b.StopTimer()
+		heapGrowth += float64(max(stopHeap(), baseline)-baseline) / (1 << 20)
+		rss += float64(peakRSS()) / (1 << 20)
+		checkHandedOver(b, r, bob, want)
+		bob.stop()
+		r.stop()
+	}
+	runs := float64(b.N)
+	b.ReportMetric(first.Seconds()/runs, "s-to-first")
+	b.ReportMetric(total.Seconds()/runs, "s-to-all")
+	b.ReportMetric(n*runs/(total-first).Seconds(), "msgs/s-after-first")
+	b.ReportMetric(heapGrowth/runs, "peak-heap-growth-MB")
+	b.ReportMetric(rss/runs, "peak-RSS-MB")
+}
+
+// checkHandedOver checks that Bob's INBOX holds exactly the wanted
+// messages, each once and intact, and that the relay let go of all of them.
+func checkHandedOver(b *testing.B, r, bob *testNode, want [][]byte) {
+	b.Helper()
+	msgs, err := bob.node.Store().Messages("INBOX")
+	if err != nil {
+		b.Fatalf("list Bob's INBOX: %v", err)
+	}
+	got := make([][]byte, 0, len(msgs))
+	for _, m := range msgs {
+		got = append(got, readMessage(b, bob, m.UID))
+	}
+	assertExactlyOnce(b, got, want)
+	// Bob is the relay's only member: what it still holds for members is
+	// his. (Bob's delivery receipts to Alice are held for forwarding.)
+	waitUntil(b, time.Minute, "the relay to hold nothing for Bob", func() bool {
+		st := relayHolds(b, r)
+		return st.Envelopes-st.Forwarding == 0
+	})
+	if st := relayHolds(b, r); st.HandOvers != uint64(len(want)) {
+		b.Errorf("relay counted %d hand-overs, want %d", st.HandOvers, len(want))
+	}
+}
+
+// readMessage returns the full text of message uid in tn's INBOX.
+func readMessage(b *testing.B, tn *testNode, uid uint32) []byte {
+	b.Helper()
+	rc, err := tn.node.Store().OpenMessage("INBOX", uid)
+	if err != nil {
+		b.Fatalf("open message %d of %s: %v", uid, tn.name, err)
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(rc)
+	if err != nil {
+		b.Fatalf("read message %d of %s: %v", uid, tn.name, err)
+	}
+	return body
+}
