@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,4 +239,80 @@ func readMessage(b *testing.B, tn *testNode, uid uint32) []byte {
 		b.Fatalf("read message %d of %s: %v", uid, tn.name, err)
 	}
 	return body
+}
+
+// BenchmarkRelayDeposit: Alice's node sends 1,000 messages of 1 KiB to
+// Bob, a member of relay R whose node is down, over one SMTP connection.
+// Measured: from the first submission until R holds all of them and every
+// Sent copy at Alice shows $Relayed. One message before the timer starts
+// warms the path to R and lets Alice find Bob unreachable (the first
+// direct attempt waits ReachTimeout, 5 s in tests), so the figure is the
+// steady deposit rate.
+func BenchmarkRelayDeposit(b *testing.B) {
+	const n = 1000
+	var elapsed time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		r, alice, bob := depositSetup(b)
+		msgs := make([][]byte, n)
+		for i := range msgs {
+			msgs[i] = message(alice.addr, bob, fmt.Sprintf("deposit %d", i), strings.Repeat("d", 1024)+"\r\n")
+		}
+		b.StartTimer()
+		start := time.Now()
+		if err := alice.sendMany(bob, msgs); err != nil {
+			b.Fatalf("alice submits: %v", err)
+		}
+		waitUntil(b, 5*time.Minute, fmt.Sprintf("the relay to hold %d envelopes", n+1), func() bool {
+			return relayHolds(b, r).Envelopes >= n+1
+		})
+		waitUntil(b, 5*time.Minute, "every Sent copy marked "+node.KeywordRelayed, func() bool {
+			return countKeyword(b, alice, node.KeywordRelayed) >= n+1
+		})
+		elapsed += time.Since(start)
+		b.StopTimer()
+		if st := relayHolds(b, r); st.Envelopes != n+1 || st.Forwarding != 0 {
+			b.Errorf("relay holds %d envelopes (%d for forwarding), want %d for Bob", st.Envelopes, st.Forwarding, n+1)
+		}
+		alice.stop()
+		r.stop()
+	}
+	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(elapsed.Seconds()/float64(b.N), "s-per-1000")
+}
+
+// depositSetup starts relay R, makes Bob a member and stops him, starts
+// Alice (also a member, so she has a relay of her own) and sends one
+// message that ends in R's custody.
+func depositSetup(b *testing.B) (r, alice *testNode, bob envelope.Address) {
+	b.Helper()
+	r = startNode(b, "relay", nodeOpts{listen: true, quiet: true, relay: benchRelayOptions()})
+	relays := []envelope.Address{r.addr}
+	bn := startNode(b, "bob", nodeOpts{peers: []string{r.meshURL()}, relays: relays, quiet: true})
+	waitUntil(b, time.Minute, "Bob to register", func() bool { return relayHolds(b, r).Members == 1 })
+	bob = bn.addr
+	bn.stop()
+	alice = startNode(b, "alice", nodeOpts{peers: []string{r.meshURL()}, relays: relays, quiet: true})
+	waitUntil(b, time.Minute, "Alice to register", func() bool { return relayHolds(b, r).Members == 2 })
+	alice.mustSend(bob, message(alice.addr, bob, "warm up", "to the relay\r\n"))
+	waitUntil(b, time.Minute, "the warm-up message in custody", func() bool {
+		return countKeyword(b, alice, node.KeywordRelayed) == 1
+	})
+	return r, alice, bob
+}
+
+// countKeyword counts the messages in tn's Sent that carry keyword.
+func countKeyword(b *testing.B, tn *testNode, keyword string) int {
+	msgs, err := tn.node.Store().Messages(mailbox.Sent)
+	if err != nil {
+		b.Fatalf("list Sent of %s: %v", tn.name, err)
+	}
+	count := 0
+	for _, m := range msgs {
+		if slices.Contains(m.Flags, keyword) {
+			count++
+		}
+	}
+	return count
 }
