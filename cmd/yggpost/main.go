@@ -143,6 +143,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	n, err := node.Open(o.cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "yggpost: %v\n", err)
+		if o.relay.invite > 0 {
+			fmt.Fprintln(stderr, "yggpost: -relay-invite needs the database to itself: stop the relay that runs on it first")
+		}
 		return exitStore
 	}
 	defer n.Close()

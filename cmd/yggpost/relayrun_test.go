@@ -88,6 +88,10 @@ func TestRelayRunReportsStatus(t *testing.T) {
 	if !strings.Contains(errs.String(), "policy=invite") {
 		t.Errorf("the log does not show the policy: %s", errs.String())
 	}
+	// Invites need the database to itself; the message says what to do.
+	if code, out, msg := runCmd(t, "", "-database", db, "-relay-invite", "1"); code != exitStore || out != "" || !strings.Contains(msg, "stop the relay") {
+		t.Errorf("-relay-invite on a running relay: exit %d, stdout %q, stderr %q; want %d and a hint", code, out, msg, exitStore)
+	}
 	// The status loop registered for SIGUSR1 before the node was ready, so
 	// the signal reaches it rather than ending the test binary.
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
