@@ -121,17 +121,28 @@ func (n *Node) collectGarbage() {
 	}
 }
 
-// probePending asks the mesh for paths to recipients with queued mail.
+// probePending asks the mesh for paths to recipients with queued mail,
+// and on a relay to recipients of envelopes held for forwarding.
 func (n *Node) probePending() {
-	rows, err := n.store.Outbox()
-	if err != nil {
-		return
-	}
 	seen := map[[32]byte]bool{}
-	for _, r := range rows {
-		if !seen[r.Recipient] && len(seen) < 1024 {
-			seen[r.Recipient] = true
-			n.mesh.Probe(ed25519.PublicKey(r.Recipient[:]))
+	probe := func(a [32]byte) {
+		if !seen[a] && len(seen) < 1024 {
+			seen[a] = true
+			n.mesh.Probe(ed25519.PublicKey(a[:]))
+		}
+	}
+	if rows, err := n.store.Outbox(); err == nil {
+		for _, r := range rows {
+			if r.Custody.IsZero() {
+				probe(r.Recipient)
+			}
+		}
+	}
+	if n.relay != nil {
+		if held, err := n.relay.Forwarding(); err == nil {
+			for _, h := range held {
+				probe(h.To)
+			}
 		}
 	}
 }

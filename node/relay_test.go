@@ -123,3 +123,75 @@ func TestRelayNeverOnlineTogether(t *testing.T) {
 		t.Errorf("receipts were filed in Alice's INBOX: %d messages", len(got))
 	}
 }
+
+// Bob has two relays; Alice deposits at both while Bob is away. One relay
+// is down when Bob returns: he gets everything from the other, once, and
+// when the second relay is back its copies are dropped.
+func TestRelayTwoRelaysOneDown(t *testing.T) {
+	r1 := startRelay(t, "relay1", nodeOpts{})
+	r2DB := t.TempDir()
+	r2 := startRelay(t, "relay2", nodeOpts{db: r2DB})
+	bobDB := t.TempDir()
+	bobOpts := nodeOpts{db: bobDB, listen: true, peers: []string{r1.meshURL(), r2.meshURL()}, relays: []envelope.Address{r1.addr, r2.addr}}
+	bob := startNode(t, "bob", bobOpts)
+	alice := startNode(t, "alice", nodeOpts{peers: []string{r1.meshURL(), r2.meshURL()}})
+	waitMembers(t, r1, 1)
+	waitMembers(t, r2, 1)
+
+	// A first message while both are online: Alice learns Bob's relays.
+	first := message(alice.addr, bob.addr, "hello while online", "hi\r\n")
+	alice.mustSend(bob.addr, first)
+	bob.waitInbox(1, 60*time.Second)
+	bob.stop()
+
+	want := [][]byte{first}
+	for i := range 3 {
+		msg := message(alice.addr, bob.addr, fmt.Sprintf("two relays %d", i), fmt.Sprintf("body %d\r\n", i))
+		alice.mustSend(bob.addr, msg)
+		want = append(want, msg)
+	}
+	waitHeld(t, r1, 3)
+	waitHeld(t, r2, 3)
+	r2.stop()
+
+	bobOpts.listen = false
+	bob = startNode(t, "bob", bobOpts)
+	assertExactlyOnce(t, bob.waitInbox(4, 60*time.Second), want)
+	waitHeld(t, r1, 0)
+	alice.waitSentAll(4, node.KeywordDelivered, 60*time.Second)
+
+	// The second relay returns (and peers with Bob): its copies go.
+	r2 = startRelay(t, "relay2", nodeOpts{db: r2DB, peers: []string{r1.meshURL()}})
+	waitHeld(t, r2, 0)
+	assertExactlyOnce(t, bob.waitInbox(4, time.Second), want)
+}
+
+// A phone is online only in short windows; each window collects what
+// waited for it.
+func TestRelayPhoneWindows(t *testing.T) {
+	r := startRelay(t, "relay", nodeOpts{})
+	phoneDB := t.TempDir()
+	phoneOpts := nodeOpts{db: phoneDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}}
+	phone := startNode(t, "phone", phoneOpts)
+	waitMembers(t, r, 1)
+	phoneAddr := phone.addr
+	phone.stop()
+	alice := startNode(t, "alice", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+
+	var want [][]byte
+	for window, count := range []int{3, 2, 4} {
+		for i := range count {
+			msg := message(alice.addr, phoneAddr, fmt.Sprintf("window %d message %d", window, i), "ping\r\n")
+			alice.mustSend(phoneAddr, msg)
+			want = append(want, msg)
+		}
+		waitHeld(t, r, count)
+		phone = startNode(t, "phone", phoneOpts)
+		// The window is short: everything must arrive within it.
+		assertExactlyOnce(t, phone.waitInbox(len(want), 20*time.Second), want)
+		waitHeld(t, r, 0)
+		phone.waitOutboxEmpty(20 * time.Second) // its delivery receipts leave in the window too
+		phone.stop()
+	}
+	alice.waitSentAll(9, node.KeywordDelivered, 60*time.Second)
+}
