@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/relay"
 )
 
 // The crash tests run nodes as child processes (this test binary re-executed
@@ -33,19 +35,13 @@ func TestMain(m *testing.M) {
 }
 
 // runChildNode runs one node configured from the environment and prints
-// "READY <address> <smtp> <imap>" once it serves.
+// "READY <address> <smtp> <imap>" once it serves; a relay then prints a
+// "RELAY" status line (relayStatusLine) whenever its figures change.
 func runChildNode() int {
-	cfg := node.Config{
-		Database: os.Getenv("CHILD_DB"),
-		SMTPAddr: os.Getenv("CHILD_SMTP"),
-		IMAPAddr: os.Getenv("CHILD_IMAP"),
-		Logger:   slogToStderr(),
-	}
-	if l := os.Getenv("CHILD_LISTEN"); l != "" {
-		cfg.Listen = []string{l}
-	}
-	if p := os.Getenv("CHILD_PEER"); p != "" {
-		cfg.Peers = []string{p}
+	cfg, err := childConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 2
 	}
 	n, err := node.Open(cfg)
 	if err != nil {
@@ -59,14 +55,103 @@ func runChildNode() int {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go func() {
-		<-n.Ready()
+		select {
+		case <-n.Ready():
+		case <-ctx.Done():
+			return
+		}
 		fmt.Printf("READY %s %s %s\n", n.Address(), n.SMTPAddr(), n.IMAPAddr())
+		if cfg.Relay != nil {
+			printRelayStatus(ctx, n)
+		}
 	}()
 	if err := n.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
 	}
 	return 0
+}
+
+// childConfig reads a child node's configuration from the environment:
+// CHILD_DB, CHILD_SMTP, CHILD_IMAP, and optionally CHILD_LISTEN and
+// CHILD_PEER (one mesh URL each), CHILD_RELAY=1 (the relay role, open
+// membership, forwarding on), CHILD_RELAYS (comma-separated relay
+// addresses) and CHILD_REACH (ReachTimeout, a Go duration).
+func childConfig() (node.Config, error) {
+	cfg := node.Config{
+		Database: os.Getenv("CHILD_DB"),
+		SMTPAddr: os.Getenv("CHILD_SMTP"),
+		IMAPAddr: os.Getenv("CHILD_IMAP"),
+		Logger:   slogToStderr(),
+	}
+	if l := os.Getenv("CHILD_LISTEN"); l != "" {
+		cfg.Listen = []string{l}
+	}
+	if p := os.Getenv("CHILD_PEER"); p != "" {
+		cfg.Peers = []string{p}
+	}
+	if os.Getenv("CHILD_RELAY") == "1" {
+		cfg.Relay = &relay.Options{Policy: relay.PolicyOpen, Forward: true}
+	}
+	if list := os.Getenv("CHILD_RELAYS"); list != "" {
+		for _, s := range strings.Split(list, ",") {
+			ref, err := node.ParseRelayRef(s)
+			if err != nil {
+				return cfg, fmt.Errorf("CHILD_RELAYS: %w", err)
+			}
+			cfg.Relays = append(cfg.Relays, ref)
+		}
+	}
+	if r := os.Getenv("CHILD_REACH"); r != "" {
+		d, err := time.ParseDuration(r)
+		if err != nil {
+			return cfg, fmt.Errorf("CHILD_REACH %q: %w", r, err)
+		}
+		cfg.ReachTimeout = d
+	}
+	return cfg, nil
+}
+
+// relayStatusInterval is how often a child relay looks at its figures; a
+// line is printed only when they changed.
+const relayStatusInterval = 2 * time.Millisecond
+
+// printRelayStatus prints relayStatusLine(status) at once and again each
+// time the relay's figures change, until ctx ends.
+func printRelayStatus(ctx context.Context, n *node.Node) {
+	t := time.NewTicker(relayStatusInterval)
+	defer t.Stop()
+	last := ""
+	for {
+		if st, ok := n.RelayStatus(); ok {
+			if line := relayStatusLine(st); line != last {
+				fmt.Println(line)
+				last = line
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// relayStatusLine is the line a child relay prints about its figures.
+func relayStatusLine(st relay.Status) string {
+	return fmt.Sprintf("RELAY members=%d envelopes=%d deposits=%d duplicates=%d handovers=%d",
+		st.Members, st.Envelopes, st.Deposits, st.Duplicates, st.HandOvers)
+}
+
+// parseRelayStatusLine reads a line printed by relayStatusLine.
+func parseRelayStatusLine(line string) (relay.Status, error) {
+	var st relay.Status
+	_, err := fmt.Sscanf(line, "RELAY members=%d envelopes=%d deposits=%d duplicates=%d handovers=%d",
+		&st.Members, &st.Envelopes, &st.Deposits, &st.Duplicates, &st.HandOvers)
+	if err != nil {
+		return st, fmt.Errorf("relay status line %q: %w", line, err)
+	}
+	return st, nil
 }
 
 // childNode is a node in a child process.
@@ -79,6 +164,12 @@ type childNode struct {
 	smtp   string
 	imap   string
 	exited chan struct{}
+
+	// The latest status line of a child relay since its last start, and a
+	// kick (buffer one) sent each time a new one arrives.
+	mu       sync.Mutex
+	status   *relay.Status
+	statusCh chan struct{}
 }
 
 func freeLoopbackPort(t *testing.T) string {
@@ -105,6 +196,13 @@ func newChild(t *testing.T, name, listen, peer string) *childNode {
 	return &childNode{t: t, name: name, env: env}
 }
 
+// with adds environment settings (see childConfig) for the child's next
+// start.
+func (c *childNode) with(kv ...string) *childNode {
+	c.env = append(c.env, kv...)
+	return c
+}
+
 // start runs the child and waits for its READY line.
 func (c *childNode) start() {
 	c.t.Helper()
@@ -122,13 +220,14 @@ func (c *childNode) start() {
 	cmd := c.cmd
 	exited := c.exited
 	c.t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	c.mu.Lock()
+	c.status, c.statusCh = nil, make(chan struct{}, 1)
+	c.mu.Unlock()
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "READY ") {
-				ready <- sc.Text()
-			}
+			c.readLine(sc.Text(), ready)
 		}
 		cmd.Wait()
 		close(exited)
@@ -145,6 +244,63 @@ func (c *childNode) start() {
 		c.t.Fatalf("%s exited before it was ready", c.name)
 	case <-time.After(30 * time.Second):
 		c.t.Fatalf("%s not ready within 30s", c.name)
+	}
+}
+
+// readLine takes in one line of the child's standard output.
+func (c *childNode) readLine(line string, ready chan<- string) {
+	switch {
+	case strings.HasPrefix(line, "READY "):
+		ready <- line
+	case strings.HasPrefix(line, "RELAY "):
+		st, err := parseRelayStatusLine(line)
+		if err != nil {
+			c.t.Errorf("%s: %v", c.name, err)
+			return
+		}
+		c.mu.Lock()
+		c.status = &st
+		kick := c.statusCh
+		c.mu.Unlock()
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// relayStatus returns the child relay's latest figures, and false before
+// its first status line since it started.
+func (c *childNode) relayStatus() (relay.Status, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.status == nil {
+		return relay.Status{}, false
+	}
+	return *c.status, true
+}
+
+// waitRelay waits until the child relay's figures satisfy cond and returns
+// them; it fails the test after within, or if the child exits.
+func (c *childNode) waitRelay(within time.Duration, what string, cond func(relay.Status) bool) relay.Status {
+	c.t.Helper()
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	c.mu.Lock()
+	kick := c.statusCh
+	c.mu.Unlock()
+	for {
+		if st, ok := c.relayStatus(); ok && cond(st) {
+			return st
+		}
+		select {
+		case <-kick:
+		case <-c.exited:
+			c.t.Fatalf("%s exited while waiting for %s", c.name, what)
+		case <-deadline.C:
+			st, _ := c.relayStatus()
+			c.t.Fatalf("%s: no %s within %s (last: %s)", c.name, what, within, relayStatusLine(st))
+		}
 	}
 }
 
