@@ -75,8 +75,13 @@ var actionFailed = failed{}
 
 func (failed) action() string                       { return "failed" }
 func (failed) subject(rcpt envelope.Address) string { return "Undelivered mail: " + rcpt.String() }
-func (failed) status(_ int, enhanced string) string { return enhanced }
-func (failed) extra() string                        { return "" }
+func (failed) status(_ int, enhanced string) string {
+	if strings.HasPrefix(enhanced, "4") {
+		return "5" + enhanced[1:] // a refusal that stayed temporary until the give-up time
+	}
+	return enhanced
+}
+func (failed) extra() string { return "" }
 func (failed) explain(rcpt envelope.Address, reason error, it mailbox.Outbound) string {
 	return fmt.Sprintf("Your message to %s could not be delivered.\r\n\r\nReason: %s\r\n\r\nIt was queued at %s and tried %d times.\r\nEnvelope id: %x\r\n",
 		rcpt, reason, it.Created.UTC().Format(time.RFC1123Z), it.Attempts+1, it.ID)

@@ -1,8 +1,10 @@
 package node_test
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,4 +196,68 @@ func TestRelayPhoneWindows(t *testing.T) {
 		phone.stop()
 	}
 	alice.waitSentAll(9, node.KeywordDelivered, 60*time.Second)
+}
+
+// inboxText returns tn's INBOX messages joined, for searching.
+func (tn *testNode) inboxText(want int, within time.Duration) string {
+	tn.t.Helper()
+	return string(bytes.Join(tn.waitInbox(want, within), []byte("\n---\n")))
+}
+
+// Over quota, and past the relay's retention: Alice gets a delivery status
+// notification naming the recipient and the reason, and the relay keeps
+// nothing that expired.
+func TestRelayQuotaAndExpiryBounce(t *testing.T) {
+	t.Run("quota", func(t *testing.T) {
+		r := startRelay(t, "relay", nodeOpts{relay: &relay.Options{MemberEnvelopes: 2}})
+		bob := startNode(t, "bob", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+		waitMembers(t, r, 1)
+		bobAddr := bob.addr
+		bob.stop()
+		alice := startNode(t, "alice", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}, giveUp: 10 * time.Second})
+		for i := range 3 {
+			alice.mustSend(bobAddr, message(alice.addr, bobAddr, fmt.Sprintf("quota %d", i), "x\r\n"))
+		}
+		report := alice.inboxText(1, 90*time.Second)
+		for _, want := range []string{"Action: failed", bobAddr.String(), "storage at this relay is full", "Status: 5.2.2", "quota.2"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("bounce lacks %q:\n%s", want, report)
+			}
+		}
+		waitHeld(t, r, 2)
+		flags := alice.sentKeywords()
+		failed, relayed := 0, 0
+		for _, f := range flags {
+			if slices.Contains(f, node.KeywordFailed) {
+				failed++
+			}
+			if slices.Contains(f, node.KeywordRelayed) {
+				relayed++
+			}
+		}
+		if failed != 1 || relayed != 2 {
+			t.Errorf("Sent keywords %v: want 1 %s and 2 %s", flags, node.KeywordFailed, node.KeywordRelayed)
+		}
+	})
+	t.Run("expiry", func(t *testing.T) {
+		r := startRelay(t, "relay", nodeOpts{relay: &relay.Options{Retention: 3 * time.Second}, expire: 200 * time.Millisecond})
+		bob := startNode(t, "bob", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+		waitMembers(t, r, 1)
+		bobAddr := bob.addr
+		bob.stop()
+		alice := startNode(t, "alice", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+		alice.mustSend(bobAddr, message(alice.addr, bobAddr, "never collected", "x\r\n"))
+		waitFor(t, 30*time.Second, "the relay to take the message", func() bool { return r.relayStatus().Deposits == 1 })
+		report := alice.inboxText(1, 60*time.Second)
+		for _, want := range []string{"Action: failed", bobAddr.String(), "did not collect the message", r.addr.String()} {
+			if !strings.Contains(report, want) {
+				t.Errorf("bounce lacks %q:\n%s", want, report)
+			}
+		}
+		waitHeld(t, r, 0)
+		if st := r.relayStatus(); st.Expired != 1 {
+			t.Errorf("relay status %+v: want 1 expired", st)
+		}
+		alice.waitOutboxEmpty(10 * time.Second)
+	})
 }
