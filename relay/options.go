@@ -41,7 +41,7 @@ const (
 	DefaultRetention       = 14 * 24 * time.Hour
 	DefaultMemberBytes     = 1 << 30
 	DefaultMemberEnvelopes = 20000
-	DefaultMaxEnvelope     = 64 << 20
+	DefaultMaxEnvelope     = 65 << 20 // a 64 MiB message sealed, with room for a relay record
 	DefaultDepositRate     = 120 // envelopes per minute and depositor
 	DefaultMaxDeposits     = 32
 	DefaultMaxInvites      = 1000

@@ -36,7 +36,7 @@ func TestRelayFlagDefaults(t *testing.T) {
 	}
 	want := relay.Options{
 		Policy: relay.PolicyOpen, MemberBytes: 1 << 30, MemberEnvelopes: 20000,
-		Retention: 14 * 24 * time.Hour, MaxEnvelope: 64 << 20, Forward: true,
+		Retention: 14 * 24 * time.Hour, MaxEnvelope: relay.DefaultMaxEnvelope, Forward: true,
 	}
 	if got := *r; !sameOptions(got, want) {
 		t.Errorf("-relay options = %+v, want %+v", got, want)
