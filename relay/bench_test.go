@@ -121,3 +121,26 @@ func BenchmarkDeposit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAck measures the delete of one handed-over 1 KiB envelope until
+// fsynced, one at a time as a hand-over session acks: the relay's share of
+// the per-envelope cost of a hand-over.
+func BenchmarkAck(b *testing.B) {
+	r := benchRelay(b)
+	env, _ := seal(b, aliceKey, bobAddr, randomBody(1024, 3))
+	fill(b, r, env, b.N)
+	pending, err := r.Pending(bobAddr)
+	if err != nil || len(pending) != b.N {
+		b.Fatalf("Pending = %d, %v; want %d", len(pending), err, b.N)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := r.Ack(bobAddr, pending[i].ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if st := r.Status(); st.Envelopes != 0 || st.HandOvers != uint64(b.N) {
+		b.Fatalf("after %d acks the relay holds %d envelopes and counted %d hand-overs", b.N, st.Envelopes, st.HandOvers)
+	}
+}
