@@ -3,6 +3,9 @@ package node_test
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -260,4 +263,112 @@ func TestRelayQuotaAndExpiryBounce(t *testing.T) {
 		}
 		alice.waitOutboxEmpty(10 * time.Second)
 	})
+}
+
+// Alice's own relay holds her messages for Bob, who has no relay, and
+// passes them on when Bob's node appears; Bob's receipts wait at Alice's
+// relay for her.
+func TestRelayForwardsToOfflineRecipient(t *testing.T) {
+	ra := startRelay(t, "alice-relay", nodeOpts{})
+	bobDB := t.TempDir()
+	bob := startNode(t, "bob", nodeOpts{db: bobDB})
+	bobAddr := bob.addr
+	bob.stop()
+	aliceDB := t.TempDir()
+	aliceOpts := nodeOpts{db: aliceDB, peers: []string{ra.meshURL()}, relays: []envelope.Address{ra.addr}}
+	alice := startNode(t, "alice", aliceOpts)
+	waitMembers(t, ra, 1)
+	var want [][]byte
+	for i := range 2 {
+		msg := message(alice.addr, bobAddr, fmt.Sprintf("forwarded %d", i), "see you\r\n")
+		alice.mustSend(bobAddr, msg)
+		want = append(want, msg)
+	}
+	waitHeld(t, ra, 2)
+	if st := ra.relayStatus(); st.Forwarding != 2 {
+		t.Errorf("relay status %+v: want 2 held for forwarding", st)
+	}
+	alice.waitSentAll(2, node.KeywordRelayed, 30*time.Second)
+	alice.stop()
+
+	bob = startNode(t, "bob", nodeOpts{db: bobDB, peers: []string{ra.meshURL()}})
+	assertExactlyOnce(t, bob.waitInbox(2, 60*time.Second), want)
+	waitFor(t, 30*time.Second, "the relay to hold only Bob's two receipts", func() bool {
+		st := ra.relayStatus()
+		return st.Forwarding == 0 && st.Envelopes == 2
+	})
+	alice = startNode(t, "alice", aliceOpts)
+	alice.waitSentAll(2, node.KeywordDelivered, 60*time.Second)
+	waitHeld(t, ra, 0)
+}
+
+// What a relay sees is the recipient's key, sizes and times: its store
+// holds no text of the messages and no trace of their sender.
+func TestRelayStoreHoldsNoPlaintextNorSender(t *testing.T) {
+	r := startRelay(t, "bob-relay", nodeOpts{})
+	aliceRelay := startRelay(t, "alice-relay", nodeOpts{})
+	bob := startNode(t, "bob", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
+	waitMembers(t, r, 1)
+	bobAddr := bob.addr
+	// Alice has a relay of her own, so her envelopes carry her relay
+	// record. A first message while Bob is online teaches her his relays.
+	alice := startNode(t, "alice", nodeOpts{peers: []string{r.meshURL(), aliceRelay.meshURL()}, relays: []envelope.Address{aliceRelay.addr}})
+	waitMembers(t, aliceRelay, 1)
+	alice.mustSend(bobAddr, message(alice.addr, bobAddr, "hello", "hi\r\n"))
+	bob.waitInbox(1, 60*time.Second)
+	bob.stop()
+	secrets := []string{"Sphinx of black quartz, judge my vow", "The treasure is under the old oak", strings.Repeat("Long secret line.\r\n", 20000)}
+	for i, text := range secrets {
+		alice.mustSend(bobAddr, message(alice.addr, bobAddr, fmt.Sprintf("secret %d", i), text+"\r\n"))
+	}
+	waitHeld(t, r, len(secrets))
+	r.stop() // everything on disk, nothing in memory
+
+	files := readTree(t, filepath.Join(r.db, "relay"))
+	found := func(needle []byte) string {
+		for name, data := range files {
+			if bytes.Contains(data, needle) {
+				return name
+			}
+		}
+		return ""
+	}
+	if found(bobAddr[:]) == "" {
+		t.Fatal("the scan does not see the recipient's key in the relay store: it reads the wrong files")
+	}
+	needles := map[string][]byte{
+		"sender key":         alice.addr[:],
+		"sender hex":         []byte(alice.addr.Hex()),
+		"sender hex (upper)": []byte(strings.ToUpper(alice.addr.Hex())),
+		"subject":            []byte("secret 0"),
+	}
+	for i, text := range secrets {
+		needles[fmt.Sprintf("text %d", i)] = []byte(text[:30])
+	}
+	for what, needle := range needles {
+		if name := found(needle); name != "" {
+			t.Errorf("the relay store holds the %s (in %s)", what, name)
+		}
+	}
+}
+
+// readTree returns the contents of every file under dir.
+func readTree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		out[path] = data
+		return err
+	})
+	if err != nil {
+		t.Fatalf("read %s: %v", dir, err)
+	}
+	if len(out) == 0 {
+		t.Fatalf("no files under %s", dir)
+	}
+	return out
 }
