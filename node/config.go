@@ -167,6 +167,11 @@ func ParseRelayRef(s string) (RelayRef, error) {
 	if len(token) > relay.MaxTokenLen {
 		return RelayRef{}, fmt.Errorf("relay %q: the invite token is longer than %d characters", s, relay.MaxTokenLen)
 	}
+	for _, c := range []byte(token) {
+		if c < 0x21 || c > 0x7e {
+			return RelayRef{}, fmt.Errorf("relay %q: the invite token may hold only printable ASCII without spaces", s)
+		}
+	}
 	return RelayRef{Address: a, Invite: token}, nil
 }
 
