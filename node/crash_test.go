@@ -35,8 +35,8 @@ func TestMain(m *testing.M) {
 }
 
 // runChildNode runs one node configured from the environment and prints
-// "READY <address> <smtp> <imap>" once it serves; a relay then prints a
-// "RELAY" status line (relayStatusLine) whenever its figures change.
+// "READY <address> <smtp> <imap>" once it serves; a relay then prints
+// "RELAY" status lines (printRelayStatus).
 func runChildNode() int {
 	cfg, err := childConfig()
 	if err != nil {
@@ -112,21 +112,40 @@ func childConfig() (node.Config, error) {
 	return cfg, nil
 }
 
-// relayStatusInterval is how often a child relay looks at its figures; a
-// line is printed only when they changed.
+// relayStatusInterval is how often a child relay looks at its figures.
 const relayStatusInterval = 2 * time.Millisecond
 
-// printRelayStatus prints relayStatusLine(status) at once and again each
-// time the relay's figures change, until ctx ends.
+// ioStep is how far the child's I/O counters move before a status line is
+// printed for that alone: fine enough to see a 200 KiB transfer half done.
+const ioStep = 16 << 10
+
+// childStatus is what a child relay prints about itself: the relay's
+// figures, and the bytes the process has read and written (rchar and
+// wchar of /proc/self/io, -1 where that is missing), which show a
+// deposit or a hand-over in progress before the relay's figures change.
+type childStatus struct {
+	relay.Status
+	Read, Written int64
+	// Filled in by the reader of the lines: how far Read and Written moved
+	// since the relay's figures last changed.
+	ReadSince, WrittenSince int64
+}
+
+// printRelayStatus prints a status line at once and again each time the
+// relay's figures change or the I/O counters moved by ioStep, until ctx
+// ends.
 func printRelayStatus(ctx context.Context, n *node.Node) {
 	t := time.NewTicker(relayStatusInterval)
 	defer t.Stop()
-	last := ""
+	var last childStatus
+	printed := false
 	for {
 		if st, ok := n.RelayStatus(); ok {
-			if line := relayStatusLine(st); line != last {
-				fmt.Println(line)
-				last = line
+			cur := childStatus{Status: st}
+			cur.Read, cur.Written = processIO()
+			if !printed || cur.Status != last.Status || cur.Read-last.Read >= ioStep || cur.Written-last.Written >= ioStep {
+				fmt.Println(cur.line())
+				last, printed = cur, true
 			}
 		}
 		select {
@@ -137,17 +156,43 @@ func printRelayStatus(ctx context.Context, n *node.Node) {
 	}
 }
 
-// relayStatusLine is the line a child relay prints about its figures.
-func relayStatusLine(st relay.Status) string {
-	return fmt.Sprintf("RELAY members=%d envelopes=%d deposits=%d duplicates=%d handovers=%d",
+// processIO returns the bytes this process read and wrote through system
+// calls (files and sockets alike), or -1, -1 without /proc/self/io.
+func processIO() (read, written int64) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1, -1
+	}
+	read, written = -1, -1
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(l, ": ")
+		switch k {
+		case "rchar":
+			fmt.Sscan(v, &read)
+		case "wchar":
+			fmt.Sscan(v, &written)
+		}
+	}
+	return read, written
+}
+
+// statusFormat is the form of a child relay's status line.
+const statusFormat = "RELAY members=%d envelopes=%d deposits=%d duplicates=%d handovers=%d read=%d written=%d"
+
+func (st childStatus) line() string {
+	return fmt.Sprintf(statusFormat, st.Members, st.Envelopes, st.Deposits, st.Duplicates, st.HandOvers, st.Read, st.Written)
+}
+
+// String is the relay's figures, for test logs.
+func (st childStatus) String() string {
+	return fmt.Sprintf("members=%d envelopes=%d deposits=%d duplicates=%d handovers=%d",
 		st.Members, st.Envelopes, st.Deposits, st.Duplicates, st.HandOvers)
 }
 
-// parseRelayStatusLine reads a line printed by relayStatusLine.
-func parseRelayStatusLine(line string) (relay.Status, error) {
-	var st relay.Status
-	_, err := fmt.Sscanf(line, "RELAY members=%d envelopes=%d deposits=%d duplicates=%d handovers=%d",
-		&st.Members, &st.Envelopes, &st.Deposits, &st.Duplicates, &st.HandOvers)
+// parseStatusLine reads a line printed by childStatus.line.
+func parseStatusLine(line string) (childStatus, error) {
+	var st childStatus
+	_, err := fmt.Sscanf(line, statusFormat, &st.Members, &st.Envelopes, &st.Deposits, &st.Duplicates, &st.HandOvers, &st.Read, &st.Written)
 	if err != nil {
 		return st, fmt.Errorf("relay status line %q: %w", line, err)
 	}
@@ -168,7 +213,8 @@ type childNode struct {
 	// The latest status line of a child relay since its last start, and a
 	// kick (buffer one) sent each time a new one arrives.
 	mu       sync.Mutex
-	status   *relay.Status
+	status   *childStatus
+	changed  childStatus // the line where the relay's figures last changed
 	statusCh chan struct{}
 }
 
@@ -253,12 +299,16 @@ func (c *childNode) readLine(line string, ready chan<- string) {
 	case strings.HasPrefix(line, "READY "):
 		ready <- line
 	case strings.HasPrefix(line, "RELAY "):
-		st, err := parseRelayStatusLine(line)
+		st, err := parseStatusLine(line)
 		if err != nil {
 			c.t.Errorf("%s: %v", c.name, err)
 			return
 		}
 		c.mu.Lock()
+		if c.status == nil || c.status.Status != st.Status {
+			c.changed = st
+		}
+		st.ReadSince, st.WrittenSince = st.Read-c.changed.Read, st.Written-c.changed.Written
 		c.status = &st
 		kick := c.statusCh
 		c.mu.Unlock()
@@ -271,18 +321,18 @@ func (c *childNode) readLine(line string, ready chan<- string) {
 
 // relayStatus returns the child relay's latest figures, and false before
 // its first status line since it started.
-func (c *childNode) relayStatus() (relay.Status, bool) {
+func (c *childNode) relayStatus() (childStatus, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.status == nil {
-		return relay.Status{}, false
+		return childStatus{}, false
 	}
 	return *c.status, true
 }
 
 // waitRelay waits until the child relay's figures satisfy cond and returns
 // them; it fails the test after within, or if the child exits.
-func (c *childNode) waitRelay(within time.Duration, what string, cond func(relay.Status) bool) relay.Status {
+func (c *childNode) waitRelay(within time.Duration, what string, cond func(childStatus) bool) childStatus {
 	c.t.Helper()
 	deadline := time.NewTimer(within)
 	defer deadline.Stop()
@@ -299,7 +349,7 @@ func (c *childNode) waitRelay(within time.Duration, what string, cond func(relay
 			c.t.Fatalf("%s exited while waiting for %s", c.name, what)
 		case <-deadline.C:
 			st, _ := c.relayStatus()
-			c.t.Fatalf("%s: no %s within %s (last: %s)", c.name, what, within, relayStatusLine(st))
+			c.t.Fatalf("%s: no %s within %s (last: %s)", c.name, what, within, st)
 		}
 	}
 }
