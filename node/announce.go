@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
-	"github.com/yggpost/yggpost/node/peer"
 )
 
 // Announcing: a node that comes online, or gets a new peering link, opens a
@@ -77,14 +76,8 @@ func (n *Node) announce(ctx context.Context, to []envelope.Address) {
 func (n *Node) greet(ctx context.Context, a envelope.Address) error {
 	ctx, cancel := context.WithTimeout(ctx, announceTimeout)
 	defer cancel()
-	conn, err := n.mesh.Dial(ctx, a.Key())
+	sc, err := n.openSession(ctx, a, announceTimeout)
 	if err != nil {
-		return err
-	}
-	client := peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}
-	sc, err := client.Open(ctx, conn)
-	if err != nil {
-		conn.Close()
 		return err
 	}
 	return sc.Quit(ctx)

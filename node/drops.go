@@ -89,14 +89,8 @@ func idsNotVia(batch []dropNote, r envelope.Address) []envelope.ID {
 func (n *Node) sendDrop(ctx context.Context, r envelope.Address, ids []envelope.ID) error {
 	ctx, cancel := context.WithTimeout(ctx, dropTimeout)
 	defer cancel()
-	conn, err := n.mesh.Dial(ctx, r.Key())
+	sc, err := n.openSession(ctx, r, dropTimeout)
 	if err != nil {
-		return err
-	}
-	client := peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}
-	sc, err := client.Open(ctx, conn)
-	if err != nil {
-		conn.Close()
 		return err
 	}
 	defer sc.Quit(ctx)
