@@ -372,3 +372,27 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 	}
 	return out
 }
+
+// A message that cannot be delivered and that no relay takes makes the
+// sender get one "still trying" report, and is delivered later all the same.
+func TestDelayNoticeThenDelivery(t *testing.T) {
+	alice := startNode(t, "alice", nodeOpts{listen: true, notify: time.Second, reach: time.Second})
+	bobDB := t.TempDir()
+	bob := startNode(t, "bob", nodeOpts{db: bobDB})
+	bobAddr := bob.addr
+	bob.stop()
+	msg := message(alice.addr, bobAddr, "patience", "later\r\n")
+	alice.mustSend(bobAddr, msg)
+	report := alice.inboxText(1, 30*time.Second)
+	for _, want := range []string{"Action: delayed", "Status: 4.4.1", "Will-Retry-Until:", bobAddr.String(), "Subject: Delayed mail (still trying)", "In-Reply-To: <patience@test>"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("delay report lacks %q:\n%s", want, report)
+		}
+	}
+	bob = startNode(t, "bob", nodeOpts{db: bobDB, peers: []string{alice.meshURL()}})
+	assertExactlyOnce(t, bob.waitInbox(1, 60*time.Second), [][]byte{msg})
+	alice.waitSentAll(1, node.KeywordDelivered, 10*time.Second)
+	if got := alice.waitInbox(1, time.Second); len(got) != 1 {
+		t.Errorf("Alice has %d reports, want exactly the one delay notice", len(got))
+	}
+}
