@@ -42,7 +42,7 @@ const (
 	DefaultMemberBytes     = 1 << 30
 	DefaultMemberEnvelopes = 20000
 	DefaultMaxEnvelope     = 65 << 20 // a 64 MiB message sealed, with room for a relay record
-	DefaultDepositRate     = 120 // envelopes per minute and depositor
+	DefaultDepositRate     = 120      // envelopes per minute and depositor
 	DefaultMaxDeposits     = 32
 	DefaultMaxInvites      = 1000
 	DefaultInviteLifetime  = 30 * 24 * time.Hour
