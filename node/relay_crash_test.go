@@ -56,8 +56,9 @@ func setUpRelayCrash(t *testing.T) *relayCrash {
 	c.r.waitRelay(30*time.Second, "Bob's registration", func(st childStatus) bool { return st.Members == 1 })
 	c.bobAddr = bob.addr
 	bob.stop()
-	c.alice = startNode(t, "alice", nodeOpts{peers: []string{c.mesh}, relays: []envelope.Address{c.r.addr}})
-	c.r.waitRelay(30*time.Second, "Alice's registration", func(st childStatus) bool { return st.Members == 2 })
+	// Bob is down whenever Alice sends: a short search for him saves time.
+	c.alice = startNode(t, "alice", nodeOpts{peers: []string{c.mesh}, relays: []envelope.Address{c.r.addr}, reach: time.Second})
+	c.r.waitRelay(70*time.Second, "Alice's registration", func(st childStatus) bool { return st.Members == 2 })
 	return c
 }
 
@@ -82,11 +83,12 @@ func (c *relayCrash) sendBurst() [][]byte {
 
 // restartRelay starts the killed relay again on the same database and
 // listen address and logs what it holds.
-func (c *relayCrash) restartRelay() {
+func (c *relayCrash) restartRelay() childStatus {
 	c.t.Helper()
 	c.r.start()
 	st := c.r.waitRelay(10*time.Second, "a status line", func(childStatus) bool { return true })
 	c.t.Logf("relay restarted: %s", st)
+	return st
 }
 
 // finish checks the end state: Bob holds every message exactly once, Alice
@@ -161,9 +163,11 @@ func TestRelayKillDuringDeposit(t *testing.T) {
 	c.finish(bob, want)
 }
 
-// The relay is killed while it hands Bob his mail; after the restart Bob's
-// membership session comes back and collects the rest, and what he had
-// stored but the relay had not yet deleted is not filed twice.
+// The relay is killed twice while it hands Bob his mail: first the moment
+// Bob's node has stored an envelope (before or just after the relay got his
+// acknowledgement), then while an envelope is on the wire. After each
+// restart Bob's membership session comes back and collects the rest; what
+// he stored but the relay had not yet deleted is not filed twice.
 func TestRelayKillDuringHandOver(t *testing.T) {
 	c := setUpRelayCrash(t)
 	want := c.sendBurst()
@@ -171,16 +175,53 @@ func TestRelayKillDuringHandOver(t *testing.T) {
 	c.alice.waitSentAll(relayBurst, node.KeywordRelayed, 30*time.Second)
 
 	bob := c.startBob()
-	st := c.r.waitRelay(60*time.Second, "a hand-over half written", func(st childStatus) bool {
+	got := killOnInbox(t, c.r, bob, 2)
+	st := c.restartRelay()
+	t.Logf("relay killed when Bob's INBOX held %d; it came back holding %d (%d stored by Bob and still held)",
+		got, st.Envelopes, got+st.Envelopes-relayBurst)
+	if got >= relayBurst {
+		t.Fatalf("bob's INBOX holds all %d at the kill: the kill did not land in the hand-over", got)
+	}
+
+	st = c.r.waitRelay(60*time.Second, "a hand-over half written", func(st childStatus) bool {
 		return st.HandOvers >= 3 && st.Envelopes > 0 && st.WrittenSince >= halfEnvelope
 	})
 	c.r.kill()
-	got := inboxMessages(t, bob)
-	t.Logf("relay killed at %s, %d bytes written since; Bob's INBOX holds %d", st, st.WrittenSince, got)
-	if got < 1 || got >= relayBurst {
-		t.Fatalf("bob's INBOX holds %d at the kill, want between 1 and %d: the kill did not land in the hand-over", got, relayBurst-1)
+	got = inboxMessages(t, bob)
+	t.Logf("relay killed again at %s, %d bytes written since; Bob's INBOX holds %d", st, st.WrittenSince, got)
+	if got >= relayBurst {
+		t.Fatalf("bob's INBOX holds all %d at the second kill: the kill did not land in the hand-over", got)
 	}
 
 	c.restartRelay()
 	c.finish(bob, want)
+}
+
+// killOnInbox kills relay r the moment tn's INBOX holds n messages, and
+// returns how many it holds just after.
+func killOnInbox(t *testing.T, r *childNode, tn *testNode, n int) int {
+	t.Helper()
+	w, err := tn.node.Store().Watch(mailbox.Inbox)
+	if err != nil {
+		t.Fatalf("watch %s's INBOX: %v", tn.name, err)
+	}
+	defer w.Close()
+	have := inboxMessages(t, tn)
+	deadline := time.NewTimer(60 * time.Second)
+	defer deadline.Stop()
+	for have < n {
+		select {
+		case ch, ok := <-w.C():
+			if !ok {
+				t.Fatalf("watch %s's INBOX ended: %v", tn.name, w.Err())
+			}
+			if ch.Kind == mailbox.Added {
+				have++
+			}
+		case <-deadline.C:
+			t.Fatalf("%s's INBOX holds %d within 60s, want %d", tn.name, have, n)
+		}
+	}
+	r.kill()
+	return inboxMessages(t, tn)
 }
