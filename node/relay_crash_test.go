@@ -58,6 +58,9 @@ func setUpRelayCrash(t *testing.T) *relayCrash {
 	bob.stop()
 	// Bob is down whenever Alice sends: a short search for him saves time.
 	c.alice = startNode(t, "alice", nodeOpts{peers: []string{c.mesh}, relays: []envelope.Address{c.r.addr}, reach: time.Second})
+	// 70 s: once in about thirty runs a first membership session got
+	// nowhere for its whole 30 s set-up bound; the membership loop then
+	// opens another.
 	c.r.waitRelay(70*time.Second, "Alice's registration", func(st childStatus) bool { return st.Members == 2 })
 	return c
 }
