@@ -62,6 +62,7 @@ func (n *Node) startQueue(ctx context.Context, goServe goFunc) (func(), error) {
 	goServe("reachability", func() error { n.forwardReachability(ctx, q); return nil })
 	goServe("prober", func() error { every(ctx, probeInterval, n.probePending); return nil })
 	goServe("announcer", func() error { n.announcer(ctx, n.announceKick); return nil })
+	goServe("receipts", func() error { n.runReceipts(ctx); return nil })
 	n.kickAnnounce() // we may have been offline: tell recent correspondents
 	return func() {}, nil
 }

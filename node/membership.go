@@ -23,9 +23,10 @@ import (
 const (
 	membershipMinBackoff = time.Second
 	membershipMaxBackoff = time.Minute
-	// setupTimeout bounds reaching the relay and the commands before the
-	// turn; the turned session itself runs until either side ends it.
-	setupTimeout = 30 * time.Second
+	// setupTimeout bounds the greeting and the commands before the turn
+	// (reaching the relay is bounded by Config.ReachTimeout); the turned
+	// session itself runs until either side ends it.
+	setupTimeout = 10 * time.Second
 )
 
 // member runs the hand-over sessions with one relay until ctx ends.
@@ -82,19 +83,12 @@ func (m *member) run(ctx context.Context) {
 // which this node serves the relay's deliveries.
 func (m *member) session(ctx context.Context) error {
 	n, ra := m.n, m.relay.Address
+	sc, err := n.openSession(ctx, ra, n.cfg.ReachTimeout)
+	if err != nil {
+		return err
+	}
 	sctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
-	conn, err := n.mesh.Dial(sctx, ra.Key())
-	if err != nil {
-		return fmt.Errorf("reach relay: %w", err)
-	}
-	client := peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}
-	sc, err := client.Open(sctx, conn)
-	if err != nil {
-		conn.Close()
-		n.mesh.ResetPeer(ra.Key())
-		return fmt.Errorf("open session: %w", err)
-	}
 	turned, err := m.setUp(sctx, sc)
 	if err != nil {
 		sc.Close()

@@ -42,6 +42,7 @@ type Node struct {
 	members      []*member // hand-over sessions, one per configured relay
 	drops        *dropper
 	unreachable  *unreachable
+	receipts     *receiptBatcher
 	announceKick chan struct{}
 	forwardKick  chan struct{}
 
@@ -93,7 +94,7 @@ func Open(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
 		auth:     authenticator{store: store, local: addr},
 		contacts: known, protocols: newProtocols(store, cfg.Logger), announceKick: make(chan struct{}, 1),
-		records: newRecords(store, cfg.Logger), drops: newDropper(), unreachable: newUnreachable(), forwardKick: make(chan struct{}, 1),
+		records: newRecords(store, cfg.Logger), drops: newDropper(), unreachable: newUnreachable(), receipts: newReceiptBatcher(), forwardKick: make(chan struct{}, 1),
 		ready: make(chan struct{}),
 	}
 	for _, r := range cfg.Relays {

@@ -2,12 +2,14 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
@@ -29,59 +31,142 @@ const receiptField = "Yggpost-Receipt"
 // nothing is filed in INBOX. A direct delivery needs none: the 250 comes
 // from the recipient's own key.
 
-// receiptID is the envelope id of the receipt for envelope id from sender.
-func (n *Node) receiptID(sender envelope.Address, id envelope.ID) envelope.ID {
-	digest := sha256.Sum256(append([]byte("yggpost receipt\x00"), id[:]...))
-	return n.submissionID(digest, sender)
+// maxReceiptIDs bounds the envelope ids one receipt message confirms.
+const maxReceiptIDs = 100
+
+// receiptBatchWait is how long receipts for one sender are gathered into
+// one message. A crash in that window loses them, which costs the sender
+// only the "delivered" mark (and a report at its custody's end saying the
+// message was not collected, although it was).
+const receiptBatchWait = 500 * time.Millisecond
+
+// receiptID is the envelope id of the receipt for envelopes ids from
+// sender.
+func (n *Node) receiptID(sender envelope.Address, ids []envelope.ID) envelope.ID {
+	h := sha256.New()
+	h.Write([]byte("yggpost receipt\x00"))
+	for _, id := range ids {
+		h.Write(id[:])
+	}
+	return n.submissionID([sha256.Size]byte(h.Sum(nil)), sender)
 }
 
-// buildReceipt returns the receipt message for envelope id from sender.
-func buildReceipt(local, sender envelope.Address, id envelope.ID, now time.Time) []byte {
+// buildReceipt returns the receipt message for envelopes ids from sender:
+// one Yggpost-Receipt field, one id per (folded) line.
+func buildReceipt(local, sender envelope.Address, ids []envelope.ID, now time.Time) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: <%s>\r\n", local)
 	fmt.Fprintf(&b, "To: <%s>\r\n", sender)
-	fmt.Fprintf(&b, "Subject: Delivered: %s\r\n", id)
+	fmt.Fprintf(&b, "Subject: Delivered: %d message(s)\r\n", len(ids))
 	fmt.Fprintf(&b, "Date: %s\r\n", now.Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <receipt-%s@%s>\r\n", id, envelope.Domain)
-	fmt.Fprintf(&b, "Auto-Submitted: auto-replied\r\n%s: %s\r\n", receiptField, id)
-	fmt.Fprintf(&b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
-	fmt.Fprintf(&b, "Your message with envelope id %s was delivered to %s at %s.\r\n",
-		id, local, now.UTC().Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Message-ID: <receipt-%s@%s>\r\n", ids[0], envelope.Domain)
+	fmt.Fprintf(&b, "Auto-Submitted: auto-replied\r\n%s:", receiptField)
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString("\r\n")
+		}
+		fmt.Fprintf(&b, " %s", id)
+	}
+	fmt.Fprintf(&b, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	fmt.Fprintf(&b, "%d message(s) you sent were delivered to %s by %s.\r\n",
+		len(ids), local, now.UTC().Format(time.RFC1123Z))
 	return b.Bytes()
 }
 
-// sendReceipt queues the receipt for envelope id from sender. Failing to
-// queue it costs the sender only the "delivered" mark, so it is logged.
+// receiptBatcher gathers the receipts to send, per sender.
+type receiptBatcher struct {
+	mu      sync.Mutex
+	pending map[envelope.Address][]envelope.ID
+	kick    chan struct{}
+}
+
+func newReceiptBatcher() *receiptBatcher {
+	return &receiptBatcher{pending: map[envelope.Address][]envelope.ID{}, kick: make(chan struct{}, 1)}
+}
+
+// sendReceipt notes that envelope id from sender was stored; the receipt
+// leaves with others for the same sender within receiptBatchWait.
 func (n *Node) sendReceipt(sender envelope.Address, id envelope.ID) {
 	if sender == n.addr {
 		return
 	}
-	now := time.Now()
-	rid := n.receiptID(sender, id)
-	row := mailbox.Outbound{ID: rid, Recipient: sender, Created: now, NextAttempt: now}
-	if err := n.enqueue(row, bytes.NewReader(buildReceipt(n.addr, sender, id, now))); err != nil {
-		n.log.Warn("queue delivery receipt", "id", id.String(), "to", sender.String(), "err", err)
-		return
+	b := n.receipts
+	b.mu.Lock()
+	b.pending[sender] = append(b.pending[sender], id)
+	b.mu.Unlock()
+	select {
+	case b.kick <- struct{}{}:
+	default:
 	}
-	n.retry(sender)
 }
 
-// receiptOf returns the envelope id a delivery receipt's header names, and
-// false if the header is not a receipt's.
-func receiptOf(head []byte) (envelope.ID, bool) {
+// runReceipts queues gathered receipts until ctx ends, then queues what
+// is left.
+func (n *Node) runReceipts(ctx context.Context) {
+	b := n.receipts
+	for {
+		select {
+		case <-ctx.Done():
+			n.flushReceipts()
+			return
+		case <-b.kick:
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(receiptBatchWait):
+		}
+		n.flushReceipts()
+	}
+}
+
+// flushReceipts queues one receipt message per sender and batch of ids.
+// Failing to queue one costs the sender only the "delivered" mark, so it
+// is logged.
+func (n *Node) flushReceipts() {
+	b := n.receipts
+	b.mu.Lock()
+	pending := b.pending
+	b.pending = map[envelope.Address][]envelope.ID{}
+	b.mu.Unlock()
+	now := time.Now()
+	for sender, ids := range pending {
+		for len(ids) > 0 {
+			batch := ids[:min(len(ids), maxReceiptIDs)]
+			ids = ids[len(batch):]
+			row := mailbox.Outbound{ID: n.receiptID(sender, batch), Recipient: sender, Created: now, NextAttempt: now}
+			if err := n.enqueue(row, bytes.NewReader(buildReceipt(n.addr, sender, batch, now))); err != nil {
+				n.log.Warn("queue delivery receipt", "ids", len(batch), "to", sender.String(), "err", err)
+				continue
+			}
+		}
+		n.retry(sender)
+	}
+}
+
+// receiptOf returns the envelope ids a delivery receipt's header names,
+// and false if the header is not a receipt's.
+func receiptOf(head []byte) ([]envelope.ID, bool) {
 	if !bytes.Contains(bytes.ToLower(head), []byte("yggpost-receipt:")) {
-		return envelope.ID{}, false // the common case, without parsing
+		return nil, false // the common case, without parsing
 	}
 	block := append(bytes.Clone(bytes.TrimRight(head, "\r\n")), "\r\n\r\n"...)
 	m, err := mail.ReadMessage(bytes.NewReader(block))
 	if err != nil {
-		return envelope.ID{}, false
+		return nil, false
 	}
-	id, err := envelope.ParseID(strings.TrimSpace(m.Header.Get(receiptField)))
-	if err != nil {
-		return envelope.ID{}, false
+	fields := strings.Fields(m.Header.Get(receiptField))
+	if len(fields) == 0 || len(fields) > maxReceiptIDs {
+		return nil, false
 	}
-	return id, true
+	ids := make([]envelope.ID, 0, len(fields))
+	for _, f := range fields {
+		id, err := envelope.ParseID(f)
+		if err != nil {
+			return nil, false
+		}
+		ids = append(ids, id)
+	}
+	return ids, true
 }
 
 // takeReceipt consumes a verified delivery receipt from signer for

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,15 +12,25 @@ import (
 
 func TestReceiptRoundTrip(t *testing.T) {
 	local, sender := envelope.Address{1}, envelope.Address{2}
-	id := envelope.ID{0xab, 0xcd}
-	msg := buildReceipt(local, sender, id, time.Unix(1e9, 0))
+	ids := []envelope.ID{{0xab, 0xcd}, {0x12}, {0xff, 0xee, 0xdd}}
+	msg := buildReceipt(local, sender, ids, time.Unix(1e9, 0))
 	head, err := readHeaderOnly(bytes.NewReader(msg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, ok := receiptOf(head)
-	if !ok || got != id {
-		t.Fatalf("receiptOf = %s %v, want %s", got, ok, id)
+	if !ok || !slices.Equal(got, ids) {
+		t.Fatalf("receiptOf = %v %v, want %v", got, ok, ids)
+	}
+	for _, line := range strings.Split(string(head), "\r\n") {
+		if (strings.HasPrefix(line, " ") || strings.HasPrefix(line, receiptField)) && len(line) > 78 {
+			t.Errorf("header line of %d characters: %q", len(line), line)
+		}
+	}
+	many := make([]envelope.ID, maxReceiptIDs+1)
+	head, _ = readHeaderOnly(bytes.NewReader(buildReceipt(local, sender, many, time.Unix(0, 0))))
+	if _, ok := receiptOf(head); ok {
+		t.Errorf("a receipt naming %d ids was accepted", len(many))
 	}
 	from, err := fromAddress(head)
 	if err != nil || from != local {
@@ -42,13 +53,18 @@ func TestReceiptRoundTrip(t *testing.T) {
 // never panics, and what it accepts names an id that formats back to the
 // field's value.
 func FuzzReceiptOf(f *testing.F) {
-	f.Add(buildReceipt(envelope.Address{1}, envelope.Address{2}, envelope.ID{3}, time.Unix(0, 0)))
+	f.Add(buildReceipt(envelope.Address{1}, envelope.Address{2}, []envelope.ID{{3}, {4}}, time.Unix(0, 0)))
 	f.Add([]byte("Yggpost-Receipt: 00000000000000000000000000000000\r\n\r\n"))
 	f.Add([]byte("yggpost-receipt:\r\n \r\n\r\n"))
 	f.Fuzz(func(t *testing.T, head []byte) {
-		id, ok := receiptOf(head)
-		if ok && !bytes.Contains(bytes.ToLower(head), []byte(id.String())) {
-			t.Errorf("receipt id %s is not in the header %q", id, head)
+		ids, ok := receiptOf(head)
+		if ok && (len(ids) == 0 || len(ids) > maxReceiptIDs) {
+			t.Errorf("receipt with %d ids accepted", len(ids))
+		}
+		for _, id := range ids {
+			if !bytes.Contains(bytes.ToLower(head), []byte(id.String())) {
+				t.Errorf("receipt id %s is not in the header %q", id, head)
+			}
 		}
 	})
 }

@@ -48,7 +48,12 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 			return refuse(fmt.Errorf("open envelope: %w", err))
 		}
 		n.learnRecord(sender, opened)
-		return refuse(n.takeReceipt(sender, of))
+		for _, id := range of {
+			if err := n.takeReceipt(sender, id); err != nil {
+				return refuse(err)
+			}
+		}
+		return nil
 	}
 	key := dedupKey(sender, id)
 	m, dup, err := n.store.Append("INBOX", msg, mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &key})

@@ -100,6 +100,7 @@ type Queue struct {
 	mu    sync.Mutex
 	force map[[32]byte]bool // recipients to try now, whatever their schedule
 	all   bool              // try every recipient now
+	woken bool              // the rows changed: list them again
 }
 
 // New returns a queue over opts.Store. It does nothing until Run.
@@ -125,6 +126,14 @@ func New(opts Options) *Queue {
 // Wake asks the queue to look at its rows again, for example after a new
 // envelope was queued. It never blocks.
 func (q *Queue) Wake() {
+	q.mu.Lock()
+	q.woken = true
+	q.mu.Unlock()
+	q.kick1()
+}
+
+// kick1 wakes Run without saying why; it never blocks.
+func (q *Queue) kick1() {
 	select {
 	case q.kick <- struct{}{}:
 	default:
@@ -137,7 +146,7 @@ func (q *Queue) Retry(recipient [32]byte) {
 	q.mu.Lock()
 	q.force[recipient] = true
 	q.mu.Unlock()
-	q.Wake()
+	q.kick1()
 }
 
 // RetryAll makes the queue try every recipient now, for example after a new
@@ -146,7 +155,25 @@ func (q *Queue) RetryAll() {
 	q.mu.Lock()
 	q.all = true
 	q.mu.Unlock()
-	q.Wake()
+	q.kick1()
+}
+
+// onlyBusyForced reports whether a kick asked only for recipients that
+// have a worker already; their force flags stay set for when it ends, and
+// the outbox need not be listed again. Listing it for every kick would
+// cost O(rows) each time a burst of messages for one recipient is queued.
+func (q *Queue) onlyBusyForced(busy map[[32]byte]bool) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.woken || q.all || len(q.force) == 0 {
+		return false
+	}
+	for r := range q.force {
+		if !busy[r] {
+			return false
+		}
+	}
+	return true
 }
 
 // keepForce re-arms a forced retry without waking the loop; the loop looks
@@ -187,17 +214,22 @@ func (q *Queue) Run(ctx context.Context) error {
 	backoff := map[[32]byte]time.Time{}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	scan := true
 	for {
-		next, err := q.dispatch(ctx, &wg, results, busy, backoff)
-		if err != nil {
-			q.log.Error("read outbox", "err", err)
-			next = time.Now().Add(5 * time.Second)
+		if scan {
+			next, err := q.dispatch(ctx, &wg, results, busy, backoff)
+			if err != nil {
+				q.log.Error("read outbox", "err", err)
+				next = time.Now().Add(5 * time.Second)
+			}
+			resetTimer(timer, next)
 		}
-		resetTimer(timer, next)
+		scan = true
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-q.kick:
+			scan = !q.onlyBusyForced(busy)
 		case <-timer.C:
 		case r := <-results:
 			delete(busy, r.recipient)
@@ -231,7 +263,7 @@ func (q *Queue) dispatch(ctx context.Context, wg *sync.WaitGroup, results chan<-
 	}
 	q.mu.Lock()
 	force, all := q.force, q.all
-	q.force, q.all = map[[32]byte]bool{}, false
+	q.force, q.all, q.woken = map[[32]byte]bool{}, false, false
 	q.mu.Unlock()
 
 	byRecipient := map[[32]byte][]mailbox.Outbound{}
