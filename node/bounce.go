@@ -63,6 +63,7 @@ func (n *Node) notifyDelay(it mailbox.Outbound, cause error) error {
 // dsnAction is the kind of a delivery report: failed or delayed.
 type dsnAction interface {
 	action() string
+	idPrefix() string // of the report's Message-ID
 	subject(rcpt envelope.Address) string
 	explain(rcpt envelope.Address, reason error, it mailbox.Outbound) string
 	status(code int, enhanced string) string
@@ -73,6 +74,7 @@ type failed struct{}
 
 var actionFailed = failed{}
 
+func (failed) idPrefix() string                     { return "dsn" }
 func (failed) action() string                       { return "failed" }
 func (failed) subject(rcpt envelope.Address) string { return "Undelivered mail: " + rcpt.String() }
 func (failed) status(_ int, enhanced string) string {
@@ -90,7 +92,8 @@ func (failed) explain(rcpt envelope.Address, reason error, it mailbox.Outbound) 
 // delayed is the report of a message still being tried.
 type delayed struct{ retryUntil time.Time }
 
-func (delayed) action() string { return "delayed" }
+func (delayed) action() string   { return "delayed" }
+func (delayed) idPrefix() string { return "delay" }
 func (delayed) subject(rcpt envelope.Address) string {
 	return "Delayed mail (still trying): " + rcpt.String()
 }
@@ -166,7 +169,7 @@ func buildDSN(local envelope.Address, it mailbox.Outbound, reason error, origHea
 	fmt.Fprintf(&msg, "To: <%s>\r\n", local)
 	fmt.Fprintf(&msg, "Subject: %s\r\n", kind.subject(rcpt))
 	fmt.Fprintf(&msg, "Date: %s\r\n", now.Format(time.RFC1123Z))
-	fmt.Fprintf(&msg, "Message-ID: <dsn-%s-%x@%s>\r\n", kind.action(), it.ID, envelope.Domain)
+	fmt.Fprintf(&msg, "Message-ID: <%s-%x@%s>\r\n", kind.idPrefix(), it.ID, envelope.Domain)
 	if id := originalMessageID(origHeader); id != "" {
 		// Clients thread the report under the message that failed.
 		fmt.Fprintf(&msg, "In-Reply-To: %s\r\nReferences: %s\r\n", id, id)
