@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node"
 )
@@ -24,6 +25,7 @@ type demoNode struct {
 	name     string
 	node     *node.Node
 	password string
+	cancel   context.CancelFunc
 	done     chan error
 }
 
@@ -40,18 +42,18 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	alice, err := startDemoNode(ctx, "alice", dir, nil, logger)
+	alice, err := startDemoNode(ctx, "alice", dir, node.Config{}, logger)
 	if err != nil {
 		fmt.Fprintf(stdout, "demo: %v\n", err)
 		return exitRuntime
 	}
-	defer alice.stop(cancel)
-	bob, err := startDemoNode(ctx, "bob", dir, alice.node.MeshListenAddrs(), logger)
+	defer alice.stop()
+	bob, err := startDemoNode(ctx, "bob", dir, node.Config{Peers: alice.node.MeshListenAddrs()}, logger)
 	if err != nil {
 		fmt.Fprintf(stdout, "demo: %v\n", err)
 		return exitRuntime
 	}
-	defer bob.stop(cancel)
+	defer bob.stop()
 
 	fmt.Fprintf(stdout, "\nTwo Yggpost nodes are running on loopback, peered with each other.\n")
 	for _, d := range []*demoNode{alice, bob} {
@@ -74,15 +76,14 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger) int {
 	return exitOK
 }
 
-func startDemoNode(ctx context.Context, name, dir string, peers []string, logger *slog.Logger) (*demoNode, error) {
-	cfg := node.Config{
-		Database: dir + "/" + name,
-		SMTPAddr: "127.0.0.1:0",
-		IMAPAddr: "127.0.0.1:0",
-		Peers:    peers,
-		Logger:   logger.With("node", name),
-	}
-	if peers == nil {
+// startDemoNode runs a node named name on loopback with free ports, its
+// database in dir; cfg gives its peers, relays and relay role. A node
+// without peers listens for peerings.
+func startDemoNode(ctx context.Context, name, dir string, cfg node.Config, logger *slog.Logger) (*demoNode, error) {
+	cfg.Database = dir + "/" + name
+	cfg.SMTPAddr, cfg.IMAPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Logger = logger.With("node", name)
+	if cfg.Peers == nil {
 		cfg.Listen = []string{"tcp://127.0.0.1:0"}
 	}
 	n, err := node.Open(cfg)
@@ -91,8 +92,10 @@ func startDemoNode(ctx context.Context, name, dir string, peers []string, logger
 	}
 	secret := make([]byte, 9)
 	rand.Read(secret)
-	d := &demoNode{name: name, node: n, password: hex.EncodeToString(secret), done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(ctx)
+	d := &demoNode{name: name, node: n, password: hex.EncodeToString(secret), cancel: cancel, done: make(chan error, 1)}
 	if err := n.SetPassword(d.password); err != nil {
+		cancel()
 		n.Close()
 		return nil, fmt.Errorf("set password of %s: %w", name, err)
 	}
@@ -101,18 +104,29 @@ func startDemoNode(ctx context.Context, name, dir string, peers []string, logger
 	case <-n.Ready():
 		return d, nil
 	case err := <-d.done:
+		cancel()
 		n.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 }
 
-func (d *demoNode) stop(cancel context.CancelFunc) {
-	cancel()
+// stop stops the node and closes its database; it is safe to call twice.
+func (d *demoNode) stop() {
+	if d.cancel == nil {
+		return
+	}
+	d.cancel()
+	d.cancel = nil
 	<-d.done
 	d.node.Close()
 }
 
 func demoSend(from, to *demoNode) error {
+	return demoSendTo(from, to.node.Address(), "Hello over the mesh",
+		"this message travelled end-to-end encrypted over Yggdrasil.")
+}
+
+func demoSendTo(from *demoNode, to envelope.Address, subject, text string) error {
 	c, err := smtp.Dial(from.node.SMTPAddr())
 	if err != nil {
 		return err
@@ -121,9 +135,9 @@ func demoSend(from, to *demoNode) error {
 	if err := c.Auth(sasl.NewPlainClient("", from.node.Address().String(), from.password)); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("From: alice <%s>\r\nTo: bob <%s>\r\nSubject: Hello over the mesh\r\nDate: %s\r\n\r\nHi Bob,\r\n\r\nthis message travelled end-to-end encrypted over Yggdrasil.\r\n",
-		from.node.Address(), to.node.Address(), time.Now().Format(time.RFC1123Z))
-	if err := c.SendMail(from.node.Address().String(), []string{to.node.Address().String()}, bytes.NewReader([]byte(msg))); err != nil {
+	msg := fmt.Sprintf("From: alice <%s>\r\nTo: bob <%s>\r\nSubject: %s\r\nDate: %s\r\n\r\nHi Bob,\r\n\r\n%s\r\n",
+		from.node.Address(), to, subject, time.Now().Format(time.RFC1123Z), text)
+	if err := c.SendMail(from.node.Address().String(), []string{to.String()}, bytes.NewReader([]byte(msg))); err != nil {
 		return err
 	}
 	return c.Quit()

@@ -94,6 +94,7 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprint(w, `Usage:
   yggpost [flags]             run a node
   yggpost demo                run two nodes on loopback and send a first message
+  yggpost demo relay          show a relay holding mail for a member who is offline
   yggpost -password           set the IMAP/SMTP password
   yggpost -address            print the mail address
   yggpost -relay -listen URL  run a relay for members that are offline (see docs/relay.md)
@@ -130,6 +131,13 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if len(rest) > 0 {
 		switch rest[0] {
 		case "demo":
+			if len(rest) > 1 && rest[1] == "relay" {
+				return runRelayDemo(ctx, stdout, logger)
+			}
+			if len(rest) > 1 {
+				fmt.Fprintf(stderr, "yggpost: unknown demo %q (want: demo, or demo relay)\n", rest[1])
+				return exitUsage
+			}
 			return runDemo(ctx, stdout, logger)
 		default:
 			fmt.Fprintf(stderr, "yggpost: unknown command %q (want: demo)\n", rest[0])
