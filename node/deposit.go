@@ -129,13 +129,19 @@ func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbo
 		return rc, err
 	}
 	sc.Quit(tctx)
+	return checkCustody(wire, target, rcpt, envelope.ID(it.ID))
+}
+
+// checkCustody decodes the custody receipt a relay returned for envelope id
+// to rcpt and checks that the relay signed it for that envelope. The size
+// is not compared: a relay that held the envelope already answers with the
+// receipt of its copy, which may have been sealed with another record.
+func checkCustody(wire []byte, relayAddr, rcpt envelope.Address, id envelope.ID) (relay.CustodyReceipt, error) {
+	var rc relay.CustodyReceipt
 	if err := rc.UnmarshalBinary(wire); err != nil {
 		return rc, fmt.Errorf("custody receipt: %w", err)
 	}
-	if err := rc.Check(target, rcpt, envelope.ID(it.ID), rc.Size); err != nil {
-		return rc, err
-	}
-	return rc, nil
+	return rc, rc.Check(relayAddr, rcpt, id, rc.Size)
 }
 
 // openSession reaches addr on the mesh within reach and opens a session.

@@ -143,11 +143,8 @@ func (f *forwarder) toRelays(ctx context.Context, relays []envelope.Address, h r
 			if err != nil {
 				return err
 			}
-			var rc relay.CustodyReceipt
-			if err := rc.UnmarshalBinary(wire); err != nil {
-				return err
-			}
-			return rc.Check(ra, h.To, h.ID, rc.Size)
+			_, err = checkCustody(wire, ra, h.To, h.ID)
+			return err
 		})
 		sc.Quit(ctx)
 		if err == nil {

@@ -48,7 +48,7 @@ func (r *records) get(a envelope.Address) (relay.Record, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rec, ok := r.getLocked(a)
-	if !ok || rec.Verify(r.now()) != nil {
+	if !ok || !r.now().Before(rec.Expires) {
 		return relay.Record{}, false
 	}
 	return rec, true
@@ -60,7 +60,9 @@ func (r *records) getLocked(a envelope.Address) (relay.Record, bool) {
 	}
 	var rec relay.Record
 	raw, err := r.store.Setting(recordSetting(a))
-	if err == nil && rec.UnmarshalBinary(raw) == nil && rec.Member == a {
+	// A record is verified when learned and again when read back from the
+	// disk; the cache holds only verified ones.
+	if err == nil && rec.UnmarshalBinary(raw) == nil && rec.Member == a && rec.Verify(r.now()) == nil {
 		r.cache.Add(a, rec)
 		return rec, true
 	}
