@@ -31,6 +31,9 @@
 //	                               attempts, last error, blob id; then the
 //	                               Sent copy key, custody time, custodians
 //	                               and delay-notice flag)
+//	"w" + Sent copy key + envelope id
+//	                               empty: an outbox row of that Sent copy
+//	                               (other recipients still waiting)
 //
 // A blob id is 16 random bytes; message copies share a blob and count
 // references in "r". Records are a version byte followed by fields in a

@@ -17,6 +17,7 @@ const (
 	tagRef       = 'r'
 	tagDelivered = 'd'
 	tagOutbound  = 'o'
+	tagSentRow   = 'w'
 )
 
 // blobID names one stored body (its chunks and reference count).
@@ -36,13 +37,14 @@ func messagePrefix(id uint32) []byte { return keyOf(tagMessage, be32(id)) }
 func messageKey(id, uid uint32) []byte {
 	return keyOf(tagMessage, be32(id), be32(uid))
 }
-func chunkPrefix(b blobID) []byte        { return chunkstore.Prefix(tagChunk, b) }
-func chunkKey(b blobID, n uint32) []byte { return chunkstore.ChunkKey(tagChunk, b, n) }
-func refKey(b blobID) []byte             { return keyOf(tagRef, b[:]) }
-func deliveredKey(id [16]byte) []byte    { return keyOf(tagDelivered, id[:]) }
-func outboundKey(id [16]byte) []byte     { return keyOf(tagOutbound, id[:]) }
-func idFromKey(k []byte) (uint32, bool)  { return tail32(k, 5, 1) }
-func uidFromKey(k []byte) (uint32, bool) { return tail32(k, 9, 5) }
+func chunkPrefix(b blobID) []byte         { return chunkstore.Prefix(tagChunk, b) }
+func chunkKey(b blobID, n uint32) []byte  { return chunkstore.ChunkKey(tagChunk, b, n) }
+func refKey(b blobID) []byte              { return keyOf(tagRef, b[:]) }
+func deliveredKey(id [16]byte) []byte     { return keyOf(tagDelivered, id[:]) }
+func outboundKey(id [16]byte) []byte      { return keyOf(tagOutbound, id[:]) }
+func sentRowKey(sent, id [16]byte) []byte { return keyOf(tagSentRow, sent[:], id[:]) }
+func idFromKey(k []byte) (uint32, bool)   { return tail32(k, 5, 1) }
+func uidFromKey(k []byte) (uint32, bool)  { return tail32(k, 9, 5) }
 
 func tail32(k []byte, wantLen, off int) (uint32, bool) {
 	if len(k) != wantLen {

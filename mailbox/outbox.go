@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -116,6 +117,11 @@ func (s *Store) commitOutbound(id [16]byte, rec outboundRec, p pendingBody) erro
 	if err := b.set(outboundKey(id), rec.encode()); err != nil {
 		return err
 	}
+	if rec.SentCopy != ([16]byte{}) {
+		if err := b.set(sentRowKey(rec.SentCopy, id), nil); err != nil {
+			return err
+		}
+	}
 	if err := b.addRef(rec.Blob); err != nil {
 		return err
 	}
@@ -220,8 +226,8 @@ func (s *Store) UpdateOutbound(id [16]byte, attempts int, next time.Time, lastEr
 }
 
 // SaveOutbound stores the state of o.ID as o has it: attempts, next
-// attempt, last error, Sent copy, custody and notice. The recipient, size,
-// creation time and body of a queued envelope never change.
+// attempt, last error, custody and notice. The recipient, size, creation
+// time, Sent copy and body of a queued envelope never change.
 func (s *Store) SaveOutbound(o Outbound) error {
 	if o.Attempts < 0 {
 		return fmt.Errorf("save outbound %x: negative attempts", o.ID)
@@ -245,6 +251,7 @@ func (s *Store) changeOutbound(id [16]byte, change func(*Outbound)) error {
 	}
 	o := r.public(id)
 	change(&o)
+	o.SentCopy = r.SentCopy // fixed at Enqueue, like the recipient and body
 	r.setState(o)
 	if err := b.set(outboundKey(id), r.encode()); err != nil {
 		return fmt.Errorf("update outbound %x: %w", id, err)
@@ -285,6 +292,11 @@ func (s *Store) DeleteOutbound(id [16]byte) error {
 	if err := b.del(outboundKey(id)); err != nil {
 		return fmt.Errorf("delete outbound %x: %w", id, err)
 	}
+	if r.SentCopy != ([16]byte{}) {
+		if err := b.del(sentRowKey(r.SentCopy, id)); err != nil {
+			return fmt.Errorf("delete outbound %x: %w", id, err)
+		}
+	}
 	if err := b.dropRef(r.Blob); err != nil {
 		return fmt.Errorf("delete outbound %x: %w", id, err)
 	}
@@ -294,4 +306,30 @@ func (s *Store) DeleteOutbound(id [16]byte) error {
 	s.outCount--
 	s.outBytes -= r.Size
 	return nil
+}
+
+// OthersShareSentCopy reports whether the outbox holds an envelope other
+// than except whose Sent copy is sent: another recipient of the same
+// message still waiting. It reads an index, not the whole outbox.
+func (s *Store) OthersShareSentCopy(sent, except [16]byte) (bool, error) {
+	if err := s.enter(); err != nil {
+		return false, err
+	}
+	defer s.leave()
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix, o.PrefetchValues = keyOf(tagSentRow, sent[:]), false
+		it := txn.NewIterator(o)
+		defer it.Close()
+		skip := sentRowKey(sent, except)
+		for it.Rewind(); it.Valid() && !found; it.Next() {
+			found = !bytes.Equal(it.Item().Key(), skip)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("look up rows of Sent copy %x: %w", sent, err)
+	}
+	return found, nil
 }

@@ -82,3 +82,43 @@ func TestFindByKey(t *testing.T) {
 		t.Errorf("after the message moved: ok %v err %v", ok, err)
 	}
 }
+
+func TestOthersShareSentCopy(t *testing.T) {
+	s, dir := openTest(t, Options{})
+	sent := [16]byte{0x5e}
+	a, b, lone := outbound(1), outbound(2), outbound(3)
+	a.SentCopy, b.SentCopy = sent, sent
+	for _, o := range []Outbound{a, b, lone} {
+		if err := s.Enqueue(o, bytes.NewReader([]byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(except [16]byte, want bool) {
+		t.Helper()
+		got, err := s.OthersShareSentCopy(sent, except)
+		if err != nil || got != want {
+			t.Errorf("OthersShareSentCopy(except %x) = %v %v, want %v", except[0], got, err, want)
+		}
+	}
+	check(a.ID, true)
+	// A saved state cannot move a row to another Sent copy.
+	moved := a
+	moved.SentCopy = [16]byte{0x77}
+	if err := s.SaveOutbound(moved); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetOutbound(a.ID); got.SentCopy != sent {
+		t.Errorf("SaveOutbound changed the Sent copy to %x", got.SentCopy)
+	}
+	if err := s.DeleteOutbound(b.ID); err != nil {
+		t.Fatal(err)
+	}
+	check(a.ID, false)
+	s.Close()
+	s = reopen(t, dir, Options{})
+	check(b.ID, true) // a is still queued
+	if err := s.DeleteOutbound(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	check(b.ID, false)
+}

@@ -92,13 +92,10 @@ func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message i
 }
 
 // refreshRecord asks a correspondent's node for its relay record when the
-// one known is missing or old, so that mail can reach it through its
+// one known is missing or old (at most once a day), so that mail can reach it through its
 // relays the next time it is offline. Failing costs nothing.
 func (n *Node) refreshRecord(ctx context.Context, sc *peer.ClientConn, a envelope.Address) {
-	if !sc.Yggpost() {
-		return
-	}
-	if rec, ok := n.records.get(a); ok && time.Since(time.Unix(0, int64(rec.Seq))) < recordRefresh {
+	if !sc.Yggpost() || !n.records.shouldAsk(a) {
 		return
 	}
 	wire, err := sc.Relays(ctx, a)

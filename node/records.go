@@ -33,12 +33,30 @@ type records struct {
 	store *mailbox.Store
 	log   *slog.Logger
 	cache *lru.Cache[envelope.Address, relay.Record]
+	asked *lru.Cache[envelope.Address, time.Time] // when a node was last asked for its record
 	now   func() time.Time
 }
 
 func newRecords(store *mailbox.Store, log *slog.Logger) *records {
 	cache, _ := lru.New[envelope.Address, relay.Record](recordCacheSize) // only fails for a size <= 0
-	return &records{store: store, log: log, cache: cache, now: time.Now}
+	asked, _ := lru.New[envelope.Address, time.Time](recordCacheSize)
+	return &records{store: store, log: log, cache: cache, asked: asked, now: time.Now}
+}
+
+// shouldAsk reports whether a's node should be asked for its relay record
+// now: not if it was asked within recordRefresh (whatever the answer, so a
+// node without relays is not asked at every delivery), and not if the
+// record known is younger than that. Saying yes counts as asking.
+func (r *records) shouldAsk(a envelope.Address) bool {
+	now := r.now()
+	if t, ok := r.asked.Get(a); ok && now.Sub(t) < recordRefresh {
+		return false
+	}
+	if rec, ok := r.get(a); ok && now.Sub(time.Unix(0, int64(rec.Seq))) < recordRefresh {
+		return false
+	}
+	r.asked.Add(a, now)
+	return true
 }
 
 func recordSetting(a envelope.Address) string { return "peer.relays." + a.Hex() }

@@ -47,15 +47,12 @@ func (n *Node) markDelivered(it mailbox.Outbound) {
 	if it.SentCopy == ([16]byte{}) {
 		return
 	}
-	rows, err := n.store.Outbox()
+	waiting, err := n.store.OthersShareSentCopy(it.SentCopy, it.ID)
 	if err != nil {
-		n.log.Warn("list the outbox", "err", err)
+		n.log.Warn("look up the other recipients of a message", "err", err)
 		return
 	}
-	for _, r := range rows {
-		if r.SentCopy == it.SentCopy && r.ID != it.ID {
-			return // another recipient is still waiting
-		}
+	if !waiting {
+		n.markSent(it, KeywordDelivered, KeywordRelayed)
 	}
-	n.markSent(it, KeywordDelivered, KeywordRelayed)
 }
