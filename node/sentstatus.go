@@ -1,6 +1,8 @@
 package node
 
 import (
+	"slices"
+
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 )
@@ -30,12 +32,16 @@ func (n *Node) markSent(it mailbox.Outbound, add string, remove ...string) {
 		}
 		return
 	}
-	if len(remove) > 0 {
-		if _, err := n.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsRemove, remove); err != nil {
-			n.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
-		}
+	msgs, err := n.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsAdd, []string{add})
+	if err != nil {
+		n.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
+		return
 	}
-	if _, err := n.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsAdd, []string{add}); err != nil {
+	// The common case carries none of remove: one write, not two.
+	if len(msgs) == 1 && !slices.ContainsFunc(remove, func(k string) bool { return slices.Contains(msgs[0].Flags, k) }) {
+		return
+	}
+	if _, err := n.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsRemove, remove); err != nil {
 		n.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
 	}
 }
