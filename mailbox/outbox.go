@@ -13,11 +13,13 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 )
 
-// Outbound describes one sealed envelope waiting for delivery.
+// Outbound describes one message waiting for delivery to one recipient.
+// The outbox keeps the message as submitted; it is sealed for the
+// recipient as it is sent.
 type Outbound struct {
-	ID          [16]byte // envelope id
-	Recipient   [32]byte // recipient's ed25519 public key
-	Size        int64    // body size; set by Enqueue
+	ID          envelope.ID      // the envelope id it is sent under
+	Recipient   envelope.Address // the recipient
+	Size        int64            // body size; set by Enqueue
 	Created     time.Time
 	NextAttempt time.Time
 	Attempts    int

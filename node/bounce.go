@@ -22,17 +22,17 @@ import (
 // exists), which mail clients use to tie the report to the message.
 func (n *Node) bounce(it mailbox.Outbound, reason error) error {
 	if n.isReceiptRow(it) {
-		n.log.Info("delivery receipt given up", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "reason", reason)
+		n.log.Info("delivery receipt given up", "id", it.ID.String(), "to", it.Recipient.String(), "reason", reason)
 		return nil
 	}
-	if n.protocols.get(envelope.Address(it.Recipient)) == protocolClassic {
+	if n.protocols.get(it.Recipient) == protocolClassic {
 		reason = fmt.Errorf("%w (the recipient runs a classic Yggmail node, which has no relays and sends no delivery receipts: mail reaches it only while both nodes are online at the same time)", reason)
 	}
 	msg, err := buildDSN(n.addr, it, reason, n.originalHeader(it), time.Now(), actionFailed)
 	if err != nil {
 		return err
 	}
-	id := it.ID
+	id := [16]byte(it.ID)
 	id[0] ^= 0xff // a bounce has its own de-duplication key, distinct from the envelope's
 	if _, _, err := n.store.Append("INBOX", bytes.NewReader(msg), mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &id}); err != nil {
 		return fmt.Errorf("store delivery report: %w", err)
@@ -52,7 +52,7 @@ func (n *Node) notifyDelay(it mailbox.Outbound, cause error) error {
 	if err != nil {
 		return err
 	}
-	id := it.ID
+	id := [16]byte(it.ID)
 	id[0] ^= 0xfe // its own de-duplication key, distinct from the bounce's
 	if _, _, err := n.store.Append("INBOX", bytes.NewReader(msg), mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &id}); err != nil {
 		return fmt.Errorf("store delay notice: %w", err)
@@ -111,13 +111,13 @@ func (d delayed) explain(rcpt envelope.Address, reason error, it mailbox.Outboun
 func (n *Node) originalHeader(it mailbox.Outbound) []byte {
 	body, err := n.store.OpenOutbound(it.ID)
 	if err != nil {
-		n.log.Warn("read bounced message for its report", "id", envelope.ID(it.ID).String(), "err", err)
+		n.log.Warn("read bounced message for its report", "id", it.ID.String(), "err", err)
 		return nil
 	}
 	defer body.Close()
 	head, err := readHeaderOnly(body)
 	if err != nil {
-		n.log.Warn("read bounced message for its report", "id", envelope.ID(it.ID).String(), "err", err)
+		n.log.Warn("read bounced message for its report", "id", it.ID.String(), "err", err)
 		return nil
 	}
 	return head
@@ -133,7 +133,7 @@ func statusOf(reason error) (int, string, string) {
 }
 
 func buildDSN(local envelope.Address, it mailbox.Outbound, reason error, origHeader []byte, now time.Time, kind dsnAction) ([]byte, error) {
-	rcpt := envelope.Address(it.Recipient)
+	rcpt := it.Recipient
 	code, enhanced, text := statusOf(reason)
 	status := kind.status(code, enhanced)
 	if status[0] == '4' && code >= 500 {

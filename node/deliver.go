@@ -41,7 +41,7 @@ var ErrDowngrade = errors.New("the recipient's node spoke YGGPOST before and no 
 // the recipient acknowledged durable storage. When the recipient's node
 // cannot be reached, the envelope goes to relays (depositAtRelays).
 func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
-	rcpt := envelope.Address(it.Recipient)
+	rcpt := it.Recipient
 	if n.unreachable.recently(rcpt) && n.hasRelayFor(rcpt) {
 		return n.depositAtRelays(ctx, it, fmt.Errorf("%s did not answer a moment ago", rcpt))
 	}
@@ -52,7 +52,7 @@ func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Read
 		n.markDelivered(it)
 		return nil
 	case errors.As(err, &refused), errors.Is(err, ErrDowngrade), ctx.Err() != nil,
-		n.protocols.get(envelope.Address(it.Recipient)) == protocolClassic:
+		n.protocols.get(it.Recipient) == protocolClassic:
 		return err // the recipient's node answered, or cannot use a relay
 	}
 	n.unreachable.mark(rcpt)
@@ -61,7 +61,7 @@ func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Read
 
 // deliverDirect is one attempt at the recipient's own node.
 func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
-	rcpt := envelope.Address(it.Recipient)
+	rcpt := it.Recipient
 	sc, err := n.openSession(ctx, rcpt, n.cfg.ReachTimeout)
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (n *Node) refreshRecord(ctx context.Context, sc *peer.ClientConn, a envelop
 // nobody in between can make a YGGPOST node look classic; and a node once
 // seen speaking YGGPOST is never sent a message in the clear.
 func (n *Node) send(ctx context.Context, sc *peer.ClientConn, it mailbox.Outbound, message io.Reader) error {
-	rcpt := envelope.Address(it.Recipient)
+	rcpt := it.Recipient
 	if sc.Yggpost() {
 		n.protocols.learn(rcpt, protocolYggpost)
 		_, err := n.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {

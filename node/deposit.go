@@ -53,7 +53,7 @@ func (n *Node) hasRelayFor(rcpt envelope.Address) bool {
 // attempt failed with direct. It returns outbox.InCustody on success, and
 // otherwise an error carrying both the direct failure and the relays'.
 func (n *Node) depositAtRelays(ctx context.Context, it mailbox.Outbound, direct error) error {
-	rcpt := envelope.Address(it.Recipient)
+	rcpt := it.Recipient
 	targets, forwarding := n.relayTargets(rcpt)
 	if len(targets) == 0 {
 		return direct
@@ -86,9 +86,9 @@ func (n *Node) depositAtRelays(ctx context.Context, it mailbox.Outbound, direct 
 		return fmt.Errorf("%w; no relay took it: %w", direct, errors.Join(errs...))
 	}
 	for _, err := range errs {
-		n.log.Info("a relay did not take the envelope", "id", envelope.ID(it.ID).String(), "err", err)
+		n.log.Info("a relay did not take the envelope", "id", it.ID.String(), "err", err)
 	}
-	n.log.Info("deposited", "id", envelope.ID(it.ID).String(), "to", rcpt.String(), "relays", held, "forwarding", forwarding, "until", until.UTC().Format(time.RFC3339))
+	n.log.Info("deposited", "id", it.ID.String(), "to", rcpt.String(), "relays", held, "forwarding", forwarding, "until", until.UTC().Format(time.RFC3339))
 	if n.isReceiptRow(it) {
 		return nil // a receipt is done once a relay holds it
 	}
@@ -100,7 +100,7 @@ func (n *Node) depositAtRelays(ctx context.Context, it mailbox.Outbound, direct 
 // relay target, returning the checked custody receipt.
 func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbox.Outbound) (relay.CustodyReceipt, error) {
 	var rc relay.CustodyReceipt
-	rcpt := envelope.Address(it.Recipient)
+	rcpt := it.Recipient
 	body, err := n.store.OpenOutbound(it.ID)
 	if err != nil {
 		return rc, fmt.Errorf("open queued message: %w", err)
@@ -129,7 +129,7 @@ func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbo
 		return rc, err
 	}
 	sc.Quit(tctx)
-	return checkCustody(wire, target, rcpt, envelope.ID(it.ID))
+	return checkCustody(wire, target, rcpt, it.ID)
 }
 
 // checkCustody decodes the custody receipt a relay returned for envelope id
@@ -167,13 +167,13 @@ func (n *Node) openSession(ctx context.Context, addr envelope.Address, reach tim
 // sealInto seals message for row it, with this node's relay record, as
 // send reads it; send gets the exact sealed size.
 func (n *Node) sealInto(send func(size int64, sealed io.Reader) ([]byte, error), it mailbox.Outbound, message io.Reader) ([]byte, error) {
-	rcpt := envelope.Address(it.Recipient)
+	rcpt := it.Recipient
 	opts := envelope.SealOptions{Record: n.record.get()}
 	pr, pw := io.Pipe()
 	sealed := make(chan struct{})
 	go func() {
 		defer close(sealed)
-		_, err := envelope.SealWith(pw, n.key, rcpt, envelope.ID(it.ID), it.Created, message, opts)
+		_, err := envelope.SealWith(pw, n.key, rcpt, it.ID, it.Created, message, opts)
 		pw.CloseWithError(err)
 	}()
 	out, err := send(envelope.SealedSizeWith(it.Size, len(opts.Record)), pr)

@@ -152,7 +152,7 @@ func TestRetryAfterPartialFailure(t *testing.T) {
 		t.Fatalf("outbox holds %d envelopes (%v), want the filler and two", len(rows), err)
 	}
 	for _, r := range rows {
-		if envelope.Address(r.Recipient) == other {
+		if r.Recipient == other {
 			if err := n.store.DeleteOutbound(r.ID); err != nil { // delivered
 				t.Fatalf("delete filler: %v", err)
 			}
@@ -169,7 +169,7 @@ func TestRetryAfterPartialFailure(t *testing.T) {
 	}
 	seen := map[envelope.Address]bool{}
 	for _, r := range rows {
-		seen[envelope.Address(r.Recipient)] = true
+		seen[r.Recipient] = true
 	}
 	if !seen[f1] || !seen[f2] || !seen[f3] {
 		t.Errorf("outbox recipients %v, want f1, f2 and f3 once each", seen)

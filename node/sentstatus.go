@@ -3,7 +3,6 @@ package node
 import (
 	"slices"
 
-	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -28,7 +27,7 @@ func (n *Node) markSent(it mailbox.Outbound, add string, remove ...string) {
 	box, uid, ok, err := n.store.FindByKey(it.SentCopy)
 	if err != nil || !ok {
 		if err != nil {
-			n.log.Warn("find the Sent copy", "id", envelope.ID(it.ID).String(), "err", err)
+			n.log.Warn("find the Sent copy", "id", it.ID.String(), "err", err)
 		}
 		return
 	}

@@ -106,7 +106,7 @@ func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.Re
 // enqueue stores body in the outbox as row. An envelope with that id
 // queued already is left as it is.
 func (n *Node) enqueue(row mailbox.Outbound, body io.Reader) error {
-	rcpt, id := envelope.Address(row.Recipient), envelope.ID(row.ID)
+	rcpt, id := row.Recipient, row.ID
 	if n.queued(id) {
 		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil

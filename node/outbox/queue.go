@@ -98,9 +98,9 @@ type Queue struct {
 	log   *slog.Logger
 	kick  chan struct{}
 	mu    sync.Mutex
-	force map[[32]byte]bool // recipients to try now, whatever their schedule
-	all   bool              // try every recipient now
-	woken bool              // the rows changed: list them again
+	force map[envelope.Address]bool // recipients to try now, whatever their schedule
+	all   bool                      // try every recipient now
+	woken bool                      // the rows changed: list them again
 }
 
 // New returns a queue over opts.Store. It does nothing until Run.
@@ -120,7 +120,7 @@ func New(opts Options) *Queue {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), force: map[[32]byte]bool{}}
+	return &Queue{opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), force: map[envelope.Address]bool{}}
 }
 
 // Wake asks the queue to look at its rows again, for example after a new
@@ -142,7 +142,7 @@ func (q *Queue) kick1() {
 
 // Retry makes the queue try the recipient now, ignoring its backoff: the
 // mesh says it may be reachable again, or a new message for it was queued.
-func (q *Queue) Retry(recipient [32]byte) {
+func (q *Queue) Retry(recipient envelope.Address) {
 	q.mu.Lock()
 	q.force[recipient] = true
 	q.mu.Unlock()
@@ -162,7 +162,7 @@ func (q *Queue) RetryAll() {
 // have a worker already; their force flags stay set for when it ends, and
 // the outbox need not be listed again. Listing it for every kick would
 // cost O(rows) each time a burst of messages for one recipient is queued.
-func (q *Queue) onlyBusyForced(busy map[[32]byte]bool) bool {
+func (q *Queue) onlyBusyForced(busy map[envelope.Address]bool) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.woken || q.all || len(q.force) == 0 {
@@ -178,7 +178,7 @@ func (q *Queue) onlyBusyForced(busy map[[32]byte]bool) bool {
 
 // keepForce re-arms a forced retry without waking the loop; the loop looks
 // again when a worker finishes.
-func (q *Queue) keepForce(recipient [32]byte) {
+func (q *Queue) keepForce(recipient envelope.Address) {
 	q.mu.Lock()
 	q.force[recipient] = true
 	q.mu.Unlock()
@@ -200,7 +200,7 @@ func jitter(d time.Duration) time.Duration {
 
 // result is what a worker reports when it has finished with one recipient.
 type result struct {
-	recipient [32]byte
+	recipient envelope.Address
 	next      time.Time // zero: nothing left that failed
 }
 
@@ -210,8 +210,8 @@ func (q *Queue) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	results := make(chan result)
-	busy := map[[32]byte]bool{}
-	backoff := map[[32]byte]time.Time{}
+	busy := map[envelope.Address]bool{}
+	backoff := map[envelope.Address]time.Time{}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	scan := true
@@ -256,18 +256,18 @@ func resetTimer(t *time.Timer, at time.Time) {
 
 // dispatch starts a worker for every recipient that is due and returns the
 // time of the earliest future retry (zero if none).
-func (q *Queue) dispatch(ctx context.Context, wg *sync.WaitGroup, results chan<- result, busy map[[32]byte]bool, backoff map[[32]byte]time.Time) (time.Time, error) {
+func (q *Queue) dispatch(ctx context.Context, wg *sync.WaitGroup, results chan<- result, busy map[envelope.Address]bool, backoff map[envelope.Address]time.Time) (time.Time, error) {
 	rows, err := q.opts.Store.Outbox()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("list outbox: %w", err)
 	}
 	q.mu.Lock()
 	force, all := q.force, q.all
-	q.force, q.all, q.woken = map[[32]byte]bool{}, false, false
+	q.force, q.all, q.woken = map[envelope.Address]bool{}, false, false
 	q.mu.Unlock()
 
-	byRecipient := map[[32]byte][]mailbox.Outbound{}
-	var order [][32]byte
+	byRecipient := map[envelope.Address][]mailbox.Outbound{}
+	var order []envelope.Address
 	for _, row := range rows {
 		if _, seen := byRecipient[row.Recipient]; !seen {
 			order = append(order, row.Recipient)
@@ -337,7 +337,7 @@ func dueOf(it mailbox.Outbound) time.Time {
 
 // work sends the recipient's envelopes in order, stopping at the first
 // temporary failure, and reports when to try again.
-func (q *Queue) work(ctx context.Context, rcpt [32]byte, items []mailbox.Outbound) result {
+func (q *Queue) work(ctx context.Context, rcpt envelope.Address, items []mailbox.Outbound) result {
 	sort.Slice(items, func(i, j int) bool { return items[i].Created.Before(items[j].Created) })
 	for _, it := range items {
 		if !it.Custody.IsZero() {
@@ -369,7 +369,7 @@ func (q *Queue) attempt(ctx context.Context, it mailbox.Outbound) error {
 	err = q.opts.Deliver(ctx, it, body)
 	body.Close()
 	if err == nil {
-		q.log.Info("delivered", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "size", it.Size, "attempts", it.Attempts+1, "took", time.Since(start).Round(time.Millisecond))
+		q.log.Info("delivered", "id", it.ID.String(), "to", it.Recipient.String(), "size", it.Size, "attempts", it.Attempts+1, "took", time.Since(start).Round(time.Millisecond))
 		return q.remove(it)
 	}
 	if isPermanent(err) {
@@ -385,7 +385,7 @@ func (q *Queue) attempt(ctx context.Context, it mailbox.Outbound) error {
 // held records a relay's custody: the row waits for the recipient's
 // delivery receipt until the custody ends.
 func (q *Queue) held(it mailbox.Outbound, c *custodyError) error {
-	q.log.Info("relayed", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "by", c.by, "until", c.until.UTC().Format(time.RFC3339))
+	q.log.Info("relayed", "id", it.ID.String(), "to", it.Recipient.String(), "by", c.by, "until", c.until.UTC().Format(time.RFC3339))
 	it.Custody, it.Custodians, it.LastError = c.until, c.by, ""
 	it.Attempts++
 	if err := q.opts.Store.SaveOutbound(it); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
@@ -402,7 +402,7 @@ func (q *Queue) custodyDue(it mailbox.Outbound) {
 	}
 	reason := fmt.Errorf("%w (held by %s until %s)", ErrCustodyExpired, it.Custodians, it.Custody.UTC().Format(time.RFC3339))
 	if err := q.bounce(it, reason); err != nil {
-		q.log.Error("bounce after custody", "id", envelope.ID(it.ID).String(), "err", err)
+		q.log.Error("bounce after custody", "id", it.ID.String(), "err", err)
 	}
 }
 
@@ -417,11 +417,11 @@ func (q *Queue) failed(it mailbox.Outbound, cause error) time.Time {
 		}
 	}
 	next := time.Now().Add(jitter(Backoff(attempts, q.opts.MaxBackoff)))
-	q.log.Info("delivery deferred", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "attempts", attempts, "retry_in", time.Until(next).Round(time.Second), "err", cause)
+	q.log.Info("delivery deferred", "id", it.ID.String(), "to", it.Recipient.String(), "attempts", attempts, "retry_in", time.Until(next).Round(time.Second), "err", cause)
 	it.Attempts, it.NextAttempt, it.LastError = attempts, next, cause.Error()
 	it.Notified = it.Notified || q.notify(it, cause)
 	if err := q.opts.Store.SaveOutbound(it); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
-		q.log.Error("record failed attempt", "id", envelope.ID(it.ID).String(), "err", err)
+		q.log.Error("record failed attempt", "id", it.ID.String(), "err", err)
 	}
 	return next
 }
@@ -433,18 +433,18 @@ func (q *Queue) notify(it mailbox.Outbound, cause error) bool {
 		return false
 	}
 	if err := q.opts.Notify(it, cause); err != nil {
-		q.log.Error("write delay notice", "id", envelope.ID(it.ID).String(), "err", err)
+		q.log.Error("write delay notice", "id", it.ID.String(), "err", err)
 		return false
 	}
-	q.log.Info("sender told of the delay", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String())
+	q.log.Info("sender told of the delay", "id", it.ID.String(), "to", it.Recipient.String())
 	return true
 }
 
 func (q *Queue) bounce(it mailbox.Outbound, reason error) error {
-	q.log.Warn("bounced", "id", envelope.ID(it.ID).String(), "to", envelope.Address(it.Recipient).String(), "reason", reason)
+	q.log.Warn("bounced", "id", it.ID.String(), "to", it.Recipient.String(), "reason", reason)
 	if q.opts.Bounce != nil {
 		if err := q.opts.Bounce(it, reason); err != nil {
-			q.log.Error("write bounce", "id", envelope.ID(it.ID).String(), "err", err)
+			q.log.Error("write bounce", "id", it.ID.String(), "err", err)
 			return fmt.Errorf("write bounce: %w", err)
 		}
 	}
