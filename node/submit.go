@@ -9,8 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 )
@@ -119,14 +117,6 @@ func (n *Node) enqueue(row mailbox.Outbound, body io.Reader) error {
 		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil
 	}
-	if errors.Is(err, mailbox.ErrOutboxFull) {
-		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
-			Message: fmt.Sprintf("outbox full, try again later: %v", err)}
-	}
-	if errors.Is(err, mailbox.ErrTooLarge) {
-		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
-			Message: fmt.Sprintf("message too large for %s: %v", rcpt, err)}
-	}
 	if err != nil {
 		return fmt.Errorf("queue message for %s: %w", rcpt, err)
 	}
@@ -159,8 +149,7 @@ func spoolMessage(msg io.Reader, limit int64) (*os.File, int64, [sha256.Size]byt
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(msg, limit+1))
 	if err == nil && size > limit {
-		err = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
-			Message: fmt.Sprintf("message too large: the limit is %d bytes", limit)}
+		err = fmt.Errorf("%w: the limit is %d bytes", mailbox.ErrTooLarge, limit)
 	}
 	if err != nil {
 		f.Close()

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
 )
 
 // Data receives the message after DATA (RFC 5321 §4.1.1.4) or the BDAT
@@ -58,9 +59,11 @@ func (ss *session) submitError(cr *countingReader, err error) error {
 		return transferError(cr, cr.err)
 	}
 	ss.log.Warn("smtp submit failed", "err", err)
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return se
+	switch {
+	case errors.Is(err, mailbox.ErrOutboxFull):
+		return reply(452, 4, 3, 1, "outbox full, try again later: %v", err)
+	case errors.Is(err, mailbox.ErrTooLarge):
+		return reply(552, 5, 3, 4, "%v", err)
 	}
 	return reply(451, 4, 3, 0, "message not queued: %v", err)
 }

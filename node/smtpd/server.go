@@ -38,8 +38,9 @@ type Submitter interface {
 	// as received (after DATA dot-unstuffing or BDAT), with a Message-ID
 	// field added if it had none, and its Bcc fields intact; a read error
 	// from it means the transfer failed and Submit must not keep anything.
-	// Errors of type *smtp.SMTPError (also wrapped) reach the client as
-	// they are; any other error becomes 451 4.3.0 with the error text.
+	// An error wrapping mailbox.ErrOutboxFull is answered 452 4.3.1 (try
+	// later), one wrapping mailbox.ErrTooLarge 552 5.3.4; any other error
+	// becomes 451 4.3.0 with the error text.
 	Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
 )
 
 func TestAuthPlainAndSend(t *testing.T) {
@@ -227,10 +228,12 @@ func TestSubmitterErrors(t *testing.T) {
 		text string
 	}{
 		{errors.New("disk full"), 451, smtp.EnhancedCode{4, 3, 0}, "disk full"},
-		{fmt.Errorf("queue: %w", &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "outbox full"}),
+		{fmt.Errorf("queue message for bob: %w: 3 envelopes queued", mailbox.ErrOutboxFull),
 			452, smtp.EnhancedCode{4, 3, 1}, "outbox full"},
+		{fmt.Errorf("spool message: %w: the limit is 100 bytes", mailbox.ErrTooLarge),
+			552, smtp.EnhancedCode{5, 3, 4}, "the limit is 100 bytes"},
 		{&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "cannot seal"},
-			554, smtp.EnhancedCode{5, 6, 0}, "cannot seal"},
+			451, smtp.EnhancedCode{4, 3, 0}, "cannot seal"},
 	}
 	for _, tc := range cases {
 		sub := newFileSubmitter(t)
