@@ -38,7 +38,7 @@ func (n *Node) announcer(ctx context.Context, kick <-chan struct{}) {
 			}
 		}
 		last = time.Now()
-		n.announce(ctx, n.contacts.snapshot())
+		n.announce(ctx, n.book.Correspondents())
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/peer"
 )
 
@@ -25,7 +26,7 @@ func (n *Node) bounce(it mailbox.Outbound, reason error) error {
 		n.log.Info("delivery receipt given up", "id", it.ID.String(), "to", it.Recipient.String(), "reason", reason)
 		return nil
 	}
-	if n.protocols.get(it.Recipient) == protocolClassic {
+	if n.book.Protocol(it.Recipient) == peerbook.Classic {
 		reason = fmt.Errorf("%w (the recipient runs a classic Yggmail node, which has no relays and sends no delivery receipts: mail reaches it only while both nodes are online at the same time)", reason)
 	}
 	msg, err := buildDSN(n.addr, it, reason, n.originalHeader(it), time.Now(), actionFailed)

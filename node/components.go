@@ -78,7 +78,7 @@ func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
 				return
 			}
 			if key == nil {
-				n.unreachable.clear(nil)
+				n.book.AllReachable()
 				q.RetryAll()
 				n.kickAnnounce()
 				n.kickMembers()
@@ -86,7 +86,7 @@ func (n *Node) forwardReachability(ctx context.Context, q *outbox.Queue) {
 				continue
 			}
 			if a, err := envelope.AddressFromKey(key); err == nil {
-				n.unreachable.clear(&a)
+				n.book.Reachable(a)
 				q.Retry(a)
 				if n.isMyRelay(a) {
 					n.kickMembers()
@@ -178,7 +178,7 @@ func (n *Node) startPeerServer(ctx context.Context, goServe goFunc) (func(), err
 				conn.Close()
 				continue
 			}
-			n.unreachable.clear(&from)
+			n.book.Reachable(from)
 			n.retry(from) // a node that reaches us can probably be reached
 			if n.relay != nil {
 				n.kickForwarder()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/outbox"
 	"github.com/yggpost/yggpost/node/peer"
 )
@@ -25,9 +26,6 @@ const (
 	// new stream; a live node answers in milliseconds, a stale connection
 	// never.
 	greetingTimeout = 5 * time.Second
-	// recordRefresh is how old a correspondent's relay record may get
-	// before a delivery asks its node for the current one.
-	recordRefresh = 24 * time.Hour
 )
 
 // ErrDowngrade refuses to send in the clear to a peer whose node spoke
@@ -42,7 +40,7 @@ var ErrDowngrade = errors.New("the recipient's node spoke YGGPOST before and no 
 // cannot be reached, the envelope goes to relays (depositAtRelays).
 func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
 	rcpt := it.Recipient
-	if n.unreachable.recently(rcpt) && n.hasRelayFor(rcpt) {
+	if n.book.RecentlyUnreachable(rcpt) && n.hasRelayFor(rcpt) {
 		return n.depositAtRelays(ctx, it, fmt.Errorf("%s did not answer a moment ago", rcpt))
 	}
 	err := n.deliverDirect(ctx, it, message)
@@ -52,10 +50,10 @@ func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Read
 		n.markDelivered(it)
 		return nil
 	case errors.As(err, &refused), errors.Is(err, ErrDowngrade), ctx.Err() != nil,
-		n.protocols.get(it.Recipient) == protocolClassic:
+		n.book.Protocol(it.Recipient) == peerbook.Classic:
 		return err // the recipient's node answered, or cannot use a relay
 	}
-	n.unreachable.mark(rcpt)
+	n.book.MarkUnreachable(rcpt)
 	return n.depositAtRelays(ctx, it, err)
 }
 
@@ -72,9 +70,9 @@ func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message i
 	var refused *peer.Error
 	switch {
 	case err == nil:
-		n.refreshRecord(tctx, sc, rcpt)
+		n.book.RefreshRecord(tctx, sc, rcpt)
 		sc.Quit(tctx) // acknowledged; QUIT cannot change that
-		if err := n.contacts.touch(rcpt, n.addr); err != nil {
+		if err := n.book.Touch(rcpt); err != nil {
 			n.log.Warn("remember correspondent", "err", err)
 		}
 		return nil
@@ -91,22 +89,6 @@ func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message i
 	}
 }
 
-// refreshRecord asks a correspondent's node for its relay record when the
-// one known is missing or old (at most once a day), so that mail can reach it through its
-// relays the next time it is offline. Failing costs nothing.
-func (n *Node) refreshRecord(ctx context.Context, sc *peer.ClientConn, a envelope.Address) {
-	if !sc.Yggpost() || !n.records.shouldAsk(a) {
-		return
-	}
-	wire, err := sc.Relays(ctx, a)
-	if err != nil {
-		return // no relays, or an older node
-	}
-	if err := n.records.learn(a, wire); err != nil {
-		n.log.Warn("relay record refused", "peer", a.String(), "err", err)
-	}
-}
-
 // send picks the protocol from the recipient's EHLO reply. The reply comes
 // over a stream the transport authenticated as the recipient's own key, so
 // nobody in between can make a YGGPOST node look classic; and a node once
@@ -114,13 +96,13 @@ func (n *Node) refreshRecord(ctx context.Context, sc *peer.ClientConn, a envelop
 func (n *Node) send(ctx context.Context, sc *peer.ClientConn, it mailbox.Outbound, message io.Reader) error {
 	rcpt := it.Recipient
 	if sc.Yggpost() {
-		n.protocols.learn(rcpt, protocolYggpost)
+		n.book.LearnProtocol(rcpt, peerbook.Yggpost)
 		_, err := n.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
 			return nil, sc.Send(ctx, rcpt, size, sealed)
 		}, it, message)
 		return err
 	}
-	if !n.protocols.learn(rcpt, protocolClassic) {
+	if !n.book.LearnProtocol(rcpt, peerbook.Classic) {
 		return ErrDowngrade
 	}
 	return sc.SendMessage(ctx, rcpt, it.Size, message)

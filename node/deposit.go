@@ -33,7 +33,7 @@ type custody struct {
 // relayTargets returns the relays to deposit an envelope for rcpt at, and
 // whether they are this user's own (forwarding) relays.
 func (n *Node) relayTargets(rcpt envelope.Address) ([]envelope.Address, bool) {
-	if rec, ok := n.records.get(rcpt); ok {
+	if rec, ok := n.book.Record(rcpt); ok {
 		return rec.Relays, false
 	}
 	own := make([]envelope.Address, 0, len(n.cfg.Relays))

@@ -102,7 +102,7 @@ func (f *forwarder) forwardAll(ctx context.Context, to envelope.Address, held []
 	sc, direct := n.openSession(ctx, to, n.cfg.ReachTimeout)
 	if direct == nil && sc.Yggpost() {
 		defer sc.Quit(ctx)
-		n.refreshRecord(ctx, sc, to)
+		n.book.RefreshRecord(ctx, sc, to)
 		for _, h := range held {
 			if err := f.pass(ctx, h, func(size int64, body io.Reader) error { return sc.Send(ctx, to, size, body) }); err != nil {
 				return err
@@ -114,7 +114,7 @@ func (f *forwarder) forwardAll(ctx context.Context, to envelope.Address, held []
 		sc.Quit(ctx) // a classic node cannot open a sealed envelope
 		direct = fmt.Errorf("%s does not speak YGGPOST", to)
 	}
-	rec, ok := n.records.get(to)
+	rec, ok := n.book.Record(to)
 	if !ok {
 		return direct
 	}

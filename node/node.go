@@ -22,6 +22,7 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/outbox"
+	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/transport"
 	"github.com/yggpost/yggpost/relay"
 )
@@ -35,13 +36,10 @@ type Node struct {
 	addr  envelope.Address
 	auth  authenticator
 
-	contacts     *contacts
-	protocols    *protocols
-	records      *records
+	book         *peerbook.Book
 	record       ownRecord // this node's relay record, if it has relays
 	members      []*member // hand-over sessions, one per configured relay
 	drops        *dropper
-	unreachable  *unreachable
 	receipts     *receiptBatcher
 	announceKick chan struct{}
 	forwardKick  chan struct{}
@@ -79,7 +77,7 @@ func Open(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("node key: %w", err)
 	}
-	known, err := loadContacts(store)
+	book, err := peerbook.Open(store, addr, cfg.Logger)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -93,8 +91,8 @@ func Open(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
 		auth:     authenticator{store: store, local: addr},
-		contacts: known, protocols: newProtocols(store, cfg.Logger), announceKick: make(chan struct{}, 1),
-		records: newRecords(store, cfg.Logger), drops: newDropper(), unreachable: newUnreachable(), receipts: newReceiptBatcher(), forwardKick: make(chan struct{}, 1),
+		book: book, announceKick: make(chan struct{}, 1),
+		drops: newDropper(), receipts: newReceiptBatcher(), forwardKick: make(chan struct{}, 1),
 		ready: make(chan struct{}),
 	}
 	for _, r := range cfg.Relays {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/peer"
 )
 
@@ -67,9 +68,9 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 	}
 	n.learnRecord(sender, opened)
 	if from == sender {
-		n.protocols.learn(from, protocolYggpost)
+		n.book.LearnProtocol(from, peerbook.Yggpost)
 	}
-	if err := n.contacts.touch(sender, n.addr); err != nil {
+	if err := n.book.Touch(sender); err != nil {
 		n.log.Warn("remember correspondent", "err", err)
 	}
 	attrs := []any{"id", id.String(), "from", sender.String(), "uid", m.UID, "size", m.Size}
@@ -87,7 +88,7 @@ func (n *Node) learnRecord(sender envelope.Address, opened *envelope.Opened) {
 	if wire == nil || !opened.Verified() {
 		return
 	}
-	if err := n.records.learn(sender, wire); err != nil {
+	if err := n.book.LearnRecord(sender, wire); err != nil {
 		n.log.Warn("relay record in envelope refused", "from", sender.String(), "err", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/peer"
 )
 
@@ -44,10 +45,10 @@ func (r receiver) ReceiveMessage(ctx context.Context, from, recipient envelope.A
 	if dup {
 		return peer.ErrDuplicate
 	}
-	if err := n.contacts.touch(from, n.addr); err != nil {
+	if err := n.book.Touch(from); err != nil {
 		n.log.Warn("remember correspondent", "err", err)
 	}
-	n.protocols.learn(from, protocolClassic)
+	n.book.LearnProtocol(from, peerbook.Classic)
 	n.log.Info("received", "from", from.String(), "protocol", "classic", "uid", m.UID, "size", m.Size)
 	return nil
 }
