@@ -76,7 +76,7 @@ func (n *Node) announce(ctx context.Context, to []envelope.Address) {
 func (n *Node) greet(ctx context.Context, a envelope.Address) error {
 	ctx, cancel := context.WithTimeout(ctx, announceTimeout)
 	defer cancel()
-	sc, err := n.openSession(ctx, a, announceTimeout)
+	sc, err := n.dialer.Open(ctx, a, announceTimeout)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/node/membership"
 	"github.com/yggpost/yggpost/node/outbox"
+	"github.com/yggpost/yggpost/node/relayrole"
 	"github.com/yggpost/yggpost/node/transport"
 	"github.com/yggpost/yggpost/relay"
 )
@@ -27,7 +29,7 @@ const (
 	DefaultReachTimeout = 15 * time.Second
 	// DefaultExpireInterval is how often a relay deletes what is past its
 	// retention.
-	DefaultExpireInterval = 10 * time.Minute
+	DefaultExpireInterval = relayrole.DefaultExpireInterval
 )
 
 // Config says where a node keeps its mailbox, where it serves its mail
@@ -151,10 +153,7 @@ func (c Config) validateRelays() error {
 
 // RelayRef names one relay the user is a member of, with the invite token
 // to register with if the relay admits by invitation.
-type RelayRef struct {
-	Address envelope.Address
-	Invite  string
-}
+type RelayRef = membership.Relay
 
 // ParseRelayRef reads one entry of -relays: a relay's address, optionally
 // followed by "=" and an invite token.

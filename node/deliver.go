@@ -9,9 +9,9 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
-	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/outbox"
 	"github.com/yggpost/yggpost/node/peer"
+	"github.com/yggpost/yggpost/node/peerbook"
 )
 
 // Timing of one delivery attempt. Finding the recipient on the mesh is
@@ -60,7 +60,7 @@ func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Read
 // deliverDirect is one attempt at the recipient's own node.
 func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
 	rcpt := it.Recipient
-	sc, err := n.openSession(ctx, rcpt, n.cfg.ReachTimeout)
+	sc, err := n.dialer.Open(ctx, rcpt, n.cfg.ReachTimeout)
 	if err != nil {
 		return err
 	}
@@ -108,12 +108,10 @@ func (n *Node) send(ctx context.Context, sc *peer.ClientConn, it mailbox.Outboun
 	return sc.SendMessage(ctx, rcpt, it.Size, message)
 }
 
-// retry tells the queue a recipient may be reachable now.
+// retry tells the queue a recipient may be reachable now. A node that is
+// not running has no queue: what is queued waits for Run.
 func (n *Node) retry(rcpt envelope.Address) {
-	n.mu.Lock()
-	q := n.queue
-	n.mu.Unlock()
-	if q != nil {
-		q.Retry(rcpt)
+	if n.queue != nil {
+		n.queue.Retry(rcpt)
 	}
 }

@@ -36,11 +36,7 @@ func (n *Node) relayTargets(rcpt envelope.Address) ([]envelope.Address, bool) {
 	if rec, ok := n.book.Record(rcpt); ok {
 		return rec.Relays, false
 	}
-	own := make([]envelope.Address, 0, len(n.cfg.Relays))
-	for _, r := range n.cfg.Relays {
-		own = append(own, r.Address)
-	}
-	return own, true
+	return n.members.Relays(), true
 }
 
 // hasRelayFor reports whether there is any relay to deposit for rcpt at.
@@ -106,7 +102,7 @@ func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbo
 		return rc, fmt.Errorf("open queued message: %w", err)
 	}
 	defer body.Close()
-	sc, err := n.openSession(ctx, target, n.cfg.ReachTimeout)
+	sc, err := n.dialer.Open(ctx, target, n.cfg.ReachTimeout)
 	if err != nil {
 		return rc, err
 	}
@@ -129,46 +125,14 @@ func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbo
 		return rc, err
 	}
 	sc.Quit(tctx)
-	return checkCustody(wire, target, rcpt, it.ID)
-}
-
-// checkCustody decodes the custody receipt a relay returned for envelope id
-// to rcpt and checks that the relay signed it for that envelope. The size
-// is not compared: a relay that held the envelope already answers with the
-// receipt of its copy, which may have been sealed with another record.
-func checkCustody(wire []byte, relayAddr, rcpt envelope.Address, id envelope.ID) (relay.CustodyReceipt, error) {
-	var rc relay.CustodyReceipt
-	if err := rc.UnmarshalBinary(wire); err != nil {
-		return rc, fmt.Errorf("custody receipt: %w", err)
-	}
-	return rc, rc.Check(relayAddr, rcpt, id, rc.Size)
-}
-
-// openSession reaches addr on the mesh within reach and opens a session.
-func (n *Node) openSession(ctx context.Context, addr envelope.Address, reach time.Duration) (*peer.ClientConn, error) {
-	dctx, cancel := context.WithTimeout(ctx, reach)
-	conn, err := n.mesh.Dial(dctx, addr.Key())
-	cancel()
-	if err != nil {
-		return nil, fmt.Errorf("reach %s: %w", addr, err)
-	}
-	octx, cancel := context.WithTimeout(ctx, setupTimeout)
-	defer cancel()
-	client := peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}
-	sc, err := client.Open(octx, conn)
-	if err != nil {
-		conn.Close()
-		n.mesh.ResetPeer(addr.Key()) // the connection may be stale: the peer restarted
-		return nil, fmt.Errorf("open session with %s: %w", addr, err)
-	}
-	return sc, nil
+	return relay.ReadCustodyReceipt(wire, target, rcpt, it.ID)
 }
 
 // sealInto seals message for row it, with this node's relay record, as
 // send reads it; send gets the exact sealed size.
 func (n *Node) sealInto(send func(size int64, sealed io.Reader) ([]byte, error), it mailbox.Outbound, message io.Reader) ([]byte, error) {
 	rcpt := it.Recipient
-	opts := envelope.SealOptions{Record: n.record.get()}
+	opts := envelope.SealOptions{Record: n.members.Record()}
 	pr, pw := io.Pipe()
 	sealed := make(chan struct{})
 	go func() {

@@ -21,8 +21,13 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/imapd"
+	"github.com/yggpost/yggpost/node/membership"
 	"github.com/yggpost/yggpost/node/outbox"
+	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/peerbook"
+	"github.com/yggpost/yggpost/node/relayrole"
+	"github.com/yggpost/yggpost/node/smtpd"
 	"github.com/yggpost/yggpost/node/transport"
 	"github.com/yggpost/yggpost/relay"
 )
@@ -35,23 +40,25 @@ type Node struct {
 	key   ed25519.PrivateKey
 	addr  envelope.Address
 	auth  authenticator
+	book  *peerbook.Book
 
-	book         *peerbook.Book
-	record       ownRecord // this node's relay record, if it has relays
-	members      []*member // hand-over sessions, one per configured relay
-	drops        *dropper
 	receipts     *receiptBatcher
 	announceKick chan struct{}
-	forwardKick  chan struct{}
+	ready        chan struct{} // closed once every part below is built and serving
 
-	ready    chan struct{}
-	mu       sync.Mutex // guards the fields below, set once Run has started them
+	// The parts of a running node, made by build (wiring.go) before Run
+	// starts any goroutine, unchanged until Run returns.
 	mesh     *transport.Mesh
-	queue    *outbox.Queue
-	relay    *relay.Relay // nil unless Config.Relay is set
-	smtpLn   net.Listener
-	imapLn   net.Listener
 	meshAddr []string
+	dialer   *peer.Dialer
+	role     *relayrole.Role // nil unless Config.Relay is set
+	members  *membership.Membership
+	queue    *outbox.Queue
+	peerSrv  *peer.Server
+	smtpLn   net.Listener
+	smtpSrv  *smtpd.Server
+	imapLn   net.Listener
+	imapSrv  *imapd.Server
 }
 
 // Open opens (or creates) the node's database and key. It starts nothing.
@@ -90,13 +97,8 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
-		auth:     authenticator{store: store, local: addr},
-		book: book, announceKick: make(chan struct{}, 1),
-		drops: newDropper(), receipts: newReceiptBatcher(), forwardKick: make(chan struct{}, 1),
-		ready: make(chan struct{}),
-	}
-	for _, r := range cfg.Relays {
-		n.members = append(n.members, &member{n: n, relay: r, kick: make(chan struct{}, 1)})
+		auth: authenticator{store: store, local: addr}, book: book,
+		receipts: newReceiptBatcher(), announceKick: make(chan struct{}, 1), ready: make(chan struct{}),
 	}
 	return n, nil
 }
@@ -121,58 +123,96 @@ func (n *Node) Close() error { return n.store.Close() }
 func (n *Node) Ready() <-chan struct{} { return n.ready }
 
 // SMTPAddr, IMAPAddr and MeshListenAddrs report the bound addresses once
-// Ready is closed (useful when the configuration asked for port 0).
-func (n *Node) SMTPAddr() string { n.mu.Lock(); defer n.mu.Unlock(); return n.smtpLn.Addr().String() }
+// Ready is closed (useful when the configuration asked for port 0); before
+// that they report nothing.
+func (n *Node) SMTPAddr() string {
+	if !n.running() {
+		return ""
+	}
+	return n.smtpLn.Addr().String()
+}
 
 // IMAPAddr: see SMTPAddr.
-func (n *Node) IMAPAddr() string { n.mu.Lock(); defer n.mu.Unlock(); return n.imapLn.Addr().String() }
+func (n *Node) IMAPAddr() string {
+	if !n.running() {
+		return ""
+	}
+	return n.imapLn.Addr().String()
+}
 
 // MeshListenAddrs: see SMTPAddr.
-func (n *Node) MeshListenAddrs() []string { n.mu.Lock(); defer n.mu.Unlock(); return n.meshAddr }
+func (n *Node) MeshListenAddrs() []string {
+	if !n.running() {
+		return nil
+	}
+	return n.meshAddr
+}
 
-// Run starts the node and serves until ctx is cancelled or a component
-// fails; it returns after an orderly shutdown.
+// running reports whether Ready is closed, after which the parts of the
+// running node may be read from any goroutine.
+func (n *Node) running() bool {
+	select {
+	case <-n.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// RelayStatus returns the relay's figures, and false if the node runs no
+// relay or is not running yet.
+func (n *Node) RelayStatus() (relay.Status, bool) {
+	if !n.running() || n.role == nil {
+		return relay.Status{}, false
+	}
+	return n.role.Status(), true
+}
+
+// NewRelayInvites creates count single-use invite tokens in the relay
+// store of a node that is not running (the store is locked while it runs).
+func (n *Node) NewRelayInvites(count int) ([]string, error) {
+	opts := relay.Options{}
+	if n.cfg.Relay != nil {
+		opts = *n.cfg.Relay
+	}
+	return relayrole.NewInvites(n.cfg.Database, opts, n.key, count)
+}
+
+// Run builds the node's parts, serves until ctx is cancelled or a part
+// fails, and returns after an orderly shutdown: the mesh and the servers
+// close, every goroutine Run started returns, then the relay store closes.
 func (n *Node) Run(ctx context.Context) error {
 	if n.cfg.Isolated() {
 		n.log.Warn(ErrIsolated.Error())
 	}
+	if err := n.build(); err != nil {
+		n.stopServing()
+		n.release()
+		return err
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var stops []func()
-	defer func() {
-		cancel(nil)
-		for i := len(stops) - 1; i >= 0; i-- {
-			stops[i]()
-		}
-	}()
 	var wg sync.WaitGroup
-	stops = append(stops, wg.Wait)
-	goServe := func(name string, serve func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	n.serve(ctx, func(name string, serve func() error) {
+		wg.Go(func() {
 			if err := serve(); err != nil && ctx.Err() == nil {
 				cancel(fmt.Errorf("%s: %w", name, err))
 			}
-		}()
-	}
-	for _, start := range []func(context.Context, goFunc) (func(), error){
-		n.startMesh, n.startRelay, n.startQueue, n.startMembership, n.startPeerServer, n.startSMTP, n.startIMAP,
-	} {
-		stop, err := start(ctx, goServe)
-		if err != nil {
-			return err
-		}
-		stops = append(stops, stop)
-	}
-	n.log.Info("node running", "address", n.addr.String(), "smtp", n.SMTPAddr(), "imap", n.IMAPAddr(),
-		"peers", n.cfg.Peers, "listen", n.MeshListenAddrs(), "multicast", n.cfg.Multicast)
+		})
+	})
+	n.log.Info("node running", "address", n.addr.String(), "smtp", n.smtpLn.Addr().String(), "imap", n.imapLn.Addr().String(),
+		"peers", n.cfg.Peers, "listen", n.meshAddr, "multicast", n.cfg.Multicast)
 	close(n.ready)
 	<-ctx.Done()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	err := context.Cause(ctx)
+	if err != nil && !errors.Is(err, context.Canceled) {
 		n.log.Error("stopping after a failure", "err", err)
-		return err
+	} else {
+		n.log.Info("node stopping")
+		err = nil
 	}
-	n.log.Info("node stopping")
-	return nil
+	n.stopServing()
+	wg.Wait()
+	n.release()
+	return err
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
-	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/peer"
+	"github.com/yggpost/yggpost/node/peerbook"
 )
 
 // receiver stores envelopes that other nodes deliver to this node's INBOX.
@@ -61,7 +61,7 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 	if err != nil {
 		return refuse(fmt.Errorf("store message: %w", err))
 	}
-	n.relayed(from, sender, id)
+	n.members.HandedOver(from, sender, id)
 	if dup {
 		n.log.Info("duplicate envelope acknowledged", "id", id.String(), "from", sender.String(), "via", from.String())
 		return peer.ErrDuplicate

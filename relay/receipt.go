@@ -124,3 +124,16 @@ func (r *Relay) receiptFor(to envelope.Address, id envelope.ID, h heldRec, dup b
 	c.sign(r.opts.Key)
 	return c
 }
+
+// ReadCustodyReceipt decodes the custody receipt a relay returned for a
+// deposit of envelope id to rcpt and checks it as the depositor does:
+// signed by relayAddr, for that recipient and id. The size is not
+// compared: a relay that held the envelope already answers with the
+// receipt of its copy, which may have been sealed with another record.
+func ReadCustodyReceipt(wire []byte, relayAddr, rcpt envelope.Address, id envelope.ID) (CustodyReceipt, error) {
+	var c CustodyReceipt
+	if err := c.UnmarshalBinary(wire); err != nil {
+		return c, err
+	}
+	return c, c.Check(relayAddr, rcpt, id, c.Size)
+}

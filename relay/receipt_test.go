@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/envelope"
 )
 
 func TestReceiptWireAndSignature(t *testing.T) {
@@ -60,6 +62,30 @@ func TestReceiptWireAndSignature(t *testing.T) {
 	}
 }
 
+func TestReadCustodyReceipt(t *testing.T) {
+	r, _, _ := testRelay(t, nil)
+	register(t, r, bobKey, "")
+	env, _ := seal(t, aliceKey, bobAddr, []byte("r"))
+	rc := deposit(t, r, env)
+	wire, err := rc.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadCustodyReceipt(wire, r.Address(), bobAddr, rc.ID)
+	if err != nil || got.Expires != rc.Expires {
+		t.Fatalf("ReadCustodyReceipt = %+v, %v", got, err)
+	}
+	if _, err := ReadCustodyReceipt(wire, r.Address(), bobAddr, envelopeIDPlusOne(rc.ID)); !errors.Is(err, ErrBadReceipt) {
+		t.Fatalf("a receipt for another envelope: %v", err)
+	}
+	if _, err := ReadCustodyReceipt(wire, aliceAddr, bobAddr, rc.ID); !errors.Is(err, ErrBadReceipt) {
+		t.Fatalf("a receipt from another relay: %v", err)
+	}
+	if _, err := ReadCustodyReceipt(wire[1:], r.Address(), bobAddr, rc.ID); !errors.Is(err, ErrBadReceipt) {
+		t.Fatalf("a cut receipt: %v", err)
+	}
+}
+
 func TestRegistrationWire(t *testing.T) {
 	for _, tok := range []string{"", "0123456789abcdef", string(make255())} {
 		g, err := NewRegistration(bobKey, addrOf(relayKey), time.Unix(1795325400, 0), tok)
@@ -92,4 +118,10 @@ func make255() []byte {
 		b[i] = 'a' + byte(i%26)
 	}
 	return b
+}
+
+// envelopeIDPlusOne returns an id that differs from id in its last byte.
+func envelopeIDPlusOne(id envelope.ID) envelope.ID {
+	id[len(id)-1]++
+	return id
 }

@@ -1,4 +1,4 @@
-package node
+package membership
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func (d *dropper) add(via envelope.Address, id envelope.ID) {
 }
 
 // run gathers notes and sends each relay the ids it should drop.
-func (d *dropper) run(ctx context.Context, n *Node) {
+func (d *dropper) run(ctx context.Context, m *Membership) {
 	for {
 		var batch []dropNote
 		select {
@@ -64,10 +64,10 @@ func (d *dropper) run(ctx context.Context, n *Node) {
 			}
 		}
 		timer.Stop()
-		for _, r := range n.cfg.Relays {
+		for _, r := range m.opts.Relays {
 			if ids := idsNotVia(batch, r.Address); len(ids) > 0 {
-				if err := n.sendDrop(ctx, r.Address, ids); err != nil {
-					n.log.Debug("tell relay to drop copies", "relay", r.Address.String(), "ids", len(ids), "err", err)
+				if err := m.sendDrop(ctx, r.Address, ids); err != nil {
+					m.log.Debug("tell relay to drop copies", "relay", r.Address.String(), "ids", len(ids), "err", err)
 				}
 			}
 		}
@@ -86,10 +86,10 @@ func idsNotVia(batch []dropNote, r envelope.Address) []envelope.ID {
 }
 
 // sendDrop opens a short session to relay r and sends DROP.
-func (n *Node) sendDrop(ctx context.Context, r envelope.Address, ids []envelope.ID) error {
+func (m *Membership) sendDrop(ctx context.Context, r envelope.Address, ids []envelope.ID) error {
 	ctx, cancel := context.WithTimeout(ctx, dropTimeout)
 	defer cancel()
-	sc, err := n.openSession(ctx, r, dropTimeout)
+	sc, err := m.opts.Dialer.Open(ctx, r, dropTimeout)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package node
+package relayrole
 
 import (
 	"context"
@@ -23,18 +23,18 @@ import (
 // recipient's backoff schedule.
 const forwardIdle = time.Minute // longest sleep with envelopes waiting
 
-// forwarder is the state of the forwarding loop.
+// forwarder is the state of the forwarding loop, owned by its goroutine.
 type forwarder struct {
-	n       *Node
+	ro      *Role
 	r       *relay.Relay
 	backoff map[envelope.Address]time.Time
 	fails   map[envelope.Address]int
-	kick    chan struct{}
 }
 
-func (n *Node) runForwarder(ctx context.Context) {
-	f := &forwarder{n: n, r: n.relay, backoff: map[envelope.Address]time.Time{},
-		fails: map[envelope.Address]int{}, kick: n.forwardKick}
+// runForwarder passes on held envelopes until ctx ends.
+func (ro *Role) runForwarder(ctx context.Context) {
+	f := &forwarder{ro: ro, r: ro.r, backoff: map[envelope.Address]time.Time{},
+		fails: map[envelope.Address]int{}}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -42,7 +42,7 @@ func (n *Node) runForwarder(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-f.r.ForwardKick():
-		case <-f.kick:
+		case <-ro.kick:
 			clear(f.backoff) // a path or link came up: try everyone
 		case <-timer.C:
 		}
@@ -51,19 +51,11 @@ func (n *Node) runForwarder(ctx context.Context) {
 	}
 }
 
-// kickForwarder asks the forwarder to try every recipient now.
-func (n *Node) kickForwarder() {
-	select {
-	case n.forwardKick <- struct{}{}:
-	default:
-	}
-}
-
 // round tries every recipient that is due and returns how long to sleep.
 func (f *forwarder) round(ctx context.Context) time.Duration {
 	held, err := f.r.Forwarding()
 	if err != nil {
-		f.n.log.Warn("list envelopes to forward", "err", err)
+		f.ro.log.Warn("list envelopes to forward", "err", err)
 		return forwardIdle
 	}
 	byRcpt := map[envelope.Address][]relay.Held{}
@@ -86,7 +78,7 @@ func (f *forwarder) round(ctx context.Context) time.Duration {
 			d := outbox.Backoff(f.fails[to], 10*time.Minute)
 			f.backoff[to] = time.Now().Add(d)
 			wait = min(wait, d)
-			f.n.log.Info("forwarding deferred", "to", to.String(), "retry_in", d, "err", err)
+			f.ro.log.Info("forwarding deferred", "to", to.String(), "retry_in", d, "err", err)
 			continue
 		}
 		delete(f.fails, to)
@@ -98,11 +90,11 @@ func (f *forwarder) round(ctx context.Context) time.Duration {
 // forwardAll passes on every envelope held for to, in order: directly if
 // its node answers, else to its relays.
 func (f *forwarder) forwardAll(ctx context.Context, to envelope.Address, held []relay.Held) error {
-	n := f.n
-	sc, direct := n.openSession(ctx, to, n.cfg.ReachTimeout)
+	ro := f.ro
+	sc, direct := ro.opts.Dialer.Open(ctx, to, ro.opts.Reach)
 	if direct == nil && sc.Yggpost() {
 		defer sc.Quit(ctx)
-		n.book.RefreshRecord(ctx, sc, to)
+		ro.opts.Book.RefreshRecord(ctx, sc, to)
 		for _, h := range held {
 			if err := f.pass(ctx, h, func(size int64, body io.Reader) error { return sc.Send(ctx, to, size, body) }); err != nil {
 				return err
@@ -114,7 +106,7 @@ func (f *forwarder) forwardAll(ctx context.Context, to envelope.Address, held []
 		sc.Quit(ctx) // a classic node cannot open a sealed envelope
 		direct = fmt.Errorf("%s does not speak YGGPOST", to)
 	}
-	rec, ok := n.book.Record(to)
+	rec, ok := ro.opts.Book.Record(to)
 	if !ok {
 		return direct
 	}
@@ -130,10 +122,10 @@ func (f *forwarder) forwardAll(ctx context.Context, to envelope.Address, held []
 func (f *forwarder) toRelays(ctx context.Context, relays []envelope.Address, h relay.Held) error {
 	var errs []error
 	for _, ra := range relays {
-		if ra == f.n.addr {
+		if ra == f.ro.local {
 			continue
 		}
-		sc, err := f.n.openSession(ctx, ra, f.n.cfg.ReachTimeout)
+		sc, err := f.ro.opts.Dialer.Open(ctx, ra, f.ro.opts.Reach)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -143,7 +135,7 @@ func (f *forwarder) toRelays(ctx context.Context, relays []envelope.Address, h r
 			if err != nil {
 				return err
 			}
-			_, err = checkCustody(wire, ra, h.To, h.ID)
+			_, err = relay.ReadCustodyReceipt(wire, ra, h.To, h.ID)
 			return err
 		})
 		sc.Quit(ctx)
@@ -171,10 +163,10 @@ func (f *forwarder) pass(ctx context.Context, h relay.Held, send func(size int64
 	var refused *peer.Error
 	switch {
 	case err == nil:
-		f.n.log.Info("forwarded", "to", h.To.String(), "id", h.ID.String())
+		f.ro.log.Info("forwarded", "to", h.To.String(), "id", h.ID.String())
 		return f.r.Ack(h.To, h.ID)
 	case errors.As(err, &refused) && !refused.Temporary():
-		f.n.log.Warn("forwarding refused; dropped", "to", h.To.String(), "id", h.ID.String(), "err", err)
+		f.ro.log.Warn("forwarding refused; dropped", "to", h.To.String(), "id", h.ID.String(), "err", err)
 		return f.r.Drop(h.To, h.ID)
 	}
 	return err

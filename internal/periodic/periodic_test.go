@@ -1,0 +1,30 @@
+package periodic
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestEveryCallsUntilTheContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := make(chan struct{}, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Every(ctx, time.Millisecond, func() { calls <- struct{}{} })
+	}()
+	for i := range 3 {
+		select {
+		case <-calls:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("call %d did not come", i+1)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Every did not return after the context ended")
+	}
+}

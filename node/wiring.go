@@ -1,0 +1,301 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/periodic"
+	"github.com/yggpost/yggpost/node/imapd"
+	"github.com/yggpost/yggpost/node/membership"
+	"github.com/yggpost/yggpost/node/outbox"
+	"github.com/yggpost/yggpost/node/peer"
+	"github.com/yggpost/yggpost/node/relayrole"
+	"github.com/yggpost/yggpost/node/smtpd"
+	"github.com/yggpost/yggpost/node/transport"
+	"github.com/yggpost/yggpost/relay"
+)
+
+// Wiring. Run builds every part of a running node (build) before it starts
+// any goroutine (serve); the parts do not change until Run returns, so the
+// goroutines read them without a lock, and callers outside Run read them
+// only once Ready is closed. On the way out Run closes the mesh and the
+// servers (stopServing), which ends every loop and stream, waits for every
+// goroutine it started, and only then closes the relay store (release).
+
+const (
+	// probeInterval is how often the node asks the mesh for a path to
+	// each recipient it holds mail for. A lookup is one small packet;
+	// when the path appears the mesh reports it and the queue delivers at
+	// once.
+	probeInterval = 2 * time.Second
+	// gcInterval is how often the store reclaims space of deleted
+	// messages.
+	gcInterval = time.Hour
+)
+
+// goFunc runs a component's serve loop on a goroutine owned by Run.
+type goFunc func(name string, serve func() error)
+
+// build makes every part and binds every listener, starting no goroutine of
+// the node's own (the mesh runs its core). On an error the caller still
+// calls stopServing and release, which close what was made.
+func (n *Node) build() error {
+	mesh, err := transport.New(transport.Config{
+		PrivateKey:      n.key,
+		Peers:           n.cfg.Peers,
+		Listen:          n.cfg.Listen,
+		Multicast:       n.cfg.Multicast,
+		MulticastRegexp: n.cfg.MulticastRegexp,
+		Logger:          n.log,
+	})
+	if err != nil {
+		return fmt.Errorf("start mesh: %w", err)
+	}
+	n.mesh, n.meshAddr = mesh, mesh.ListenAddrs()
+	n.dialer = &peer.Dialer{Mesh: mesh, Client: peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}}
+	if err := n.buildRelaying(); err != nil {
+		return err
+	}
+	n.queue = outbox.New(outbox.Options{
+		Store:       n.store,
+		Deliver:     n.deliver,
+		Bounce:      n.bounce,
+		Notify:      n.notifyDelay,
+		GiveUp:      n.cfg.GiveUp,
+		NotifyAfter: n.cfg.NotifyAfter,
+		Logger:      n.log.With("component", "outbox"),
+	})
+	n.peerSrv = n.newPeerServer()
+	return n.buildClientServers()
+}
+
+// buildRelaying opens the relay role, if the node runs one, and the
+// membership of the user's relays, which signs the node's relay record so
+// that every envelope the queue seals carries it.
+func (n *Node) buildRelaying() error {
+	if n.cfg.Relay != nil {
+		role, err := relayrole.Open(relayrole.Options{
+			Database:       n.cfg.Database,
+			Store:          *n.cfg.Relay,
+			Key:            n.key,
+			Dialer:         n.dialer,
+			Reach:          n.cfg.ReachTimeout,
+			Book:           n.book,
+			ExpireInterval: n.cfg.ExpireInterval,
+			Logger:         n.log.With("component", "relay"),
+		})
+		if err != nil {
+			return fmt.Errorf("start relay: %w", err)
+		}
+		n.role = role
+	}
+	members, err := membership.New(membership.Options{
+		Key:      n.key,
+		Relays:   n.cfg.Relays,
+		Dialer:   n.dialer,
+		Reach:    n.cfg.ReachTimeout,
+		Receiver: receiver{n},
+		Records:  recordSource{n},
+		MaxSize:  n.maxEnvelope(),
+		Logger:   n.log,
+	})
+	if err != nil {
+		return err
+	}
+	n.members = members
+	return nil
+}
+
+// maxEnvelope is the largest envelope this node takes for its own INBOX:
+// a message of MaxMessageSize sealed with the largest relay record.
+func (n *Node) maxEnvelope() int64 {
+	return envelope.SealedSizeWith(n.cfg.MaxMessageSize, relay.MaxRecordSize)
+}
+
+// newPeerServer returns the server of the node-to-node protocol: mail for
+// the user and, on a relay, deposits and hand-overs.
+func (n *Node) newPeerServer() *peer.Server {
+	srv := &peer.Server{
+		Local:    n.addr,
+		Receiver: receiver{n},
+		Records:  recordSource{n},
+		MaxSize:  n.maxEnvelope(),
+		Logger:   n.log.With("component", "peer"),
+	}
+	if n.role != nil {
+		srv.Relay = n.role
+		srv.MaxSize = max(srv.MaxSize, n.role.MaxEnvelope())
+	}
+	return srv
+}
+
+// buildClientServers binds the SMTP and IMAP listeners for the user's mail
+// clients.
+func (n *Node) buildClientServers() error {
+	var err error
+	if n.smtpLn, err = net.Listen("tcp", n.cfg.SMTPAddr); err != nil {
+		return fmt.Errorf("listen for SMTP on %s: %w", n.cfg.SMTPAddr, err)
+	}
+	n.smtpSrv = smtpd.New(smtpd.Options{
+		Local:          n.addr,
+		Authenticate:   n.auth.check,
+		Submitter:      submitter{n},
+		MaxMessageSize: n.cfg.MaxMessageSize,
+		Logger:         n.log.With("component", "smtp"),
+	})
+	if n.imapLn, err = net.Listen("tcp", n.cfg.IMAPAddr); err != nil {
+		return fmt.Errorf("listen for IMAP on %s: %w", n.cfg.IMAPAddr, err)
+	}
+	n.imapSrv = imapd.New(imapd.Options{
+		Store:         n.store,
+		Authenticate:  n.auth.check,
+		Logger:        n.log.With("component", "imap"),
+		MaxAppendSize: n.cfg.MaxMessageSize,
+	})
+	return nil
+}
+
+// serve starts every goroutine of a running node; docs/architecture.md
+// lists them.
+func (n *Node) serve(ctx context.Context, goServe goFunc) {
+	if n.role != nil {
+		goServe("relay", func() error { n.role.Run(ctx); return nil })
+	}
+	goServe("membership", func() error { n.members.Run(ctx); return nil })
+	goServe("outbox", func() error { return n.queue.Run(ctx) })
+	goServe("store-gc", func() error { periodic.Every(ctx, gcInterval, n.collectGarbage); return nil })
+	goServe("reachability", func() error { n.followReachability(ctx); return nil })
+	goServe("prober", func() error { periodic.Every(ctx, probeInterval, n.probePending); return nil })
+	goServe("announcer", func() error { n.announcer(ctx, n.announceKick); return nil })
+	goServe("receipts", func() error { n.runReceipts(ctx); return nil })
+	goServe("peer", func() error { return n.acceptStreams(ctx) })
+	goServe("smtp", func() error { return n.smtpSrv.Serve(n.smtpLn) })
+	goServe("imap", func() error { return n.imapSrv.Serve(n.imapLn) })
+	n.kickAnnounce() // we may have been offline: tell recent correspondents
+}
+
+// stopServing closes the client servers, their listeners and the mesh,
+// which ends every serve loop and stream. It closes only what build made.
+func (n *Node) stopServing() {
+	if n.imapSrv != nil {
+		n.imapSrv.Close()
+	}
+	if n.smtpSrv != nil {
+		n.smtpSrv.Close()
+	}
+	for _, ln := range []net.Listener{n.imapLn, n.smtpLn} {
+		if ln != nil {
+			ln.Close() // in case Serve had not taken it yet
+		}
+	}
+	if n.mesh != nil {
+		n.mesh.Close()
+	}
+}
+
+// release closes the relay store, once no goroutine uses it.
+func (n *Node) release() {
+	if n.role != nil {
+		n.role.Close()
+	}
+}
+
+// acceptStreams serves every stream another node opens until the mesh
+// closes, and returns once every session has ended.
+func (n *Node) acceptStreams(ctx context.Context) error {
+	var conns sync.WaitGroup
+	defer conns.Wait()
+	for {
+		conn, key, err := n.mesh.Accept()
+		if errors.Is(err, transport.ErrClosed) || ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("accept stream: %w", err)
+		}
+		from, err := envelope.AddressFromKey(key)
+		if err != nil {
+			conn.Close()
+			continue
+		}
+		n.book.Reachable(from)
+		n.queue.Retry(from) // a node that reaches us can probably be reached
+		n.kickForwarder()
+		conns.Go(func() { n.peerSrv.ServeConn(ctx, conn, from) })
+	}
+}
+
+// followReachability turns mesh events into immediate retries.
+func (n *Node) followReachability(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case key, ok := <-n.mesh.Reachable():
+			if !ok {
+				return
+			}
+			if key == nil { // a peering link came up
+				n.book.AllReachable()
+				n.queue.RetryAll()
+				n.kickAnnounce()
+				n.members.Kick()
+				n.kickForwarder()
+				continue
+			}
+			if a, err := envelope.AddressFromKey(key); err == nil {
+				n.book.Reachable(a)
+				n.queue.Retry(a)
+				if n.members.IsRelay(a) {
+					n.members.Kick()
+				}
+				n.kickForwarder()
+			}
+		}
+	}
+}
+
+func (n *Node) collectGarbage() {
+	if err := n.store.CollectGarbage(); err != nil {
+		n.log.Warn("reclaim disk space", "err", err)
+	}
+}
+
+// probePending asks the mesh for paths to recipients with queued mail,
+// and on a relay to recipients of envelopes held for forwarding.
+func (n *Node) probePending() {
+	seen := map[envelope.Address]bool{}
+	probe := func(a envelope.Address) {
+		if !seen[a] && len(seen) < 1024 {
+			seen[a] = true
+			n.mesh.Probe(ed25519.PublicKey(a[:]))
+		}
+	}
+	if rows, err := n.store.Outbox(); err == nil {
+		for _, r := range rows {
+			if r.Custody.IsZero() {
+				probe(r.Recipient)
+			}
+		}
+	}
+	if n.role != nil {
+		if to, err := n.role.ForwardingTo(); err == nil {
+			for _, a := range to {
+				probe(a)
+			}
+		}
+	}
+}
+
+// kickForwarder asks a relay's forwarder to try every recipient now.
+func (n *Node) kickForwarder() {
+	if n.role != nil {
+		n.role.Kick()
+	}
+}
