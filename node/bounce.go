@@ -13,8 +13,8 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
-	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/peer"
+	"github.com/yggpost/yggpost/node/peerbook"
 )
 
 // bounce puts a delivery status notification (RFC 3464) for a failed

@@ -11,8 +11,8 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
-	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/peer"
+	"github.com/yggpost/yggpost/node/peerbook"
 )
 
 // ReceiveMessage stores a plain message from a node that does not speak
