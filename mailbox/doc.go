@@ -1,9 +1,11 @@
 // Package mailbox is the local mail store of one Yggpost user. It owns every
 // byte of user state on disk: settings (node key, password hash), IMAP
 // mailboxes with their UIDs, UIDVALIDITY, MODSEQ and flags, message bodies,
-// the outbox of sealed envelopes waiting for delivery, and the set of
-// envelope ids already delivered (for exactly-once delivery). It knows no
-// protocol: IMAP and SMTP front ends and the delivery queue sit on top of it.
+// the outbox of messages waiting for delivery (one row per recipient, each
+// holding the message as the user submitted it, unsealed: it is sealed as
+// it is sent), and the set of envelope ids already delivered (for
+// exactly-once delivery). It knows no protocol: IMAP and SMTP front ends
+// and the delivery queue sit on top of it.
 //
 // All state lives in one Badger database opened with SyncWrites, so every
 // commit is fsynced before the call that made it returns: nothing is

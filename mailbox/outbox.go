@@ -38,14 +38,22 @@ type Outbound struct {
 	Notified bool
 }
 
-// Enqueue stores a sealed envelope in the outbox. It returns once the
-// envelope is durable. The outbox is bounded by Options.MaxOutboxCount and
-// MaxOutboxBytes (ErrOutboxFull); one envelope by the sealed size of a
-// message of MaxMessageSize (envelope.SealedSize), so that every message
-// the store accepts can also be queued for another node (ErrTooLarge); an
-// id already queued gives ErrExists. o.Size is ignored
-// (the stored size is what sealed yields); a zero o.Created means now.
-func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
+// Enqueue stores message, as the user submitted it, in the outbox as the
+// row o; it is sealed for o.Recipient as it is sent (a classic Yggmail node
+// gets it plain). It returns once the row is durable. The outbox is bounded by Options.MaxOutboxCount and
+// MaxOutboxBytes (ErrOutboxFull); an id already queued gives ErrExists.
+//
+// One message is bounded by envelope.SealedSize(MaxMessageSize), the
+// sealed size of the largest message (ErrTooLarge). The bound dates from
+// when rows held sealed envelopes; a message as submitted is at most
+// MaxMessageSize (the node spools a submission with that limit, and a
+// recipient's copy only drops Bcc fields), so the bound is loose by the
+// sealing overhead (about 84 KiB at DefaultMaxMessageSize) and refuses
+// no message the node accepted.
+//
+// o.Size is ignored (the stored size is what message yields); a zero
+// o.Created means now.
+func (s *Store) Enqueue(o Outbound, message io.Reader) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -55,7 +63,7 @@ func (s *Store) Enqueue(o Outbound, sealed io.Reader) error {
 		return fmt.Errorf("enqueue %x: %w", o.ID, err)
 	}
 	limit := envelope.SealedSize(s.opts.MaxMessageSize)
-	p, err := s.takeBody(sealed, min(room, limit))
+	p, err := s.takeBody(message, min(room, limit))
 	if errors.Is(err, ErrTooLarge) && room < limit {
 		err = fmt.Errorf("%w: %d bytes queued", ErrOutboxFull, s.opts.MaxOutboxBytes-room)
 	}
@@ -135,7 +143,7 @@ func (s *Store) commitOutbound(id [16]byte, rec outboundRec, p pendingBody) erro
 	return nil
 }
 
-// Outbox lists the queued envelopes ordered by NextAttempt. A record that
+// Outbox lists the outbox rows ordered by NextAttempt. A record that
 // cannot be decoded is logged and left out.
 func (s *Store) Outbox() ([]Outbound, error) {
 	if err := s.enter(); err != nil {
@@ -202,7 +210,8 @@ func loadOutbound(txn *badger.Txn, id [16]byte) (outboundRec, error) {
 	return r, nil
 }
 
-// OpenOutbound streams the sealed envelope id. The caller must Close it.
+// OpenOutbound streams the message of the row id, as it was submitted.
+// The caller must Close it.
 func (s *Store) OpenOutbound(id [16]byte) (io.ReadCloser, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -229,7 +238,7 @@ func (s *Store) UpdateOutbound(id [16]byte, attempts int, next time.Time, lastEr
 
 // SaveOutbound stores the state of o.ID as o has it: attempts, next
 // attempt, last error, custody and notice. The recipient, size, creation
-// time, Sent copy and body of a queued envelope never change.
+// time, Sent copy and message of a row never change.
 func (s *Store) SaveOutbound(o Outbound) error {
 	if o.Attempts < 0 {
 		return fmt.Errorf("save outbound %x: negative attempts", o.ID)
@@ -261,7 +270,7 @@ func (s *Store) changeOutbound(id [16]byte, change func(*Outbound)) error {
 	return b.commit()
 }
 
-// GetOutbound returns the queued envelope id (ErrNotFound if there is none).
+// GetOutbound returns the outbox row id (ErrNotFound if there is none).
 func (s *Store) GetOutbound(id [16]byte) (Outbound, error) {
 	if err := s.enter(); err != nil {
 		return Outbound{}, err
@@ -310,8 +319,8 @@ func (s *Store) DeleteOutbound(id [16]byte) error {
 	return nil
 }
 
-// OthersShareSentCopy reports whether the outbox holds an envelope other
-// than except whose Sent copy is sent: another recipient of the same
+// OthersShareSentCopy reports whether the outbox holds a row other than
+// except whose Sent copy is sent: another recipient of the same
 // message still waiting. It reads an index, not the whole outbox.
 func (s *Store) OthersShareSentCopy(sent, except [16]byte) (bool, error) {
 	if err := s.enter(); err != nil {
