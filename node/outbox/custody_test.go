@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -12,24 +13,46 @@ import (
 	"github.com/yggpost/yggpost/mailbox"
 )
 
-// runQueue runs a queue over a real store until the test ends.
+// runQueue runs a queue over a real store until the test ends, and queues
+// one message in it.
 func runQueue(t *testing.T, opts Options) *mailbox.Store {
+	t.Helper()
+	store := newStore(t)
+	q := runOn(t, store, opts)
+	enqueue(t, store, mailbox.Outbound{ID: [16]byte{1}, Recipient: [32]byte{2}})
+	q.Wake()
+	return store
+}
+
+// newStore opens a store that closes when the test ends.
+func newStore(t *testing.T) *mailbox.Store {
 	t.Helper()
 	store, err := mailbox.Open(t.TempDir(), mailbox.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// runOn runs a queue over store until the test ends.
+func runOn(t *testing.T, store *mailbox.Store, opts Options) *Queue {
+	t.Helper()
 	opts.Store = store
 	q := New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); q.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; store.Close() })
-	if err := store.Enqueue(mailbox.Outbound{ID: [16]byte{1}, Recipient: [32]byte{2}}, strings.NewReader("hello")); err != nil {
+	t.Cleanup(func() { cancel(); <-done })
+	return q
+}
+
+// enqueue queues row with a short message.
+func enqueue(t *testing.T, store *mailbox.Store, row mailbox.Outbound) {
+	t.Helper()
+	if err := store.Enqueue(row, strings.NewReader("hello")); err != nil {
 		t.Fatal(err)
 	}
-	q.Wake()
-	return store
 }
 
 // recorder collects calls made by the queue.
@@ -94,11 +117,7 @@ func TestCustodyStopsRetriesThenBouncesAtItsEnd(t *testing.T) {
 		},
 	})
 	rec.waitFor(t, "the custody", func(c []string) bool { return count(c, "deliver") == 1 })
-	var row mailbox.Outbound
-	deadline := time.Now().Add(10 * time.Second)
-	for row.Custody.IsZero() && time.Now().Before(deadline) {
-		row, _ = store.GetOutbound([16]byte{1})
-	}
+	row, _ := waitRow(t, store, [16]byte{1}, "the custody recorded", func(row mailbox.Outbound, err error) bool { return !row.Custody.IsZero() })
 	if !row.Custody.Equal(until) || row.Custodians != "relay-x" {
 		t.Fatalf("row after custody: %+v", row)
 	}
@@ -114,8 +133,24 @@ func TestCustodyStopsRetriesThenBouncesAtItsEnd(t *testing.T) {
 	if reason := rec.reasons[len(rec.reasons)-1]; !errors.Is(reason, ErrCustodyExpired) || !strings.Contains(reason.Error(), "relay-x") {
 		t.Errorf("bounce reason %v", reason)
 	}
-	if _, err := store.GetOutbound([16]byte{1}); !errors.Is(err, mailbox.ErrNotFound) {
-		t.Errorf("row after the bounce: %v", err)
+	// The row goes once Bounce has returned.
+	waitRow(t, store, [16]byte{1}, "the row removed after the bounce", func(_ mailbox.Outbound, err error) bool { return errors.Is(err, mailbox.ErrNotFound) })
+}
+
+// waitRow waits until the outbox row id satisfies ok and returns it,
+// failing after ten seconds.
+func waitRow(t *testing.T, store *mailbox.Store, id [16]byte, what string, ok func(mailbox.Outbound, error) bool) (mailbox.Outbound, error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		row, err := store.GetOutbound(id)
+		if ok(row, err) {
+			return row, err
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s; row %+v, %v", what, row, err)
+		}
+		runtime.Gosched()
 	}
 }
 
