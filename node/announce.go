@@ -2,10 +2,13 @@ package node
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/node/peer"
+	"github.com/yggpost/yggpost/node/peerbook"
 )
 
 // Announcing: a node that comes online, or gets a new peering link, opens a
@@ -21,14 +24,23 @@ const (
 	announceTimeout     = 15 * time.Second // per correspondent, including the first dial
 )
 
-// announcer runs rounds of announcements when kicked, one at a time.
-func (n *Node) announcer(ctx context.Context, kick <-chan struct{}) {
+// announcer greets the recent correspondents in rounds.
+type announcer struct {
+	book   *peerbook.Book
+	dialer *peer.Dialer
+	kick   chan struct{}
+	log    *slog.Logger
+}
+
+// run runs rounds of announcements when kicked, one at a time, until ctx
+// ends.
+func (an *announcer) run(ctx context.Context) {
 	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-kick:
+		case <-an.kick:
 		}
 		if wait := time.Until(last.Add(announceEvery)); wait > 0 {
 			select {
@@ -38,20 +50,20 @@ func (n *Node) announcer(ctx context.Context, kick <-chan struct{}) {
 			}
 		}
 		last = time.Now()
-		n.announce(ctx, n.book.Correspondents())
+		an.announce(ctx, an.book.Correspondents())
 	}
 }
 
-// kickAnnounce asks for a round of announcements; it never blocks.
-func (n *Node) kickAnnounce() {
+// Kick asks for a round of announcements; it never blocks.
+func (an *announcer) Kick() {
 	select {
-	case n.announceKick <- struct{}{}:
+	case an.kick <- struct{}{}:
 	default:
 	}
 }
 
 // announce greets each address, a few at a time, and waits for all.
-func (n *Node) announce(ctx context.Context, to []envelope.Address) {
+func (an *announcer) announce(ctx context.Context, to []envelope.Address) {
 	sem := make(chan struct{}, announceConcurrency)
 	var wg sync.WaitGroup
 	for _, a := range to {
@@ -65,18 +77,18 @@ func (n *Node) announce(ctx context.Context, to []envelope.Address) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := n.greet(ctx, a); err != nil {
-				n.log.Debug("announce", "to", a.String(), "err", err)
+			if err := an.greet(ctx, a); err != nil {
+				an.log.Debug("announce", "to", a.String(), "err", err)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-func (n *Node) greet(ctx context.Context, a envelope.Address) error {
+func (an *announcer) greet(ctx context.Context, a envelope.Address) error {
 	ctx, cancel := context.WithTimeout(ctx, announceTimeout)
 	defer cancel()
-	sc, err := n.dialer.Open(ctx, a, announceTimeout)
+	sc, err := an.dialer.Open(ctx, a, announceTimeout)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func (n *Node) bounce(it mailbox.Outbound, reason error) error {
 	if _, _, err := n.store.Append("INBOX", bytes.NewReader(msg), mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &id}); err != nil {
 		return fmt.Errorf("store delivery report: %w", err)
 	}
-	n.markSent(it, KeywordFailed, KeywordRelayed)
+	n.marks.markSent(it, KeywordFailed, KeywordRelayed)
 	return nil
 }
 

@@ -2,13 +2,15 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
-	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/membership"
 	"github.com/yggpost/yggpost/node/outbox"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/peerbook"
@@ -33,47 +35,63 @@ const (
 // waits, and bounces at the give-up time if that does not change.
 var ErrDowngrade = errors.New("the recipient's node spoke YGGPOST before and no longer advertises it; not sending the message in the clear")
 
+// courier carries queued messages to their recipients: to the
+// recipient's own node when it answers, otherwise into the custody of
+// relays (deposit.go). Its deliver is the queue's DeliverFunc; it is built
+// with the other parts of a running node (wiring.go).
+type courier struct {
+	store     *mailbox.Store
+	key       ed25519.PrivateKey
+	book      *peerbook.Book
+	dialer    *peer.Dialer
+	members   *membership.Membership
+	reach     time.Duration // bounds the search for a node on the mesh
+	marks     sentMarks
+	isReceipt func(mailbox.Outbound) bool // the row holds a delivery receipt
+	log       *slog.Logger
+}
+
 // deliver hands one queued message to the recipient's node over a fresh
 // stream: sealed, when that node speaks YGGPOST; as a plain message with
 // DATA, when it is a classic (original Yggmail) node. It returns nil once
 // the recipient acknowledged durable storage. When the recipient's node
 // cannot be reached, the envelope goes to relays (depositAtRelays).
-func (n *Node) deliver(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
+func (c *courier) deliver(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
 	rcpt := it.Recipient
-	if n.book.RecentlyUnreachable(rcpt) && n.hasRelayFor(rcpt) {
-		return n.depositAtRelays(ctx, it, fmt.Errorf("%s did not answer a moment ago", rcpt))
+	if c.book.RecentlyUnreachable(rcpt) && c.hasRelayFor(rcpt) {
+		return c.depositAtRelays(ctx, it, fmt.Errorf("%s did not answer a moment ago", rcpt))
 	}
-	err := n.deliverDirect(ctx, it, message)
+	err := c.deliverDirect(ctx, it, message)
 	var refused *peer.Error
 	switch {
 	case err == nil:
-		n.markDelivered(it)
+		c.marks.markDelivered(it)
 		return nil
 	case errors.As(err, &refused), errors.Is(err, ErrDowngrade), ctx.Err() != nil,
-		n.book.Protocol(it.Recipient) == peerbook.Classic:
+		c.book.Protocol(it.Recipient) == peerbook.Classic:
 		return err // the recipient's node answered, or cannot use a relay
 	}
-	n.book.MarkUnreachable(rcpt)
-	return n.depositAtRelays(ctx, it, err)
+	c.book.MarkUnreachable(rcpt)
+	return c.depositAtRelays(ctx, it, err)
 }
 
 // deliverDirect is one attempt at the recipient's own node.
-func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
+func (c *courier) deliverDirect(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
 	rcpt := it.Recipient
-	sc, err := n.dialer.Open(ctx, rcpt, n.cfg.ReachTimeout)
+	sc, err := c.dialer.Open(ctx, rcpt, c.reach)
 	if err != nil {
 		return err
 	}
 	tctx, cancel := context.WithTimeout(ctx, transferFloor+time.Duration(it.Size/transferRate)*time.Second)
 	defer cancel()
-	err = n.send(tctx, sc, it, message)
+	err = c.send(tctx, sc, it, message)
 	var refused *peer.Error
 	switch {
 	case err == nil:
-		n.book.RefreshRecord(tctx, sc, rcpt)
+		c.book.RefreshRecord(tctx, sc, rcpt)
 		sc.Quit(tctx) // acknowledged; QUIT cannot change that
-		if err := n.book.Touch(rcpt); err != nil {
-			n.log.Warn("remember correspondent", "err", err)
+		if err := c.book.Touch(rcpt); err != nil {
+			c.log.Warn("remember correspondent", "err", err)
 		}
 		return nil
 	case errors.As(err, &refused) || errors.Is(err, ErrDowngrade):
@@ -84,7 +102,7 @@ func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message i
 		return fmt.Errorf("deliver to %s: %w", rcpt, err)
 	default:
 		sc.Close()
-		n.mesh.ResetPeer(rcpt.Key())
+		c.dialer.Mesh.ResetPeer(rcpt.Key())
 		return fmt.Errorf("deliver to %s: %w", rcpt, err)
 	}
 }
@@ -93,25 +111,17 @@ func (n *Node) deliverDirect(ctx context.Context, it mailbox.Outbound, message i
 // over a stream the transport authenticated as the recipient's own key, so
 // nobody in between can make a YGGPOST node look classic; and a node once
 // seen speaking YGGPOST is never sent a message in the clear.
-func (n *Node) send(ctx context.Context, sc *peer.ClientConn, it mailbox.Outbound, message io.Reader) error {
+func (c *courier) send(ctx context.Context, sc *peer.ClientConn, it mailbox.Outbound, message io.Reader) error {
 	rcpt := it.Recipient
 	if sc.Yggpost() {
-		n.book.LearnProtocol(rcpt, peerbook.Yggpost)
-		_, err := n.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
+		c.book.LearnProtocol(rcpt, peerbook.Yggpost)
+		_, err := c.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
 			return nil, sc.Send(ctx, rcpt, size, sealed)
 		}, it, message)
 		return err
 	}
-	if !n.book.LearnProtocol(rcpt, peerbook.Classic) {
+	if !c.book.LearnProtocol(rcpt, peerbook.Classic) {
 		return ErrDowngrade
 	}
 	return sc.SendMessage(ctx, rcpt, it.Size, message)
-}
-
-// retry tells the queue a recipient may be reachable now. A node that is
-// not running has no queue: what is queued waits for Run.
-func (n *Node) retry(rcpt envelope.Address) {
-	if n.queue != nil {
-		n.queue.Retry(rcpt)
-	}
 }

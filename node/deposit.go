@@ -32,25 +32,25 @@ type custody struct {
 
 // relayTargets returns the relays to deposit an envelope for rcpt at, and
 // whether they are this user's own (forwarding) relays.
-func (n *Node) relayTargets(rcpt envelope.Address) ([]envelope.Address, bool) {
-	if rec, ok := n.book.Record(rcpt); ok {
+func (c *courier) relayTargets(rcpt envelope.Address) ([]envelope.Address, bool) {
+	if rec, ok := c.book.Record(rcpt); ok {
 		return rec.Relays, false
 	}
-	return n.members.Relays(), true
+	return c.members.Relays(), true
 }
 
 // hasRelayFor reports whether there is any relay to deposit for rcpt at.
-func (n *Node) hasRelayFor(rcpt envelope.Address) bool {
-	targets, _ := n.relayTargets(rcpt)
+func (c *courier) hasRelayFor(rcpt envelope.Address) bool {
+	targets, _ := c.relayTargets(rcpt)
 	return len(targets) > 0
 }
 
 // depositAtRelays tries to put row it into relay custody after the direct
 // attempt failed with direct. It returns outbox.InCustody on success, and
 // otherwise an error carrying both the direct failure and the relays'.
-func (n *Node) depositAtRelays(ctx context.Context, it mailbox.Outbound, direct error) error {
+func (c *courier) depositAtRelays(ctx context.Context, it mailbox.Outbound, direct error) error {
 	rcpt := it.Recipient
-	targets, forwarding := n.relayTargets(rcpt)
+	targets, forwarding := c.relayTargets(rcpt)
 	if len(targets) == 0 {
 		return direct
 	}
@@ -60,7 +60,7 @@ func (n *Node) depositAtRelays(ctx context.Context, it mailbox.Outbound, direct 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rc, err := n.depositAt(ctx, target, it)
+			rc, err := c.depositAt(ctx, target, it)
 			results[i] = custody{relay: target, receipt: rc, err: err}
 		}()
 	}
@@ -82,27 +82,27 @@ func (n *Node) depositAtRelays(ctx context.Context, it mailbox.Outbound, direct 
 		return fmt.Errorf("%w; no relay took it: %w", direct, errors.Join(errs...))
 	}
 	for _, err := range errs {
-		n.log.Info("a relay did not take the envelope", "id", it.ID.String(), "err", err)
+		c.log.Info("a relay did not take the envelope", "id", it.ID.String(), "err", err)
 	}
-	n.log.Info("deposited", "id", it.ID.String(), "to", rcpt.String(), "relays", held, "forwarding", forwarding, "until", until.UTC().Format(time.RFC3339))
-	if n.isReceiptRow(it) {
+	c.log.Info("deposited", "id", it.ID.String(), "to", rcpt.String(), "relays", held, "forwarding", forwarding, "until", until.UTC().Format(time.RFC3339))
+	if c.isReceipt(it) {
 		return nil // a receipt is done once a relay holds it
 	}
-	n.markSent(it, KeywordRelayed)
+	c.marks.markSent(it, KeywordRelayed)
 	return outbox.InCustody(until, strings.Join(held, ", "))
 }
 
 // depositAt seals the queued message for its recipient and deposits it at
 // relay target, returning the checked custody receipt.
-func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbox.Outbound) (relay.CustodyReceipt, error) {
+func (c *courier) depositAt(ctx context.Context, target envelope.Address, it mailbox.Outbound) (relay.CustodyReceipt, error) {
 	var rc relay.CustodyReceipt
 	rcpt := it.Recipient
-	body, err := n.store.OpenOutbound(it.ID)
+	body, err := c.store.OpenOutbound(it.ID)
 	if err != nil {
 		return rc, fmt.Errorf("open queued message: %w", err)
 	}
 	defer body.Close()
-	sc, err := n.dialer.Open(ctx, target, n.cfg.ReachTimeout)
+	sc, err := c.dialer.Open(ctx, target, c.reach)
 	if err != nil {
 		return rc, err
 	}
@@ -112,7 +112,7 @@ func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbo
 		sc.Quit(tctx)
 		return rc, errors.New("it does not offer the relay role")
 	}
-	wire, err := n.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
+	wire, err := c.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
 		return sc.Deposit(tctx, rcpt, size, sealed)
 	}, it, body)
 	if err != nil {
@@ -130,14 +130,14 @@ func (n *Node) depositAt(ctx context.Context, target envelope.Address, it mailbo
 
 // sealInto seals message for row it, with this node's relay record, as
 // send reads it; send gets the exact sealed size.
-func (n *Node) sealInto(send func(size int64, sealed io.Reader) ([]byte, error), it mailbox.Outbound, message io.Reader) ([]byte, error) {
+func (c *courier) sealInto(send func(size int64, sealed io.Reader) ([]byte, error), it mailbox.Outbound, message io.Reader) ([]byte, error) {
 	rcpt := it.Recipient
-	opts := envelope.SealOptions{Record: n.members.Record()}
+	opts := envelope.SealOptions{Record: c.members.Record()}
 	pr, pw := io.Pipe()
 	sealed := make(chan struct{})
 	go func() {
 		defer close(sealed)
-		_, err := envelope.SealWith(pw, n.key, rcpt, it.ID, it.Created, message, opts)
+		_, err := envelope.SealWith(pw, c.key, rcpt, it.ID, it.Created, message, opts)
 		pw.CloseWithError(err)
 	}()
 	out, err := send(envelope.SealedSizeWith(it.Size, len(opts.Record)), pr)

@@ -41,16 +41,18 @@ type Node struct {
 	addr  envelope.Address
 	auth  authenticator
 	book  *peerbook.Book
+	marks sentMarks
 
-	receipts     *receiptBatcher
-	announceKick chan struct{}
-	ready        chan struct{} // closed once every part below is built and serving
+	receipts *receiptBatcher
+	ready    chan struct{} // closed once every part below is built and serving
 
 	// The parts of a running node, made by build (wiring.go) before Run
 	// starts any goroutine, unchanged until Run returns.
 	mesh     *transport.Mesh
 	meshAddr []string
 	dialer   *peer.Dialer
+	greeter  *announcer
+	events   *meshEvents
 	role     *relayrole.Role // nil unless Config.Relay is set
 	members  *membership.Membership
 	queue    *outbox.Queue
@@ -97,8 +99,8 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
-		auth: authenticator{store: store, local: addr}, book: book,
-		receipts: newReceiptBatcher(), announceKick: make(chan struct{}, 1), ready: make(chan struct{}),
+		auth: authenticator{store: store, local: addr}, book: book, marks: sentMarks{store: store, log: cfg.Logger},
+		receipts: newReceiptBatcher(), ready: make(chan struct{}),
 	}
 	return n, nil
 }
@@ -215,4 +217,12 @@ func (n *Node) Run(ctx context.Context) error {
 	wg.Wait()
 	n.release()
 	return err
+}
+
+// retry tells the queue a recipient may be reachable now. A node that is
+// not running has no queue: what is queued waits for Run.
+func (n *Node) retry(rcpt envelope.Address) {
+	if n.queue != nil {
+		n.queue.Retry(rcpt)
+	}
 }

@@ -188,7 +188,7 @@ func (n *Node) takeReceipt(signer envelope.Address, id envelope.ID) error {
 	if err := n.store.DeleteOutbound(id); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
 		return fmt.Errorf("finish receipted envelope: %w", err)
 	}
-	n.markDelivered(it)
+	n.marks.markDelivered(it)
 	n.log.Info("delivery receipt", "id", id.String(), "from", signer.String(), "relayed_by", it.Custodians)
 	return nil
 }

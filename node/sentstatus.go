@@ -1,6 +1,7 @@
 package node
 
 import (
+	"log/slog"
 	"slices"
 
 	"github.com/yggpost/yggpost/mailbox"
@@ -17,47 +18,53 @@ const (
 	KeywordFailed    = "$Failed"
 )
 
+// sentMarks shows the outcome of sent messages on their copies in Sent.
+type sentMarks struct {
+	store *mailbox.Store
+	log   *slog.Logger
+}
+
 // markSent adds keyword add to the Sent copy of queue row it and removes
 // the others in remove. A row without a Sent copy, or whose copy was moved
 // or deleted, changes nothing.
-func (n *Node) markSent(it mailbox.Outbound, add string, remove ...string) {
+func (sm sentMarks) markSent(it mailbox.Outbound, add string, remove ...string) {
 	if it.SentCopy == ([16]byte{}) {
 		return
 	}
-	box, uid, ok, err := n.store.FindByKey(it.SentCopy)
+	box, uid, ok, err := sm.store.FindByKey(it.SentCopy)
 	if err != nil || !ok {
 		if err != nil {
-			n.log.Warn("find the Sent copy", "id", it.ID.String(), "err", err)
+			sm.log.Warn("find the Sent copy", "id", it.ID.String(), "err", err)
 		}
 		return
 	}
-	msgs, err := n.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsAdd, []string{add})
+	msgs, err := sm.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsAdd, []string{add})
 	if err != nil {
-		n.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
+		sm.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
 		return
 	}
 	// The common case carries none of remove: one write, not two.
 	if len(msgs) == 1 && !slices.ContainsFunc(remove, func(k string) bool { return slices.Contains(msgs[0].Flags, k) }) {
 		return
 	}
-	if _, err := n.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsRemove, remove); err != nil {
-		n.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
+	if _, err := sm.store.StoreFlags(box, []uint32{uid}, mailbox.FlagsRemove, remove); err != nil {
+		sm.log.Warn("update the Sent copy's keywords", "mailbox", box, "uid", uid, "err", err)
 	}
 }
 
 // markDelivered records that row it reached its recipient: the Sent copy
 // becomes $Delivered once no other recipient's row of the same message is
 // left in the queue.
-func (n *Node) markDelivered(it mailbox.Outbound) {
+func (sm sentMarks) markDelivered(it mailbox.Outbound) {
 	if it.SentCopy == ([16]byte{}) {
 		return
 	}
-	waiting, err := n.store.OthersShareSentCopy(it.SentCopy, it.ID)
+	waiting, err := sm.store.OthersShareSentCopy(it.SentCopy, it.ID)
 	if err != nil {
-		n.log.Warn("look up the other recipients of a message", "err", err)
+		sm.log.Warn("look up the other recipients of a message", "err", err)
 		return
 	}
 	if !waiting {
-		n.markSent(it, KeywordDelivered, KeywordRelayed)
+		sm.markSent(it, KeywordDelivered, KeywordRelayed)
 	}
 }

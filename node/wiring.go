@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
@@ -59,18 +58,24 @@ func (n *Node) build() error {
 	}
 	n.mesh, n.meshAddr = mesh, mesh.ListenAddrs()
 	n.dialer = &peer.Dialer{Mesh: mesh, Client: peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}}
+	n.greeter = &announcer{book: n.book, dialer: n.dialer, kick: make(chan struct{}, 1), log: n.log}
 	if err := n.buildRelaying(); err != nil {
 		return err
 	}
+	c := &courier{
+		store: n.store, key: n.key, book: n.book, dialer: n.dialer, members: n.members,
+		reach: n.cfg.ReachTimeout, marks: n.marks, isReceipt: n.isReceiptRow, log: n.log,
+	}
 	n.queue = outbox.New(outbox.Options{
 		Store:       n.store,
-		Deliver:     n.deliver,
+		Deliver:     c.deliver,
 		Bounce:      n.bounce,
 		Notify:      n.notifyDelay,
 		GiveUp:      n.cfg.GiveUp,
 		NotifyAfter: n.cfg.NotifyAfter,
 		Logger:      n.log.With("component", "outbox"),
 	})
+	n.events = &meshEvents{mesh: mesh, store: n.store, book: n.book, queue: n.queue, members: n.members, role: n.role, greeter: n.greeter}
 	n.peerSrv = n.newPeerServer()
 	return n.buildClientServers()
 }
@@ -169,15 +174,22 @@ func (n *Node) serve(ctx context.Context, goServe goFunc) {
 	}
 	goServe("membership", func() error { n.members.Run(ctx); return nil })
 	goServe("outbox", func() error { return n.queue.Run(ctx) })
-	goServe("store-gc", func() error { periodic.Every(ctx, gcInterval, n.collectGarbage); return nil })
-	goServe("reachability", func() error { n.followReachability(ctx); return nil })
-	goServe("prober", func() error { periodic.Every(ctx, probeInterval, n.probePending); return nil })
-	goServe("announcer", func() error { n.announcer(ctx, n.announceKick); return nil })
+	goServe("store-gc", func() error {
+		periodic.Every(ctx, gcInterval, func() {
+			if err := n.store.CollectGarbage(); err != nil {
+				n.log.Warn("reclaim disk space", "err", err)
+			}
+		})
+		return nil
+	})
+	goServe("reachability", func() error { n.events.follow(ctx); return nil })
+	goServe("prober", func() error { periodic.Every(ctx, probeInterval, n.events.probe); return nil })
+	goServe("announcer", func() error { n.greeter.run(ctx); return nil })
 	goServe("receipts", func() error { n.runReceipts(ctx); return nil })
 	goServe("peer", func() error { return n.acceptStreams(ctx) })
 	goServe("smtp", func() error { return n.smtpSrv.Serve(n.smtpLn) })
 	goServe("imap", func() error { return n.imapSrv.Serve(n.imapLn) })
-	n.kickAnnounce() // we may have been offline: tell recent correspondents
+	n.greeter.Kick() // we may have been offline: tell recent correspondents
 }
 
 // stopServing closes the client servers, their listeners and the mesh,
@@ -224,78 +236,7 @@ func (n *Node) acceptStreams(ctx context.Context) error {
 			conn.Close()
 			continue
 		}
-		n.book.Reachable(from)
-		n.queue.Retry(from) // a node that reaches us can probably be reached
-		n.kickForwarder()
+		n.events.reached(from)
 		conns.Go(func() { n.peerSrv.ServeConn(ctx, conn, from) })
-	}
-}
-
-// followReachability turns mesh events into immediate retries.
-func (n *Node) followReachability(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case key, ok := <-n.mesh.Reachable():
-			if !ok {
-				return
-			}
-			if key == nil { // a peering link came up
-				n.book.AllReachable()
-				n.queue.RetryAll()
-				n.kickAnnounce()
-				n.members.Kick()
-				n.kickForwarder()
-				continue
-			}
-			if a, err := envelope.AddressFromKey(key); err == nil {
-				n.book.Reachable(a)
-				n.queue.Retry(a)
-				if n.members.IsRelay(a) {
-					n.members.Kick()
-				}
-				n.kickForwarder()
-			}
-		}
-	}
-}
-
-func (n *Node) collectGarbage() {
-	if err := n.store.CollectGarbage(); err != nil {
-		n.log.Warn("reclaim disk space", "err", err)
-	}
-}
-
-// probePending asks the mesh for paths to recipients with queued mail,
-// and on a relay to recipients of envelopes held for forwarding.
-func (n *Node) probePending() {
-	seen := map[envelope.Address]bool{}
-	probe := func(a envelope.Address) {
-		if !seen[a] && len(seen) < 1024 {
-			seen[a] = true
-			n.mesh.Probe(ed25519.PublicKey(a[:]))
-		}
-	}
-	if rows, err := n.store.Outbox(); err == nil {
-		for _, r := range rows {
-			if r.Custody.IsZero() {
-				probe(r.Recipient)
-			}
-		}
-	}
-	if n.role != nil {
-		if to, err := n.role.ForwardingTo(); err == nil {
-			for _, a := range to {
-				probe(a)
-			}
-		}
-	}
-}
-
-// kickForwarder asks a relay's forwarder to try every recipient now.
-func (n *Node) kickForwarder() {
-	if n.role != nil {
-		n.role.Kick()
 	}
 }

@@ -118,8 +118,12 @@ func (ro *Role) Status() relay.Status { return ro.r.Status() }
 func (ro *Role) MaxEnvelope() int64 { return ro.opts.Store.MaxEnvelope }
 
 // Kick asks the forwarder to try every recipient now: a path or link came
-// up, or a node opened a stream to us. It never blocks.
+// up, or a node opened a stream to us. It never blocks, and does nothing on
+// a nil Role (a node that is no relay).
 func (ro *Role) Kick() {
+	if ro == nil {
+		return
+	}
 	select {
 	case ro.kick <- struct{}{}:
 	default:

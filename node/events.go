@@ -1,0 +1,95 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/membership"
+	"github.com/yggpost/yggpost/node/outbox"
+	"github.com/yggpost/yggpost/node/peerbook"
+	"github.com/yggpost/yggpost/node/relayrole"
+	"github.com/yggpost/yggpost/node/transport"
+)
+
+// meshEvents turns evidence that another node may be reachable — a path
+// or a peering link the mesh reports, a stream the node opened to us —
+// into immediate retries of what waits for it: queued mail, relay
+// sessions, forwarding, and a round of greetings after a new link. It
+// also asks the mesh, every probeInterval, for paths to the nodes that
+// mail waits for, so that the mesh has something to report.
+type meshEvents struct {
+	mesh    *transport.Mesh
+	store   *mailbox.Store
+	book    *peerbook.Book
+	queue   *outbox.Queue
+	members *membership.Membership
+	role    *relayrole.Role // nil unless the node is a relay
+	greeter *announcer
+}
+
+// reached notes that from opened a stream to us: a node that reaches us
+// can probably be reached.
+func (ev *meshEvents) reached(from envelope.Address) {
+	ev.book.Reachable(from)
+	ev.queue.Retry(from)
+	ev.role.Kick()
+}
+
+// follow turns the mesh's reachability events into retries until ctx
+// ends.
+func (ev *meshEvents) follow(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case key, ok := <-ev.mesh.Reachable():
+			if !ok {
+				return
+			}
+			if key == nil { // a peering link came up
+				ev.book.AllReachable()
+				ev.queue.RetryAll()
+				ev.greeter.Kick()
+				ev.members.Kick()
+				ev.role.Kick()
+				continue
+			}
+			if a, err := envelope.AddressFromKey(key); err == nil {
+				ev.book.Reachable(a)
+				ev.queue.Retry(a)
+				if ev.members.IsRelay(a) {
+					ev.members.Kick()
+				}
+				ev.role.Kick()
+			}
+		}
+	}
+}
+
+// probe asks the mesh for paths to recipients with queued mail,
+// and on a relay to recipients of envelopes held for forwarding.
+func (ev *meshEvents) probe() {
+	seen := map[envelope.Address]bool{}
+	probe := func(a envelope.Address) {
+		if !seen[a] && len(seen) < 1024 {
+			seen[a] = true
+			ev.mesh.Probe(ed25519.PublicKey(a[:]))
+		}
+	}
+	if rows, err := ev.store.Outbox(); err == nil {
+		for _, r := range rows {
+			if r.Custody.IsZero() {
+				probe(r.Recipient)
+			}
+		}
+	}
+	if ev.role != nil {
+		if to, err := ev.role.ForwardingTo(); err == nil {
+			for _, a := range to {
+				probe(a)
+			}
+		}
+	}
+}
