@@ -23,7 +23,7 @@ const (
 	DefaultSMTPAddr       = "localhost:1025"
 	DefaultIMAPAddr       = "localhost:1143"
 	DefaultMaxMessageSize = 64 << 20
-	DefaultGiveUp         = 5 * 24 * time.Hour
+	DefaultGiveUp         = outbox.DefaultGiveUp
 	// DefaultReachTimeout bounds a direct delivery attempt's search for
 	// the recipient before the envelope goes to a relay instead.
 	DefaultReachTimeout = 15 * time.Second

@@ -1,6 +1,8 @@
-// Package periodic runs a function at a fixed interval for as long as a
-// context lasts: the housekeeping loops of a node (garbage collection,
-// relay expiry, record renewal, path probes).
+// Package periodic holds the timing of a node's loops: Every runs a
+// function at a fixed interval for as long as a context lasts (garbage
+// collection, relay expiry, record renewal, path probes), and Backoff is
+// the exponential schedule of retries after failures (the outbox, relay
+// sessions, forwarding).
 package periodic
 
 import (

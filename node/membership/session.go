@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/yggpost/yggpost/internal/periodic"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/relay"
 )
@@ -15,9 +16,9 @@ import (
 // everything it holds and, while the session lasts, each new envelope as it
 // arrives. When a session ends the member opens another after a backoff, or
 // at once when kicked.
+var membershipBackoff = periodic.Backoff{Min: time.Second, Max: time.Minute}
+
 const (
-	membershipMinBackoff = time.Second
-	membershipMaxBackoff = time.Minute
 	// setupTimeout bounds the greeting and the commands before the turn
 	// (reaching the relay is bounded by Config.ReachTimeout); the turned
 	// session itself runs until either side ends it.
@@ -38,24 +39,25 @@ type member struct {
 // that was a working one and starts the schedule again.
 func (mb *member) run(ctx context.Context) {
 	log := mb.m.log.With("relay", mb.relay.Address.String())
-	backoff := membershipMinBackoff
+	failures := 0
 	for ctx.Err() == nil {
 		start := time.Now()
 		err := mb.session(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		log.Info("relay session ended", "err", err, "lasted", time.Since(start).Round(time.Millisecond), "retry_in", backoff)
-		if time.Since(start) > membershipMaxBackoff {
-			backoff = membershipMinBackoff
+		if time.Since(start) > membershipBackoff.Max {
+			failures = 0
 		}
+		failures++
+		wait := membershipBackoff.Wait(failures)
+		log.Info("relay session ended", "err", err, "lasted", time.Since(start).Round(time.Millisecond), "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return
 		case <-mb.kick:
-		case <-mb.after(backoff):
+		case <-mb.after(wait):
 		}
-		backoff = min(2*backoff, membershipMaxBackoff)
 	}
 }
 

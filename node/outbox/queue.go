@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/periodic"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -132,14 +133,14 @@ var ErrCustodyExpired = errors.New("the recipient did not collect the message fr
 type Queue struct {
 	opts  Options
 	log   *slog.Logger
-	retry Schedule // the wait after a run of failed attempts
+	retry periodic.Backoff // the wait after a run of failed attempts
 	sched *scheduler
 }
 
 // New returns a queue over opts.Store. It does nothing until Run.
 func New(opts Options) *Queue {
 	opts = opts.withDefaults()
-	q := &Queue{opts: opts, log: opts.Logger, retry: Schedule{Min: MinBackoff, Max: opts.MaxBackoff}}
+	q := &Queue{opts: opts, log: opts.Logger, retry: periodic.Backoff{Min: MinBackoff, Max: opts.MaxBackoff}}
 	q.sched = newScheduler(q)
 	return q
 }

@@ -7,19 +7,6 @@ import (
 	"time"
 )
 
-func TestBackoffSchedule(t *testing.T) {
-	max := 10 * time.Minute
-	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second, 128 * time.Second, 256 * time.Second, 512 * time.Second, max, max}
-	for i, w := range want {
-		if got := Backoff(i+1, max); got != w {
-			t.Errorf("Backoff(%d) = %s, want %s", i+1, got, w)
-		}
-	}
-	if got := Backoff(1000, max); got != max {
-		t.Errorf("Backoff(1000) = %s, want the cap", got)
-	}
-}
-
 func TestJitterStaysWithinTwentyPercent(t *testing.T) {
 	d := 10 * time.Second
 	seen := map[time.Duration]bool{}

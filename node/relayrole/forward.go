@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/periodic"
 	"github.com/yggpost/yggpost/node/outbox"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/relay"
@@ -22,6 +23,10 @@ import (
 // arrives, when the mesh reports a path or link, and otherwise on each
 // recipient's backoff schedule.
 const forwardIdle = time.Minute // longest sleep with envelopes waiting
+
+// forwardBackoff is the wait before a recipient is tried again after
+// failures: the outbox's schedule.
+var forwardBackoff = periodic.Backoff{Min: outbox.MinBackoff, Max: outbox.DefaultMaxBackoff}
 
 // forwarder is the state of the forwarding loop, owned by its goroutine.
 type forwarder struct {
@@ -75,7 +80,7 @@ func (f *forwarder) round(ctx context.Context) time.Duration {
 		}
 		if err := f.forwardAll(ctx, to, byRcpt[to]); err != nil {
 			f.fails[to]++
-			d := outbox.Backoff(f.fails[to], 10*time.Minute)
+			d := forwardBackoff.Wait(f.fails[to])
 			f.backoff[to] = time.Now().Add(d)
 			wait = min(wait, d)
 			f.ro.log.Info("forwarding deferred", "to", to.String(), "retry_in", d, "err", err)

@@ -1,4 +1,4 @@
-package outbox
+package periodic
 
 import (
 	"math"
@@ -6,18 +6,18 @@ import (
 	"time"
 )
 
-func TestScheduleDoublesUpToItsCap(t *testing.T) {
+func TestBackoffDoublesUpToItsCap(t *testing.T) {
 	s := time.Second
 	for _, tc := range []struct {
 		name  string
-		sched Schedule
+		sched Backoff
 		want  []time.Duration // after 1, 2, 3 … failures
 	}{
-		{"the queue's", Schedule{Min: MinBackoff, Max: DefaultMaxBackoff},
+		{"the queue's", Backoff{Min: 2 * time.Second, Max: 10 * time.Minute},
 			[]time.Duration{2 * s, 4 * s, 8 * s, 16 * s, 32 * s, 64 * s, 128 * s, 256 * s, 512 * s, 10 * time.Minute, 10 * time.Minute}},
-		{"a relay session's reconnection", Schedule{Min: time.Second, Max: time.Minute},
+		{"a relay session's reconnection", Backoff{Min: time.Second, Max: time.Minute},
 			[]time.Duration{s, 2 * s, 4 * s, 8 * s, 16 * s, 32 * s, time.Minute, time.Minute}},
-		{"a minimum above the cap", Schedule{Min: time.Hour, Max: time.Minute},
+		{"a minimum above the cap", Backoff{Min: time.Hour, Max: time.Minute},
 			[]time.Duration{time.Minute, time.Minute}},
 	} {
 		for i, want := range tc.want {
@@ -28,19 +28,19 @@ func TestScheduleDoublesUpToItsCap(t *testing.T) {
 	}
 }
 
-func TestScheduleEdges(t *testing.T) {
-	q := Schedule{Min: MinBackoff, Max: DefaultMaxBackoff}
-	if got := q.Wait(0); got != MinBackoff {
-		t.Errorf("Wait(0) = %s, want the first wait %s", got, MinBackoff)
+func TestBackoffEdges(t *testing.T) {
+	q := Backoff{Min: 2 * time.Second, Max: 10 * time.Minute}
+	if got := q.Wait(0); got != 2*time.Second {
+		t.Errorf("Wait(0) = %s, want the first wait %s", got, 2*time.Second)
 	}
-	if got := q.Wait(math.MaxInt); got != DefaultMaxBackoff {
+	if got := q.Wait(math.MaxInt); got != 10*time.Minute {
 		t.Errorf("Wait(MaxInt) = %s, want the cap", got)
 	}
-	huge := Schedule{Min: time.Second, Max: math.MaxInt64}
+	huge := Backoff{Min: time.Second, Max: math.MaxInt64}
 	if got := huge.Wait(100); got != math.MaxInt64 {
 		t.Errorf("a cap near the largest duration: Wait(100) = %s, want the cap (no overflow)", got)
 	}
-	if got := (Schedule{Max: time.Minute}).Wait(math.MaxInt); got != 0 {
+	if got := (Backoff{Max: time.Minute}).Wait(math.MaxInt); got != 0 {
 		t.Errorf("a zero minimum: Wait = %s, want 0", got)
 	}
 }
