@@ -3,10 +3,7 @@ package relayrole
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net"
-	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/node/peer"
@@ -18,11 +15,8 @@ import (
 // session.
 var _ peer.RelayService = (*Role)(nil)
 
-// handOverKeepAlive is how often an idle hand-over session is checked with
-// NOOP, so that a member that vanished is noticed and the stream stays
-// open through idle timeouts.
-const handOverKeepAlive = 30 * time.Second
-
+// Admit takes deposits for members from anyone, and with forwarding on
+// also members' deposits for anyone.
 func (ro *Role) Admit(from, rcpt envelope.Address) error {
 	member, err := ro.r.IsMember(rcpt)
 	if err != nil {
@@ -39,6 +33,7 @@ func (ro *Role) Admit(from, rcpt envelope.Address) error {
 	return &peer.Error{Code: 550, Enhanced: "5.1.1", Message: "recipient is not a member of this relay"}
 }
 
+// Deposit stores a sealed envelope and returns its signed custody receipt.
 func (ro *Role) Deposit(ctx context.Context, from, rcpt envelope.Address, size int64, body io.Reader) ([]byte, error) {
 	receipt, err := ro.r.Deposit(from, size, body)
 	if err != nil {
@@ -48,6 +43,8 @@ func (ro *Role) Deposit(ctx context.Context, from, rcpt envelope.Address, size i
 	return receipt.MarshalBinary()
 }
 
+// Register makes the connecting node a member, if its signed registration
+// is its own and the relay's policy admits it.
 func (ro *Role) Register(ctx context.Context, from envelope.Address, wire []byte) error {
 	var g relay.Registration
 	if err := g.UnmarshalBinary(wire); err != nil {
@@ -62,6 +59,8 @@ func (ro *Role) Register(ctx context.Context, from envelope.Address, wire []byte
 	return nil
 }
 
+// Publish keeps the connecting node's signed relay record, answered for
+// in RELAYS.
 func (ro *Role) Publish(ctx context.Context, from envelope.Address, wire []byte) error {
 	var rec relay.Record
 	if err := rec.UnmarshalBinary(wire); err != nil {
@@ -76,6 +75,7 @@ func (ro *Role) Publish(ctx context.Context, from envelope.Address, wire []byte)
 	return nil
 }
 
+// Drop deletes the envelopes held for the connecting node with these ids.
 func (ro *Role) Drop(ctx context.Context, from envelope.Address, ids []envelope.ID) error {
 	if err := ro.r.Drop(from, ids...); err != nil {
 		return &peer.Error{Code: 451, Enhanced: "4.3.0", Message: err.Error()}
@@ -104,85 +104,4 @@ func relayRefusal(err error) error {
 		return err // the stream broke; nothing is acknowledged
 	}
 	return &peer.Error{Code: 451, Enhanced: "4.3.0", Message: "relay store error, try again later"}
-}
-
-// HandOver delivers everything held for member on the turned session, then
-// each new envelope as it is deposited, until the session ends. An
-// envelope is deleted only when the member acknowledged it.
-func (ro *Role) HandOver(ctx context.Context, member envelope.Address, conn net.Conn) error {
-	sc, err := ro.opts.Dialer.Client.Open(ctx, conn)
-	if err != nil {
-		return fmt.Errorf("hand over to %s: %w", member, err)
-	}
-	defer sc.Close()
-	watch, stop, err := ro.r.Watch(member)
-	if err != nil {
-		sc.Quit(ctx)
-		return fmt.Errorf("hand over to %s: %w", member, err)
-	}
-	defer func() { stop() }()
-	keepAlive := time.NewTicker(handOverKeepAlive)
-	defer keepAlive.Stop()
-	for {
-		if err := ro.handOverPending(ctx, sc, member); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			sc.Quit(context.Background())
-			return nil
-		case _, ok := <-watch:
-			if !ok { // fell behind or the relay closes: watch again
-				stop()
-				if watch, stop, err = ro.r.Watch(member); err != nil {
-					sc.Quit(ctx)
-					return fmt.Errorf("hand over to %s: %w", member, err)
-				}
-			}
-		case <-keepAlive.C:
-			if err := sc.Noop(ctx); err != nil {
-				return fmt.Errorf("hand over to %s: keep-alive: %w", member, err)
-			}
-		}
-	}
-}
-
-// handOverPending delivers every envelope held for member, oldest first.
-func (ro *Role) handOverPending(ctx context.Context, sc *peer.ClientConn, member envelope.Address) error {
-	pending, err := ro.r.Pending(member)
-	if err != nil {
-		return fmt.Errorf("hand over to %s: %w", member, err)
-	}
-	for _, h := range pending {
-		if err := ro.handOverOne(ctx, sc, member, h); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (ro *Role) handOverOne(ctx context.Context, sc *peer.ClientConn, member envelope.Address, h relay.Held) error {
-	body, size, err := ro.r.Open(member, h.ID)
-	if errors.Is(err, relay.ErrNotHeld) {
-		return nil // acked or dropped meanwhile
-	}
-	if err != nil {
-		return fmt.Errorf("hand over %s: %w", h.ID, err)
-	}
-	err = sc.Send(ctx, member, size, body)
-	body.Close()
-	var refused *peer.Error
-	switch {
-	case err == nil:
-		if err := ro.r.Ack(member, h.ID); err != nil && !errors.Is(err, relay.ErrNotHeld) {
-			return fmt.Errorf("hand over %s: ack: %w", h.ID, err)
-		}
-		return nil
-	case errors.As(err, &refused) && !refused.Temporary():
-		// The member's node will never take it (a broken or forged
-		// envelope); holding it would block the queue behind it.
-		ro.log.Warn("member refused an envelope; dropped", "member", member.String(), "id", h.ID.String(), "err", err)
-		return ro.r.Drop(member, h.ID)
-	}
-	return fmt.Errorf("hand over %s: %w", h.ID, err)
 }
