@@ -210,6 +210,7 @@ func (l *streamListener) Addr() net.Addr { return &net.TCPAddr{} }
 // user; the message lands in INBOX like any other; a From header that is
 // not the sending node's key is refused.
 func TestClassicYggmailInbound(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	old := newYggmailNode(t, nil, alice.meshURL())
 	msg := message(old.addr, alice.addr, "from yggmail", "sent by a classic node\r\n")
@@ -233,6 +234,7 @@ func TestClassicYggmailInbound(t *testing.T) {
 // no setting changed; the message arrives in plain form, once; a reply
 // comes back; a second message goes the same way.
 func TestClassicYggmailOutbound(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	old := newYggmailNode(t, nil, alice.meshURL())
 	var want [][]byte
@@ -250,6 +252,7 @@ func TestClassicYggmailOutbound(t *testing.T) {
 // message is sent; the sender's queue keeps it and delivers it when the
 // node is back.
 func TestClassicYggmailDownThenUp(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	addr, _ := envelope.AddressFromKey(key.Public().(ed25519.PublicKey))
@@ -265,6 +268,7 @@ func TestClassicYggmailDownThenUp(t *testing.T) {
 // with Bob's key answers without the extension (a downgrade). Alice's node
 // does not send the message in the clear: it stays queued, saying why.
 func TestNoDowngradeOfAYggpostPeer(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
 	alice.mustSend(bob.addr, message(alice.addr, bob.addr, "sealed", "over YGGPOST\r\n"))
@@ -315,6 +319,7 @@ func storedKey(t *testing.T, db string) ed25519.PrivateKey {
 // stays offline bounces at the give-up time, and the report says why there
 // was no other way: classic nodes have no relays.
 func TestClassicRecipientBouncesWithReason(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true, giveUp: 2 * time.Second})
 	old := newYggmailNode(t, nil, alice.meshURL())
 	alice.mustSend(old.addr, message(alice.addr, old.addr, "first", "while online\r\n"))

@@ -3,11 +3,14 @@ package node_test
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,7 +34,23 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(runChildNode())
 	}
+	flag.Parse()
+	widenParallel()
 	os.Exit(m.Run())
+}
+
+// widenParallel lets up to four parallel tests per CPU run at once unless
+// -test.parallel was given. The scenario tests spend most of their time
+// waiting on the mesh, on retries and on timers, not on the CPU: the whole
+// package uses about a quarter of one core, so the default of one test per
+// CPU leaves the machine idle. The crash tests run serially before any
+// parallel test starts.
+func widenParallel() {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0)))
+	}
 }
 
 // runChildNode runs one node configured from the environment and prints

@@ -15,6 +15,7 @@ import (
 // TestTwoNodesExchangeMail: Alice and Bob, peered over loopback, write to
 // each other; each message arrives once, byte-identical.
 func TestTwoNodesExchangeMail(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
 
@@ -32,6 +33,7 @@ func TestTwoNodesExchangeMail(t *testing.T) {
 // TestSendToSelf: a message to your own address is in your INBOX as soon as
 // SMTP accepted it, without touching the mesh.
 func TestSendToSelf(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	msg := message(alice.addr, alice.addr, "note to self", "remember the milk\r\n")
 	alice.mustSend(alice.addr, msg)
@@ -45,6 +47,7 @@ func TestSendToSelf(t *testing.T) {
 // TestBurstArrivesWithoutWaiting: 100 messages sent back to back all arrive,
 // once each, driven by the queue's kick rather than a timer.
 func TestBurstArrivesWithoutWaiting(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
 	const n = 100
@@ -64,6 +67,7 @@ func TestBurstArrivesWithoutWaiting(t *testing.T) {
 // TestThreeNodesInALine: Alice — Mallory — Bob; mail crosses the middle node,
 // which is an ordinary mesh router and holds no mailbox for them.
 func TestThreeNodesInALine(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	middle := startNode(t, "middle", nodeOpts{listen: true, peers: []string{alice.meshURL()}})
 	bob := startNode(t, "bob", nodeOpts{peers: []string{middle.meshURL()}})
@@ -79,6 +83,7 @@ func TestThreeNodesInALine(t *testing.T) {
 // Alice's node restarts while holding the mail; when Bob comes back his mail
 // arrives within seconds of the two nodes seeing each other.
 func TestOfflineRecipientGetsMailWhenBack(t *testing.T) {
+	t.Parallel()
 	bobDB := t.TempDir()
 	bobAddr := addressOf(t, bobDB)
 	alice := startNode(t, "alice", nodeOpts{listen: true})
@@ -105,6 +110,7 @@ func TestOfflineRecipientGetsMailWhenBack(t *testing.T) {
 // TestForgedFromIsRefused: a message whose From header names someone other
 // than the sending user is refused at submission and never queued.
 func TestForgedFromIsRefused(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
 	forged := message(bob.addr, bob.addr, "forged", "pretending to be bob\r\n")
@@ -157,6 +163,7 @@ func waitAttempted(t *testing.T, tn *testNode, within time.Duration) {
 // over its size limit; the sender gets a delivery status notification in
 // INBOX naming the recipient and the reason, and the queue lets it go.
 func TestRefusedMessageBounces(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}, limit: 4 << 10})
 	big := message(alice.addr, bob.addr, "too big for bob", strings.Repeat("z", 70)+"\r\n")
@@ -189,6 +196,7 @@ func TestRefusedMessageBounces(t *testing.T) {
 // Alice, which holds mail for Bob, delivers at once — before its next
 // scheduled retry.
 func TestComebackAcrossMiddleNode(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits for several failed delivery attempts")
 	}

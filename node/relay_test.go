@@ -89,6 +89,7 @@ func (tn *testNode) waitSentAll(n int, keyword string, within time.Duration) {
 // holds Alice's messages until Bob comes, and Bob's delivery receipts
 // until Alice comes back.
 func TestRelayNeverOnlineTogether(t *testing.T) {
+	t.Parallel()
 	r := startRelay(t, "relay", nodeOpts{})
 	bobDB := t.TempDir()
 	bob := startNode(t, "bob", nodeOpts{db: bobDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
@@ -137,6 +138,7 @@ func TestRelayNeverOnlineTogether(t *testing.T) {
 // is down when Bob returns: he gets everything from the other, once, and
 // when the second relay is back its copies are dropped.
 func TestRelayTwoRelaysOneDown(t *testing.T) {
+	t.Parallel()
 	r1 := startRelay(t, "relay1", nodeOpts{})
 	r2DB := t.TempDir()
 	r2 := startRelay(t, "relay2", nodeOpts{db: r2DB})
@@ -178,6 +180,7 @@ func TestRelayTwoRelaysOneDown(t *testing.T) {
 // A phone is online only in short windows; each window collects what
 // waited for it.
 func TestRelayPhoneWindows(t *testing.T) {
+	t.Parallel()
 	r := startRelay(t, "relay", nodeOpts{})
 	phoneDB := t.TempDir()
 	phoneOpts := nodeOpts{db: phoneDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}}
@@ -215,7 +218,9 @@ func (tn *testNode) inboxText(want int, within time.Duration) string {
 // notification naming the recipient and the reason, and the relay keeps
 // nothing that expired.
 func TestRelayQuotaAndExpiryBounce(t *testing.T) {
+	t.Parallel()
 	t.Run("quota", func(t *testing.T) {
+		t.Parallel()
 		r := startRelay(t, "relay", nodeOpts{relay: &relay.Options{MemberEnvelopes: 2}})
 		bob := startNode(t, "bob", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
 		waitMembers(t, r, 1)
@@ -247,6 +252,7 @@ func TestRelayQuotaAndExpiryBounce(t *testing.T) {
 		}
 	})
 	t.Run("expiry", func(t *testing.T) {
+		t.Parallel()
 		r := startRelay(t, "relay", nodeOpts{relay: &relay.Options{Retention: 3 * time.Second}, expire: 200 * time.Millisecond})
 		bob := startNode(t, "bob", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
 		waitMembers(t, r, 1)
@@ -273,6 +279,7 @@ func TestRelayQuotaAndExpiryBounce(t *testing.T) {
 // passes them on when Bob's node appears; Bob's receipts wait at Alice's
 // relay for her.
 func TestRelayForwardsToOfflineRecipient(t *testing.T) {
+	t.Parallel()
 	ra := startRelay(t, "alice-relay", nodeOpts{})
 	bobDB := t.TempDir()
 	bob := startNode(t, "bob", nodeOpts{db: bobDB})
@@ -310,6 +317,7 @@ func TestRelayForwardsToOfflineRecipient(t *testing.T) {
 // What a relay sees is the recipient's key, sizes and times: its store
 // holds no text of the messages and no trace of their sender.
 func TestRelayStoreHoldsNoPlaintextNorSender(t *testing.T) {
+	t.Parallel()
 	r := startRelay(t, "bob-relay", nodeOpts{})
 	aliceRelay := startRelay(t, "alice-relay", nodeOpts{})
 	bob := startNode(t, "bob", nodeOpts{peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}})
@@ -381,6 +389,7 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 // A message that cannot be delivered and that no relay takes makes the
 // sender get one "still trying" report, and is delivered later all the same.
 func TestDelayNoticeThenDelivery(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true, notify: time.Second, reach: time.Second})
 	bobDB := t.TempDir()
 	bob := startNode(t, "bob", nodeOpts{db: bobDB})

@@ -99,6 +99,7 @@ func fakeAddr(label string) envelope.Address {
 // herself (Cc) and to Carol (Bcc). Each INBOX gets it exactly once, none
 // of those copies names Carol, and Alice's Sent copy keeps the Bcc field.
 func TestSeveralRecipientsAndBcc(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{listen: true})
 	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
 	carol := startNode(t, "carol", nodeOpts{peers: []string{alice.meshURL()}})
@@ -146,6 +147,7 @@ func TestSeveralRecipientsAndBcc(t *testing.T) {
 // copy; submitting it again, or a client APPENDing its own copy to Sent,
 // leaves one copy in Sent (and in INBOX).
 func TestSentCopy(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{})
 	msg := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: note to self\r\n\r\nremember\r\n", alice.addr, alice.addr)
 	if err := alice.send([]envelope.Address{alice.addr}, []byte(msg)); err != nil {
@@ -188,6 +190,7 @@ func TestSentCopy(t *testing.T) {
 // TestChatClientNoSentCopy: a Delta Chat-style message (Chat-Version) sent
 // to oneself (bcc_self) lands in INBOX once and leaves Sent empty.
 func TestChatClientNoSentCopy(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{})
 	msg := fmt.Sprintf("Chat-Version: 1.0\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: [...]\r\n"+
 		"Message-ID: <Mr.chat@localhost>\r\n\r\nchat\r\n", alice.addr, fakeAddr("friend"))
@@ -226,6 +229,7 @@ func swaksNode(t *testing.T, tn *testNode, args ...string) (string, bool) {
 // pipelining and an 8-bit body are accepted, and each submission error
 // gets its code.
 func TestSwaksAgainstNode(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
 	alice := startNode(t, "alice", nodeOpts{limit: limit})
 	me := alice.addr.String()
@@ -283,6 +287,7 @@ func TestSwaksAgainstNode(t *testing.T) {
 // queued for another node, although its sealed envelope is a little
 // larger than the message.
 func TestMessageNearSizeLimit(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
 	alice := startNode(t, "alice", nodeOpts{limit: limit})
 	head := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nMessage-ID: <limit@test>\r\n\r\n", alice.addr, fakeAddr("bob"))
@@ -316,6 +321,7 @@ func TestMessageNearSizeLimit(t *testing.T) {
 // SMTPUTF8, one reused connection), pipelining a whole transaction in one
 // write, then sends a second message with BDAT (CHUNKING).
 func TestRawSessionLikeDeltaChat(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{})
 	c, err := net.Dial("tcp", alice.smtp)
 	if err != nil {
@@ -386,6 +392,7 @@ func TestRawSessionLikeDeltaChat(t *testing.T) {
 // submitting (Thunderbird, mutt) still finds the Bcc recipients in the
 // node's Sent copy; the copy for the user's own INBOX does not show them.
 func TestSentCopyNamesHiddenRecipients(t *testing.T) {
+	t.Parallel()
 	alice := startNode(t, "alice", nodeOpts{})
 	bob, carol, dave := fakeAddr("bob"), fakeAddr("carol"), fakeAddr("dave")
 	msg := fmt.Sprintf("From: <%s>\r\nTo: Bob <%s>\r\nSubject: secret list\r\nMessage-ID: <hidden@test>\r\n\r\nhi\r\n", alice.addr, bob)
