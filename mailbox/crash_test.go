@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/internal/testkit"
 )
 
 // snapshotDir copies the files of a live store, as a crash would leave
@@ -129,7 +131,7 @@ func TestCloseDuringSelfDelivery(t *testing.T) {
 	<-g.started
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
-	waitFor(t, s.gate.IsShut)
+	testkit.WaitFor(t, 5*time.Second, "the gate to shut", s.gate.IsShut)
 	close(g.open)
 	select {
 	case err := <-appended:
@@ -146,17 +148,5 @@ func TestCloseDuringSelfDelivery(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close deadlocked")
-	}
-}
-
-// waitFor polls cond until it holds, failing after a deadline.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached within 5s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -208,6 +208,8 @@ func TestComebackAcrossMiddleNode(t *testing.T) {
 	bob.waitInbox(1, 45*time.Second)
 	bob.mustSend(alice.addr, message(bob.addr, alice.addr, "hello back", "second\r\n"))
 	alice.waitInbox(1, 45*time.Second)
+	// Bob remembers Alice as a correspondent once his delivery is done.
+	bob.waitOutboxEmpty(30 * time.Second)
 
 	bobDB := bob.db
 	bob.stop()

@@ -153,6 +153,8 @@ func TestRelayTwoRelaysOneDown(t *testing.T) {
 	first := message(alice.addr, bob.addr, "hello while online", "hi\r\n")
 	alice.mustSend(bob.addr, first)
 	bob.waitInbox(1, 60*time.Second)
+	// Alice asks Bob for his relays after the delivery, in the same session.
+	alice.waitOutboxEmpty(30 * time.Second)
 	bob.stop()
 
 	want := [][]byte{first}
@@ -329,6 +331,8 @@ func TestRelayStoreHoldsNoPlaintextNorSender(t *testing.T) {
 	waitMembers(t, aliceRelay, 1)
 	alice.mustSend(bobAddr, message(alice.addr, bobAddr, "hello", "hi\r\n"))
 	bob.waitInbox(1, 60*time.Second)
+	// Alice asks Bob for his relays after the delivery, in the same session.
+	alice.waitOutboxEmpty(30 * time.Second)
 	bob.stop()
 	secrets := []string{"Sphinx of black quartz, judge my vow", "The treasure is under the old oak", strings.Repeat("Long secret line.\r\n", 20000)}
 	for i, text := range secrets {

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/internal/testkit"
 )
 
 // startRun runs the command with args in the background until the test
@@ -47,7 +49,7 @@ func TestInvitedMemberRegistersThroughFlags(t *testing.T) {
 
 	out, logs := startRun(t, "-database", relayDB, "-relay", "-relay-policy", "invite",
 		"-listen", "tcp://127.0.0.1:0", "-smtp", "127.0.0.1:0", "-imap", "127.0.0.1:0")
-	waitFor(t, 10*time.Second, "the relay running", func() bool { return meshListen.MatchString(logs.String()) })
+	testkit.WaitFor(t, 10*time.Second, "the relay running", func() bool { return meshListen.MatchString(logs.String()) })
 	mesh := meshListen.FindStringSubmatch(logs.String())[1]
 
 	_, aliceLogs := startRun(t, "-database", aliceDB, "-peer", mesh, "-relays", relayAddr+"="+strings.TrimSpace(tokens),

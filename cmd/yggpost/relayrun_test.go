@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/relay"
 )
 
@@ -76,7 +77,7 @@ func TestRelayRunReportsStatus(t *testing.T) {
 			"-listen", "tcp://127.0.0.1:0", "-smtp", "127.0.0.1:0", "-imap", "127.0.0.1:0"},
 			strings.NewReader(""), &out, &errs)
 	}()
-	waitFor(t, 10*time.Second, "a relay status line in "+errs.String(), func() bool {
+	testkit.WaitFor(t, 10*time.Second, "a relay status line in "+errs.String(), func() bool {
 		return strings.Contains(errs.String(), `msg="relay status"`)
 	})
 	line := lineWith(errs.String(), `msg="relay status"`)
@@ -97,7 +98,7 @@ func TestRelayRunReportsStatus(t *testing.T) {
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the status table on stdout", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the status table on stdout", func() bool {
 		return containsFields(strings.Split(out.String(), "\n"), "members 0")
 	})
 	cancel()

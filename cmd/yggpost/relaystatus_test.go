@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/relay"
 )
 
@@ -30,18 +31,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 var sampleStatus = relay.Status{
@@ -138,16 +127,16 @@ func TestReportRelayStatusTicksAndSignal(t *testing.T) {
 		t.Fatalf("logged before ready: %q", logs.String())
 	}
 	close(src.ready)
-	waitFor(t, 5*time.Second, "three status lines", func() bool { return strings.Count(logs.String(), "relay status") >= 3 })
+	testkit.WaitFor(t, 5*time.Second, "three status lines", func() bool { return strings.Count(logs.String(), "relay status") >= 3 })
 	src.mu.Lock()
 	src.st.Members = 99
 	src.mu.Unlock()
-	waitFor(t, 5*time.Second, "a line with the new figure", func() bool { return strings.Contains(logs.String(), "members=99") })
+	testkit.WaitFor(t, 5*time.Second, "a line with the new figure", func() bool { return strings.Contains(logs.String(), "members=99") })
 	if out.String() != "" {
 		t.Fatalf("table printed without a signal: %q", out.String())
 	}
 	sig <- os.Interrupt
-	waitFor(t, 5*time.Second, "the table after the signal", func() bool { return containsFields(strings.Split(out.String(), "\n"), "members 99") })
+	testkit.WaitFor(t, 5*time.Second, "the table after the signal", func() bool { return containsFields(strings.Split(out.String(), "\n"), "members 99") })
 	cancel()
 	select {
 	case <-done:

@@ -149,21 +149,3 @@ func appendIMAP(t testing.TB, c *imapclient.Client, name string, msg []byte, fla
 	}
 	return data
 }
-
-// waitFor receives from ch until ok accepts a value or the deadline passes.
-func waitFor[T any](t testing.TB, ch <-chan T, what string, ok func(T) bool) T {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case v := <-ch:
-			if ok(v) {
-				return v
-			}
-		case <-deadline:
-			var zero T
-			t.Fatalf("timed out waiting for %s", what)
-			return zero
-		}
-	}
-}

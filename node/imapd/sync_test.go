@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -55,17 +57,17 @@ func TestIdleSeesDeliveryAppendExpungeAndFlags(t *testing.T) {
 	if _, _, err := e.store.Append("INBOX", bytes.NewReader(testMessage("delivered", 10)), mailbox.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, u.exists, "EXISTS 1 after store delivery", func(n uint32) bool { return n == 1 })
+	testkit.Receive(t, 10*time.Second, "EXISTS 1 after store delivery", u.exists, func(n uint32) bool { return n == 1 })
 	a := appendIMAP(t, other, "INBOX", testMessage("appended", 10))
-	waitFor(t, u.exists, "EXISTS 2 after APPEND by another session", func(n uint32) bool { return n == 2 })
+	testkit.Receive(t, 10*time.Second, "EXISTS 2 after APPEND by another session", u.exists, func(n uint32) bool { return n == 2 })
 	if err := other.Store(imap.UIDSetNum(a.UID), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, u.flags, "FETCH (FLAGS (\\Deleted))", func(f []imap.Flag) bool { return slices.Contains(f, imap.FlagDeleted) })
+	testkit.Receive(t, 10*time.Second, "FETCH (FLAGS (\\Deleted))", u.flags, func(f []imap.Flag) bool { return slices.Contains(f, imap.FlagDeleted) })
 	if err := other.Expunge().Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, u.expunge, "EXPUNGE 2", func(n uint32) bool { return n == 2 })
+	testkit.Receive(t, 10*time.Second, "EXPUNGE 2", u.expunge, func(n uint32) bool { return n == 2 })
 	if err := idle.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
 )
 
 var (
@@ -124,13 +125,7 @@ func serve(t *testing.T, srv *Server, conn net.Conn, peer envelope.Address) <-ch
 // wait returns the value from ch or fails the test after a deadline.
 func wait[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
+	return testkit.Receive(t, 10*time.Second, what, ch, nil)
 }
 
 func newServer(r Receiver) *Server {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
 )
 
 func TestConnectionLimit(t *testing.T) {
@@ -83,7 +84,7 @@ func TestShutdownWaitsForMessageInTransfer(t *testing.T) {
 	go func() {
 		sent <- send(c, local.String(), []string{alice.String()}, message(local.String(), "s", "b\r\n"))
 	}()
-	waitFor(t, sub.entered, "Submit to be called")
+	testkit.Receive(t, 10*time.Second, "Submit to be called", sub.entered, nil)
 
 	shut := make(chan error, 1)
 	go func() {
@@ -120,7 +121,7 @@ func TestShutdownTimeoutCancelsSubmit(t *testing.T) {
 	go func() {
 		sent <- send(c, local.String(), []string{alice.String()}, message(local.String(), "s", "b\r\n"))
 	}()
-	waitFor(t, sub.entered, "Submit to be called")
+	testkit.Receive(t, 10*time.Second, "Submit to be called", sub.entered, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -128,15 +129,6 @@ func TestShutdownTimeoutCancelsSubmit(t *testing.T) {
 	}
 	if err := <-sent; err == nil {
 		t.Fatalf("message acknowledged although Submit was cancelled")
-	}
-}
-
-func waitFor(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 

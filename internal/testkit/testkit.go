@@ -1,0 +1,86 @@
+// Package testkit holds what the project's tests share: waiting for a
+// condition or a value with a deadline instead of sleeping, and a logger
+// that writes into the test's own log. It uses only the standard library
+// and is imported only by tests.
+package testkit
+
+import (
+	"bytes"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// pace is how often Poll looks at its condition.
+const pace = 20 * time.Millisecond
+
+// Poll looks at cond every 20 ms (less near the deadline) until it holds or
+// within has passed, and reports whether it held. It is for waits whose
+// failure message says more than what was awaited.
+func Poll(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for !cond() {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		<-time.After(min(pace, left))
+	}
+	return true
+}
+
+// WaitFor polls cond until it holds, and fails the test naming what it
+// waited for once within has passed.
+func WaitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !Poll(within, cond) {
+		t.Fatalf("timed out after %s waiting for %s", within, what)
+	}
+}
+
+// Receive takes values from ch until ok accepts one (a nil ok accepts the
+// first) and returns it; it fails the test naming what it waited for once
+// within has passed, or if ch is closed.
+func Receive[T any](t testing.TB, within time.Duration, what string, ch <-chan T, ok func(T) bool) T {
+	t.Helper()
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	for {
+		select {
+		case v, open := <-ch:
+			if !open {
+				t.Fatalf("channel closed while waiting for %s", what)
+			}
+			if ok == nil || ok(v) {
+				return v
+			}
+		case <-deadline.C:
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+	}
+}
+
+// Logger returns a logger at level Info that writes each record into the
+// test log, prefixed with name, while the test runs, and discards records
+// once the test has ended: a goroutine that outlives its test must not log
+// into a finished test (which panics). With -v the logs show up interleaved
+// with the test's own lines.
+func Logger(t testing.TB, name string) *slog.Logger {
+	w := &testWriter{t: t, name: name}
+	t.Cleanup(func() { w.done.Store(true) })
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type testWriter struct {
+	t    testing.TB
+	name string
+	done atomic.Bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	if !w.done.Load() {
+		w.t.Logf("%s: %s", w.name, bytes.TrimRight(p, "\n"))
+	}
+	return len(p), nil
+}
