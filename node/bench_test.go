@@ -16,26 +16,27 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // benchPair starts two peered nodes and waits until the path between them
 // is warm (one message delivered), so benchmarks measure steady state.
-func benchPair(b *testing.B) (alice, bob *testNode) {
-	alice = startNode(b, "alice", nodeOpts{listen: true, quiet: true})
-	bob = startNode(b, "bob", nodeOpts{peers: []string{alice.meshURL()}, quiet: true})
-	alice.mustSend(bob.addr, message(alice.addr, bob.addr, "warm up", "first contact\r\n"))
-	bob.waitInbox(1, 60*time.Second)
+func benchPair(b *testing.B) (alice, bob *nodetest.Node) {
+	alice = nodetest.Start(b, "alice", nodetest.Options{Listen: true, Quiet: true})
+	bob = nodetest.Start(b, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}, Quiet: true})
+	alice.MustSend(bob.Addr, nodetest.Message(alice.Addr, bob.Addr, "warm up", "first contact\r\n"))
+	bob.WaitInbox(1, 60*time.Second)
 	return alice, bob
 }
 
 // smtpSession opens an authenticated SMTP connection that stays open.
-func smtpSession(b *testing.B, tn *testNode) *smtp.Client {
-	c, err := smtp.Dial(tn.smtp)
+func smtpSession(b *testing.B, tn *nodetest.Node) *smtp.Client {
+	c, err := smtp.Dial(tn.SMTPAddr)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { c.Close() })
-	if err := c.Auth(sasl.NewPlainClient("", tn.addr.String(), testPassword)); err != nil {
+	if err := c.Auth(sasl.NewPlainClient("", tn.Addr.String(), nodetest.Password)); err != nil {
 		b.Fatal(err)
 	}
 	return c
@@ -59,8 +60,8 @@ func waitAdded(b *testing.B, w *mailbox.Watcher, n int, within time.Duration) {
 	}
 }
 
-func watchInbox(b *testing.B, tn *testNode) *mailbox.Watcher {
-	w, err := tn.node.Store().Watch("INBOX")
+func watchInbox(b *testing.B, tn *nodetest.Node) *mailbox.Watcher {
+	w, err := tn.Node.Store().Watch("INBOX")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,11 +77,11 @@ func BenchmarkSubmitToInbox(b *testing.B) {
 	w := watchInbox(b, bob)
 	msgs := make([][]byte, b.N)
 	for i := range msgs { // each one new: a repeated message is one envelope
-		msgs[i] = message(alice.addr, bob.addr, fmt.Sprintf("latency %d", i), strings.Repeat("x", 1000)+"\r\n")
+		msgs[i] = nodetest.Message(alice.Addr, bob.Addr, fmt.Sprintf("latency %d", i), strings.Repeat("x", 1000)+"\r\n")
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		if err := c.SendMail(alice.addr.String(), []string{bob.addr.String()}, bytes.NewReader(msgs[i])); err != nil {
+		if err := c.SendMail(alice.Addr.String(), []string{bob.Addr.String()}, bytes.NewReader(msgs[i])); err != nil {
 			b.Fatal(err)
 		}
 		waitAdded(b, w, 1, 30*time.Second)
@@ -98,7 +99,7 @@ func BenchmarkBurst1000(b *testing.B) {
 	// envelope, and is stored once.
 	msgs := make([][]byte, n*b.N)
 	for i := range msgs {
-		msgs[i] = message(alice.addr, bob.addr, fmt.Sprintf("burst %d", i), strings.Repeat("y", 1000)+"\r\n")
+		msgs[i] = nodetest.Message(alice.Addr, bob.Addr, fmt.Sprintf("burst %d", i), strings.Repeat("y", 1000)+"\r\n")
 	}
 	b.ResetTimer()
 	start := time.Now()
@@ -106,7 +107,7 @@ func BenchmarkBurst1000(b *testing.B) {
 		done := make(chan struct{})
 		go func() { waitAdded(b, w, n, 5*time.Minute); close(done) }()
 		for i := range n {
-			if err := c.SendMail(alice.addr.String(), []string{bob.addr.String()}, bytes.NewReader(msgs[round*n+i])); err != nil {
+			if err := c.SendMail(alice.Addr.String(), []string{bob.Addr.String()}, bytes.NewReader(msgs[round*n+i])); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -122,7 +123,7 @@ func BenchmarkLargeMessage(b *testing.B) {
 	alice, bob := benchPair(b)
 	c := smtpSession(b, alice)
 	w := watchInbox(b, bob)
-	head := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: large\r\n\r\n", alice.addr, bob.addr)
+	head := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: large\r\n\r\n", alice.Addr, bob.Addr)
 	line := strings.Repeat("0123456789", 7) + "\r\n"
 	const size = 50 << 20
 	lines := (size - len(head)) / len(line)
@@ -136,7 +137,7 @@ func BenchmarkLargeMessage(b *testing.B) {
 		// The body is generated as it is read, so the benchmark itself holds
 		// no copy of the message.
 		body := io.MultiReader(strings.NewReader(head), &repeatReader{line: line, n: lines})
-		if err := c.SendMail(alice.addr.String(), []string{bob.addr.String()}, body); err != nil {
+		if err := c.SendMail(alice.Addr.String(), []string{bob.Addr.String()}, body); err != nil {
 			b.Fatal(err)
 		}
 		waitAdded(b, w, 1, 5*time.Minute)

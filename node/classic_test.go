@@ -17,7 +17,9 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/nodetest"
 	"github.com/yggpost/yggpost/node/transport"
 )
 
@@ -132,19 +134,16 @@ func (s *yggmailSession) Data(r io.Reader) error {
 // waitReceived waits until the node holds n messages and returns them.
 func (y *yggmailNode) waitReceived(n int, within time.Duration) [][]byte {
 	y.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	var got [][]byte
+	if !testkit.Poll(within, func() bool {
 		y.mu.Lock()
-		got := append([][]byte(nil), y.received...)
+		got = append([][]byte(nil), y.received...)
 		y.mu.Unlock()
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			y.t.Fatalf("yggmail node received %d messages, want %d within %s", len(got), n, within)
-		}
-		waitABit(deadline)
+		return len(got) >= n
+	}) {
+		y.t.Fatalf("yggmail node received %d messages, want %d within %s", len(got), n, within)
 	}
+	return got
 }
 
 // send delivers a message the way a Yggmail node does.
@@ -211,21 +210,21 @@ func (l *streamListener) Addr() net.Addr { return &net.TCPAddr{} }
 // not the sending node's key is refused.
 func TestClassicYggmailInbound(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	old := newYggmailNode(t, nil, alice.meshURL())
-	msg := message(old.addr, alice.addr, "from yggmail", "sent by a classic node\r\n")
-	if err := old.send(alice.addr, msg); err != nil {
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	old := newYggmailNode(t, nil, alice.MeshURL())
+	msg := nodetest.Message(old.addr, alice.Addr, "from yggmail", "sent by a classic node\r\n")
+	if err := old.send(alice.Addr, msg); err != nil {
 		t.Fatalf("classic delivery: %v", err)
 	}
-	assertExactlyOnce(t, alice.waitInbox(1, 30*time.Second), [][]byte{msg})
+	nodetest.AssertExactlyOnce(t, alice.WaitInbox(1, 30*time.Second), [][]byte{msg})
 
-	forged := message(alice.addr, alice.addr, "forged", "not from the sending node\r\n")
-	err := old.send(alice.addr, forged)
+	forged := nodetest.Message(alice.Addr, alice.Addr, "forged", "not from the sending node\r\n")
+	err := old.send(alice.Addr, forged)
 	var serr *smtp.SMTPError
 	if !errors.As(err, &serr) || serr.Code != 550 {
 		t.Fatalf("forged From: err = %v, want a 550 refusal", err)
 	}
-	if n := len(alice.waitInbox(1, time.Second)); n != 1 {
+	if n := len(alice.WaitInbox(1, time.Second)); n != 1 {
 		t.Fatalf("INBOX holds %d messages after the forged one, want 1", n)
 	}
 }
@@ -235,17 +234,17 @@ func TestClassicYggmailInbound(t *testing.T) {
 // comes back; a second message goes the same way.
 func TestClassicYggmailOutbound(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	old := newYggmailNode(t, nil, alice.meshURL())
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	old := newYggmailNode(t, nil, alice.MeshURL())
 	var want [][]byte
 	for i := range 2 {
-		msg := message(alice.addr, old.addr, fmt.Sprintf("to yggmail %d", i), "hello old friend\r\n")
-		alice.mustSend(old.addr, msg)
+		msg := nodetest.Message(alice.Addr, old.addr, fmt.Sprintf("to yggmail %d", i), "hello old friend\r\n")
+		alice.MustSend(old.addr, msg)
 		want = append(want, msg)
 		old.waitReceived(i+1, 30*time.Second)
 	}
-	assertExactlyOnce(t, old.waitReceived(2, time.Second), want)
-	alice.waitOutboxEmpty(10 * time.Second)
+	nodetest.AssertExactlyOnce(t, old.waitReceived(2, time.Second), want)
+	alice.WaitOutboxEmpty(10 * time.Second)
 }
 
 // TestClassicYggmailDownThenUp: the Yggmail node is offline when the
@@ -253,15 +252,15 @@ func TestClassicYggmailOutbound(t *testing.T) {
 // node is back.
 func TestClassicYggmailDownThenUp(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	addr, _ := envelope.AddressFromKey(key.Public().(ed25519.PublicKey))
-	msg := message(alice.addr, addr, "while you were away", "classic node offline\r\n")
-	alice.mustSend(addr, msg)
+	msg := nodetest.Message(alice.Addr, addr, "while you were away", "classic node offline\r\n")
+	alice.MustSend(addr, msg)
 	waitAttempted(t, alice, 30*time.Second)
-	old := newYggmailNode(t, key, alice.meshURL())
-	assertExactlyOnce(t, old.waitReceived(1, 30*time.Second), [][]byte{msg})
-	alice.waitOutboxEmpty(10 * time.Second)
+	old := newYggmailNode(t, key, alice.MeshURL())
+	nodetest.AssertExactlyOnce(t, old.waitReceived(1, 30*time.Second), [][]byte{msg})
+	alice.WaitOutboxEmpty(10 * time.Second)
 }
 
 // TestNoDowngradeOfAYggpostPeer: Bob's node speaks YGGPOST; later a node
@@ -269,29 +268,26 @@ func TestClassicYggmailDownThenUp(t *testing.T) {
 // does not send the message in the clear: it stays queued, saying why.
 func TestNoDowngradeOfAYggpostPeer(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
-	alice.mustSend(bob.addr, message(alice.addr, bob.addr, "sealed", "over YGGPOST\r\n"))
-	bob.waitInbox(1, 30*time.Second)
-	alice.waitOutboxEmpty(10 * time.Second) // the acknowledgement is in
-	bob.stop()
-	bobKey := storedKey(t, bob.db)
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	bob := nodetest.Start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}})
+	alice.MustSend(bob.Addr, nodetest.Message(alice.Addr, bob.Addr, "sealed", "over YGGPOST\r\n"))
+	bob.WaitInbox(1, 30*time.Second)
+	alice.WaitOutboxEmpty(10 * time.Second) // the acknowledgement is in
+	bob.Stop()
+	bobKey := storedKey(t, bob.DB)
 
-	impostor := newYggmailNode(t, bobKey, alice.meshURL())
-	alice.mustSend(bob.addr, message(alice.addr, bob.addr, "must stay sealed", "never in the clear\r\n"))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		rows, err := alice.node.Store().Outbox()
+	impostor := newYggmailNode(t, bobKey, alice.MeshURL())
+	alice.MustSend(bob.Addr, nodetest.Message(alice.Addr, bob.Addr, "must stay sealed", "never in the clear\r\n"))
+	var rows []mailbox.Outbound
+	if !testkit.Poll(30*time.Second, func() bool {
+		var err error
+		rows, err = alice.Node.Store().Outbox()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) == 1 && strings.Contains(rows[0].LastError, "no longer advertises") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("queue did not record the refused downgrade: %+v", rows)
-		}
-		waitABit(deadline)
+		return len(rows) == 1 && strings.Contains(rows[0].LastError, "no longer advertises")
+	}) {
+		t.Fatalf("queue did not record the refused downgrade: %+v", rows)
 	}
 	impostor.mu.Lock()
 	defer impostor.mu.Unlock()
@@ -320,14 +316,14 @@ func storedKey(t *testing.T, db string) ed25519.PrivateKey {
 // was no other way: classic nodes have no relays.
 func TestClassicRecipientBouncesWithReason(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true, giveUp: 2 * time.Second})
-	old := newYggmailNode(t, nil, alice.meshURL())
-	alice.mustSend(old.addr, message(alice.addr, old.addr, "first", "while online\r\n"))
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true, GiveUp: 2 * time.Second})
+	old := newYggmailNode(t, nil, alice.MeshURL())
+	alice.MustSend(old.addr, nodetest.Message(alice.Addr, old.addr, "first", "while online\r\n"))
 	old.waitReceived(1, 30*time.Second)
-	alice.waitOutboxEmpty(10 * time.Second) // the acknowledgement is in
+	alice.WaitOutboxEmpty(10 * time.Second) // the acknowledgement is in
 	old.stop()
-	alice.mustSend(old.addr, message(alice.addr, old.addr, "second", "while offline\r\n"))
-	got := alice.waitInbox(1, 60*time.Second)
+	alice.MustSend(old.addr, nodetest.Message(alice.Addr, old.addr, "second", "while offline\r\n"))
+	got := alice.WaitInbox(1, 60*time.Second)
 	report := string(got[0])
 	for _, want := range []string{"Final-Recipient: rfc822; " + old.addr.String(), "Action: failed", "classic Yggmail node"} {
 		if !strings.Contains(report, want) {

@@ -21,8 +21,10 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/node/nodetest"
 	"github.com/yggpost/yggpost/relay"
 )
 
@@ -67,7 +69,7 @@ func runChildNode() int {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 3
 	}
-	if err := n.SetPassword(testPassword); err != nil {
+	if err := n.SetPassword(nodetest.Password); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 3
 	}
@@ -398,7 +400,7 @@ func (c *childNode) inboxCount() int {
 		return -1
 	}
 	defer cl.Close()
-	if err := cl.Login(c.addr.String(), testPassword).Wait(); err != nil {
+	if err := cl.Login(c.addr.String(), nodetest.Password).Wait(); err != nil {
 		return -1
 	}
 	st, err := cl.Status("INBOX", &imap.StatusOptions{NumMessages: true}).Wait()
@@ -411,22 +413,16 @@ func (c *childNode) inboxCount() int {
 // waitInboxAtLeast polls until the INBOX holds at least n messages.
 func (c *childNode) waitInboxAtLeast(n int, within time.Duration) int {
 	c.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		have := c.inboxCount()
-		if have >= n {
-			return have
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("%s INBOX has %d messages, want at least %d within %s", c.name, have, n, within)
-		}
-		waitABit(deadline)
+	var have int
+	if !testkit.Poll(within, func() bool { have = c.inboxCount(); return have >= n }) {
+		c.t.Fatalf("%s INBOX has %d messages, want at least %d within %s", c.name, have, n, within)
 	}
+	return have
 }
 
 // client gives the child's SMTP and IMAP endpoints the in-process helpers.
-func (c *childNode) client() *testNode {
-	return &testNode{t: c.t, name: c.name, addr: c.addr, smtp: c.smtp, imapAt: c.imap}
+func (c *childNode) client() *nodetest.Node {
+	return &nodetest.Node{T: c.t, Name: c.name, Addr: c.addr, SMTPAddr: c.smtp, IMAPAddr: c.imap}
 }
 
 func slogToStderr() *slog.Logger {
@@ -452,9 +448,9 @@ func TestKillNineLosesNothing(t *testing.T) {
 	sendBatch := func(first, n int) {
 		var batch [][]byte
 		for i := first; i < first+n; i++ {
-			batch = append(batch, message(alice.addr, bob.addr, fmt.Sprintf("crash test %d", i), fmt.Sprintf("number %d\r\n%s", i, filler)))
+			batch = append(batch, nodetest.Message(alice.addr, bob.addr, fmt.Sprintf("crash test %d", i), fmt.Sprintf("number %d\r\n%s", i, filler)))
 		}
-		if err := alice.client().sendMany(bob.addr, batch); err != nil {
+		if err := alice.client().SendMany(bob.addr, batch); err != nil {
 			t.Fatalf("send batch: %v", err)
 		}
 		want = append(want, batch...)
@@ -475,7 +471,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 	t.Logf("receiver killed: it had %d of %d", got, len(want))
 	bob.start()
 
-	assertExactlyOnce(t, bob.client().waitInbox(len(want), 90*time.Second), want)
+	nodetest.AssertExactlyOnce(t, bob.client().WaitInbox(len(want), 90*time.Second), want)
 }
 
 // outboxLen opens a stopped child's database and counts its outbox.

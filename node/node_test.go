@@ -3,6 +3,7 @@ package node_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,35 +11,38 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
+	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // TestTwoNodesExchangeMail: Alice and Bob, peered over loopback, write to
 // each other; each message arrives once, byte-identical.
 func TestTwoNodesExchangeMail(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	bob := nodetest.Start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}})
 
-	toBob := message(alice.addr, bob.addr, "hello bob", "Hi Bob,\r\nthis came over the mesh.\r\n")
-	alice.mustSend(bob.addr, toBob)
-	assertExactlyOnce(t, bob.waitInbox(1, 30*time.Second), [][]byte{toBob})
+	toBob := nodetest.Message(alice.Addr, bob.Addr, "hello bob", "Hi Bob,\r\nthis came over the mesh.\r\n")
+	alice.MustSend(bob.Addr, toBob)
+	nodetest.AssertExactlyOnce(t, bob.WaitInbox(1, 30*time.Second), [][]byte{toBob})
 
-	toAlice := message(bob.addr, alice.addr, "hello alice", "Hi Alice,\r\nreceived, thanks.\r\n")
-	bob.mustSend(alice.addr, toAlice)
-	assertExactlyOnce(t, alice.waitInbox(1, 30*time.Second), [][]byte{toAlice})
-	alice.waitOutboxEmpty(10 * time.Second)
-	bob.waitOutboxEmpty(10 * time.Second)
+	toAlice := nodetest.Message(bob.Addr, alice.Addr, "hello alice", "Hi Alice,\r\nreceived, thanks.\r\n")
+	bob.MustSend(alice.Addr, toAlice)
+	nodetest.AssertExactlyOnce(t, alice.WaitInbox(1, 30*time.Second), [][]byte{toAlice})
+	alice.WaitOutboxEmpty(10 * time.Second)
+	bob.WaitOutboxEmpty(10 * time.Second)
 }
 
 // TestSendToSelf: a message to your own address is in your INBOX as soon as
 // SMTP accepted it, without touching the mesh.
 func TestSendToSelf(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	msg := message(alice.addr, alice.addr, "note to self", "remember the milk\r\n")
-	alice.mustSend(alice.addr, msg)
-	assertExactlyOnce(t, alice.waitInbox(1, time.Second), [][]byte{msg})
-	rows, err := alice.node.Store().Outbox()
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	msg := nodetest.Message(alice.Addr, alice.Addr, "note to self", "remember the milk\r\n")
+	alice.MustSend(alice.Addr, msg)
+	nodetest.AssertExactlyOnce(t, alice.WaitInbox(1, time.Second), [][]byte{msg})
+	rows, err := alice.Node.Store().Outbox()
 	if err != nil || len(rows) != 0 {
 		t.Fatalf("outbox after sending to self: %d rows, err %v; want none", len(rows), err)
 	}
@@ -48,19 +52,19 @@ func TestSendToSelf(t *testing.T) {
 // once each, driven by the queue's kick rather than a timer.
 func TestBurstArrivesWithoutWaiting(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	bob := nodetest.Start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}})
 	const n = 100
 	var want [][]byte
 	for i := range n {
-		want = append(want, message(alice.addr, bob.addr, fmt.Sprintf("burst %d", i), fmt.Sprintf("message number %d\r\n", i)))
+		want = append(want, nodetest.Message(alice.Addr, bob.Addr, fmt.Sprintf("burst %d", i), fmt.Sprintf("message number %d\r\n", i)))
 	}
 	start := time.Now()
-	if err := alice.sendMany(bob.addr, want); err != nil {
+	if err := alice.SendMany(bob.Addr, want); err != nil {
 		t.Fatalf("send burst: %v", err)
 	}
 	t.Logf("burst of %d messages: all accepted by SMTP after %s", n, time.Since(start).Round(time.Millisecond))
-	assertExactlyOnce(t, bob.waitInbox(n, 60*time.Second), want)
+	nodetest.AssertExactlyOnce(t, bob.WaitInbox(n, 60*time.Second), want)
 	t.Logf("burst of %d messages: submitted and all in the recipient's INBOX after %s", n, time.Since(start).Round(time.Millisecond))
 }
 
@@ -68,15 +72,15 @@ func TestBurstArrivesWithoutWaiting(t *testing.T) {
 // which is an ordinary mesh router and holds no mailbox for them.
 func TestThreeNodesInALine(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	middle := startNode(t, "middle", nodeOpts{listen: true, peers: []string{alice.meshURL()}})
-	bob := startNode(t, "bob", nodeOpts{peers: []string{middle.meshURL()}})
-	msg := message(alice.addr, bob.addr, "two hops", "across the middle node\r\n")
-	alice.mustSend(bob.addr, msg)
-	assertExactlyOnce(t, bob.waitInbox(1, 45*time.Second), [][]byte{msg})
-	reply := message(bob.addr, alice.addr, "two hops back", "and back again\r\n")
-	bob.mustSend(alice.addr, reply)
-	assertExactlyOnce(t, alice.waitInbox(1, 45*time.Second), [][]byte{reply})
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	middle := nodetest.Start(t, "middle", nodetest.Options{Listen: true, Peers: []string{alice.MeshURL()}})
+	bob := nodetest.Start(t, "bob", nodetest.Options{Peers: []string{middle.MeshURL()}})
+	msg := nodetest.Message(alice.Addr, bob.Addr, "two hops", "across the middle node\r\n")
+	alice.MustSend(bob.Addr, msg)
+	nodetest.AssertExactlyOnce(t, bob.WaitInbox(1, 45*time.Second), [][]byte{msg})
+	reply := nodetest.Message(bob.Addr, alice.Addr, "two hops back", "and back again\r\n")
+	bob.MustSend(alice.Addr, reply)
+	nodetest.AssertExactlyOnce(t, alice.WaitInbox(1, 45*time.Second), [][]byte{reply})
 }
 
 // TestOfflineRecipientGetsMailWhenBack: Bob is down while Alice sends;
@@ -86,35 +90,35 @@ func TestOfflineRecipientGetsMailWhenBack(t *testing.T) {
 	t.Parallel()
 	bobDB := t.TempDir()
 	bobAddr := addressOf(t, bobDB)
-	alice := startNode(t, "alice", nodeOpts{listen: true})
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
 	var want [][]byte
 	for i := range 3 {
-		msg := message(alice.addr, bobAddr, fmt.Sprintf("while you were away %d", i), "queued at the sender\r\n")
-		alice.mustSend(bobAddr, msg)
+		msg := nodetest.Message(alice.Addr, bobAddr, fmt.Sprintf("while you were away %d", i), "queued at the sender\r\n")
+		alice.MustSend(bobAddr, msg)
 		want = append(want, msg)
 	}
 	// The queue has tried and failed at least once before the restart.
 	waitAttempted(t, alice, 30*time.Second)
-	aliceDB := alice.db
-	alice.stop()
-	alice = startNode(t, "alice-again", nodeOpts{db: aliceDB, listen: true})
+	aliceDB := alice.DB
+	alice.Stop()
+	alice = nodetest.Start(t, "alice-again", nodetest.Options{DB: aliceDB, Listen: true})
 
 	start := time.Now()
-	bob := startNode(t, "bob", nodeOpts{db: bobDB, peers: []string{alice.meshURL()}})
-	got := bob.waitInbox(len(want), 20*time.Second)
+	bob := nodetest.Start(t, "bob", nodetest.Options{DB: bobDB, Peers: []string{alice.MeshURL()}})
+	got := bob.WaitInbox(len(want), 20*time.Second)
 	t.Logf("offline recipient: mail in INBOX %s after the recipient started", time.Since(start).Round(time.Millisecond))
-	assertExactlyOnce(t, got, want)
-	alice.waitOutboxEmpty(10 * time.Second)
+	nodetest.AssertExactlyOnce(t, got, want)
+	alice.WaitOutboxEmpty(10 * time.Second)
 }
 
 // TestForgedFromIsRefused: a message whose From header names someone other
 // than the sending user is refused at submission and never queued.
 func TestForgedFromIsRefused(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
-	forged := message(bob.addr, bob.addr, "forged", "pretending to be bob\r\n")
-	err := alice.send([]envelope.Address{bob.addr}, forged)
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	bob := nodetest.Start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}})
+	forged := nodetest.Message(bob.Addr, bob.Addr, "forged", "pretending to be bob\r\n")
+	err := alice.Send([]envelope.Address{bob.Addr}, forged)
 	if err == nil {
 		t.Fatal("SMTP accepted a message whose From is another user")
 	}
@@ -122,7 +126,7 @@ func TestForgedFromIsRefused(t *testing.T) {
 	if !errors.As(err, &serr) || serr.Code != 550 || serr.EnhancedCode != (smtp.EnhancedCode{5, 7, 1}) {
 		t.Errorf("error %v: want 550 5.7.1", err)
 	}
-	if !strings.Contains(err.Error(), alice.addr.String()) {
+	if !strings.Contains(err.Error(), alice.Addr.String()) {
 		t.Errorf("error %q does not say which address is allowed", err)
 	}
 }
@@ -130,32 +134,26 @@ func TestForgedFromIsRefused(t *testing.T) {
 // addressOf opens a database once to learn the address it will have.
 func addressOf(t *testing.T, db string) envelope.Address {
 	t.Helper()
-	tn := startNode(t, "probe", nodeOpts{db: db})
-	addr := tn.addr
-	tn.stop()
+	tn := nodetest.Start(t, "probe", nodetest.Options{DB: db})
+	addr := tn.Addr
+	tn.Stop()
 	return addr
 }
 
 // waitAttempted waits until the queue has recorded a failed attempt.
-func waitAttempted(t *testing.T, tn *testNode, within time.Duration) {
+func waitAttempted(t *testing.T, tn *nodetest.Node, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		rows, err := tn.node.Store().Outbox()
+	var rows []mailbox.Outbound
+	tried := testkit.Poll(within, func() bool {
+		var err error
+		rows, err = tn.Node.Store().Outbox()
 		if err != nil {
 			t.Fatalf("outbox: %v", err)
 		}
-		tried := false
-		for _, r := range rows {
-			tried = tried || r.Attempts > 0
-		}
-		if tried {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("queue made no attempt within %s (%d rows)", within, len(rows))
-		}
-		waitABit(deadline)
+		return slices.ContainsFunc(rows, func(r mailbox.Outbound) bool { return r.Attempts > 0 })
+	})
+	if !tried {
+		t.Fatalf("queue made no attempt within %s (%d rows)", within, len(rows))
 	}
 }
 
@@ -164,16 +162,16 @@ func waitAttempted(t *testing.T, tn *testNode, within time.Duration) {
 // INBOX naming the recipient and the reason, and the queue lets it go.
 func TestRefusedMessageBounces(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}, limit: 4 << 10})
-	big := message(alice.addr, bob.addr, "too big for bob", strings.Repeat("z", 70)+"\r\n")
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	bob := nodetest.Start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}, Limit: 4 << 10})
+	big := nodetest.Message(alice.Addr, bob.Addr, "too big for bob", strings.Repeat("z", 70)+"\r\n")
 	big = append(big, []byte(strings.Repeat(strings.Repeat("z", 70)+"\r\n", 200))...)
-	alice.mustSend(bob.addr, big)
-	got := alice.waitInbox(1, 30*time.Second)
+	alice.MustSend(bob.Addr, big)
+	got := alice.WaitInbox(1, 30*time.Second)
 	report := string(got[0])
 	for _, want := range []string{
 		"multipart/report; report-type=delivery-status",
-		"Final-Recipient: rfc822; " + bob.addr.String(),
+		"Final-Recipient: rfc822; " + bob.Addr.String(),
 		"Action: failed",
 		"Status: 5.3.4",
 		"In-Reply-To: <too.big.for.bob@test>",
@@ -184,8 +182,8 @@ func TestRefusedMessageBounces(t *testing.T) {
 			t.Errorf("delivery report lacks %q:\n%s", want, report)
 		}
 	}
-	alice.waitOutboxEmpty(10 * time.Second)
-	if n := len(bob.waitInbox(0, time.Second)); n != 0 {
+	alice.WaitOutboxEmpty(10 * time.Second)
+	if n := len(bob.WaitInbox(0, time.Second)); n != 0 {
 		t.Errorf("bob's INBOX holds %d messages, want none", n)
 	}
 }
@@ -200,53 +198,51 @@ func TestComebackAcrossMiddleNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for several failed delivery attempts")
 	}
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	middle := startNode(t, "middle", nodeOpts{listen: true, peers: []string{alice.meshURL()}})
-	bob := startNode(t, "bob", nodeOpts{peers: []string{middle.meshURL()}})
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	middle := nodetest.Start(t, "middle", nodetest.Options{Listen: true, Peers: []string{alice.MeshURL()}})
+	bob := nodetest.Start(t, "bob", nodetest.Options{Peers: []string{middle.MeshURL()}})
 	// They have written to each other before.
-	alice.mustSend(bob.addr, message(alice.addr, bob.addr, "hello", "first\r\n"))
-	bob.waitInbox(1, 45*time.Second)
-	bob.mustSend(alice.addr, message(bob.addr, alice.addr, "hello back", "second\r\n"))
-	alice.waitInbox(1, 45*time.Second)
+	alice.MustSend(bob.Addr, nodetest.Message(alice.Addr, bob.Addr, "hello", "first\r\n"))
+	bob.WaitInbox(1, 45*time.Second)
+	bob.MustSend(alice.Addr, nodetest.Message(bob.Addr, alice.Addr, "hello back", "second\r\n"))
+	alice.WaitInbox(1, 45*time.Second)
 	// Bob remembers Alice as a correspondent once his delivery is done.
-	bob.waitOutboxEmpty(30 * time.Second)
+	bob.WaitOutboxEmpty(30 * time.Second)
 
-	bobDB := bob.db
-	bob.stop()
-	want := message(alice.addr, bob.addr, "while you were away", "queued\r\n")
-	alice.mustSend(bob.addr, want)
+	bobDB := bob.DB
+	bob.Stop()
+	want := nodetest.Message(alice.Addr, bob.Addr, "while you were away", "queued\r\n")
+	alice.MustSend(bob.Addr, want)
 	// Wait until the queue has backed off far enough that its own next
 	// attempt is clearly later than a greeting could arrive.
 	next := waitRetryLater(t, alice, 6*time.Second, 90*time.Second)
 
 	start := time.Now()
-	bob = startNode(t, "bob-again", nodeOpts{db: bobDB, peers: []string{middle.meshURL()}})
-	got := bob.waitInbox(2, 30*time.Second)
+	bob = nodetest.Start(t, "bob-again", nodetest.Options{DB: bobDB, Peers: []string{middle.MeshURL()}})
+	got := bob.WaitInbox(2, 30*time.Second)
 	arrived := time.Now()
 	t.Logf("comeback across a middle node: mail in INBOX %s after the recipient started; the sender's next retry was due in %s",
 		arrived.Sub(start).Round(time.Millisecond), next.Sub(start).Round(time.Millisecond))
 	if !arrived.Before(next) {
 		t.Errorf("mail arrived at the scheduled retry, not when the recipient came back")
 	}
-	assertExactlyOnce(t, got[1:], [][]byte{want})
+	nodetest.AssertExactlyOnce(t, got[1:], [][]byte{want})
 }
 
 // waitRetryLater waits until the sender's queued envelope is scheduled at
 // least ahead into the future, and returns that time.
-func waitRetryLater(t *testing.T, tn *testNode, ahead, within time.Duration) time.Time {
+func waitRetryLater(t *testing.T, tn *nodetest.Node, ahead, within time.Duration) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		rows, err := tn.node.Store().Outbox()
+	var rows []mailbox.Outbound
+	if !testkit.Poll(within, func() bool {
+		var err error
+		rows, err = tn.Node.Store().Outbox()
 		if err != nil {
 			t.Fatalf("outbox: %v", err)
 		}
-		if len(rows) == 1 && time.Until(rows[0].NextAttempt) >= ahead {
-			return rows[0].NextAttempt
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no retry scheduled %s ahead within %s (%d rows)", ahead, within, len(rows))
-		}
-		waitABit(deadline)
+		return len(rows) == 1 && time.Until(rows[0].NextAttempt) >= ahead
+	}) {
+		t.Fatalf("no retry scheduled %s ahead within %s (%d rows)", ahead, within, len(rows))
 	}
+	return rows[0].NextAttempt
 }

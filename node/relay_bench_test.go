@@ -17,6 +17,7 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/node/nodetest"
 	"github.com/yggpost/yggpost/relay"
 )
 
@@ -102,7 +103,7 @@ func prefillRelay(b *testing.B, relayDB string, relayKey, aliceKey, bobKey ed255
 	for range 16 {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				msgs[i] = message(alice, bob, fmt.Sprintf("pending %d", i), strings.Repeat("p", 1024)+"\r\n")
+				msgs[i] = nodetest.Message(alice, bob, fmt.Sprintf("pending %d", i), strings.Repeat("p", 1024)+"\r\n")
 				var sealed bytes.Buffer
 				if _, err := envelope.Seal(&sealed, aliceKey, bob, envelope.NewID(), time.Now(), bytes.NewReader(msgs[i])); err != nil {
 					b.Errorf("seal %d: %v", i, err)
@@ -139,19 +140,19 @@ func waitUntil(b *testing.B, within time.Duration, what string, cond func() bool
 }
 
 // inboxCount is the number of messages in tn's INBOX.
-func inboxCount(b *testing.B, tn *testNode) int {
-	st, err := tn.node.Store().Status("INBOX")
+func inboxCount(b *testing.B, tn *nodetest.Node) int {
+	st, err := tn.Node.Store().Status("INBOX")
 	if err != nil {
-		b.Fatalf("status of %s INBOX: %v", tn.name, err)
+		b.Fatalf("status of %s INBOX: %v", tn.Name, err)
 	}
 	return int(st.Messages)
 }
 
 // relayHolds is the number of envelopes relay node r holds.
-func relayHolds(b *testing.B, r *testNode) relay.Status {
-	st, ok := r.node.RelayStatus()
+func relayHolds(b *testing.B, r *nodetest.Node) relay.Status {
+	st, ok := r.Node.RelayStatus()
 	if !ok {
-		b.Fatalf("%s runs no relay", r.name)
+		b.Fatalf("%s runs no relay", r.Name)
 	}
 	return st
 }
@@ -172,7 +173,7 @@ func BenchmarkRelayHandOver10k(b *testing.B) {
 		relayKey, bobKey := nodeKey(b, relayDB), nodeKey(b, bobDB)
 		aliceKey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0xa1}, ed25519.SeedSize))
 		want := prefillRelay(b, relayDB, relayKey, aliceKey, bobKey, n)
-		r := startNode(b, "relay", nodeOpts{db: relayDB, listen: true, quiet: true, relay: benchRelayOptions()})
+		r := nodetest.Start(b, "relay", nodetest.Options{DB: relayDB, Listen: true, Quiet: true, Relay: benchRelayOptions()})
 		if got := relayHolds(b, r).Envelopes; got != n {
 			b.Fatalf("relay node holds %d envelopes, want %d", got, n)
 		}
@@ -182,7 +183,7 @@ func BenchmarkRelayHandOver10k(b *testing.B) {
 		resetPeakRSS()
 		b.StartTimer()
 		start := time.Now()
-		bob := startNode(b, "bob", nodeOpts{db: bobDB, peers: []string{r.meshURL()}, relays: []envelope.Address{r.addr}, quiet: true})
+		bob := nodetest.Start(b, "bob", nodetest.Options{DB: bobDB, Peers: []string{r.MeshURL()}, Relays: []envelope.Address{r.Addr}, Quiet: true})
 		waitUntil(b, 5*time.Minute, "the first handed-over message", func() bool { return inboxCount(b, bob) > 0 })
 		first += time.Since(start)
 		waitUntil(b, 5*time.Minute, fmt.Sprintf("%d messages in Bob's INBOX", n), func() bool { return inboxCount(b, bob) >= n })
@@ -191,8 +192,8 @@ func BenchmarkRelayHandOver10k(b *testing.B) {
 		heapGrowth += float64(max(stopHeap(), baseline)-baseline) / (1 << 20)
 		rss += float64(peakRSS()) / (1 << 20)
 		checkHandedOver(b, r, bob, want)
-		bob.stop()
-		r.stop()
+		bob.Stop()
+		r.Stop()
 	}
 	runs := float64(b.N)
 	b.ReportMetric(first.Seconds()/runs, "s-to-first")
@@ -204,9 +205,9 @@ func BenchmarkRelayHandOver10k(b *testing.B) {
 
 // checkHandedOver checks that Bob's INBOX holds exactly the wanted
 // messages, each once and intact, and that the relay let go of all of them.
-func checkHandedOver(b *testing.B, r, bob *testNode, want [][]byte) {
+func checkHandedOver(b *testing.B, r, bob *nodetest.Node, want [][]byte) {
 	b.Helper()
-	msgs, err := bob.node.Store().Messages("INBOX")
+	msgs, err := bob.Node.Store().Messages("INBOX")
 	if err != nil {
 		b.Fatalf("list Bob's INBOX: %v", err)
 	}
@@ -214,7 +215,7 @@ func checkHandedOver(b *testing.B, r, bob *testNode, want [][]byte) {
 	for _, m := range msgs {
 		got = append(got, readMessage(b, bob, m.UID))
 	}
-	assertExactlyOnce(b, got, want)
+	nodetest.AssertExactlyOnce(b, got, want)
 	// Bob is the relay's only member: what it still holds for members is
 	// his. (Bob's delivery receipts to Alice are held for forwarding.)
 	waitUntil(b, time.Minute, "the relay to hold nothing for Bob", func() bool {
@@ -227,16 +228,16 @@ func checkHandedOver(b *testing.B, r, bob *testNode, want [][]byte) {
 }
 
 // readMessage returns the full text of message uid in tn's INBOX.
-func readMessage(b *testing.B, tn *testNode, uid uint32) []byte {
+func readMessage(b *testing.B, tn *nodetest.Node, uid uint32) []byte {
 	b.Helper()
-	rc, err := tn.node.Store().OpenMessage("INBOX", uid)
+	rc, err := tn.Node.Store().OpenMessage("INBOX", uid)
 	if err != nil {
-		b.Fatalf("open message %d of %s: %v", uid, tn.name, err)
+		b.Fatalf("open message %d of %s: %v", uid, tn.Name, err)
 	}
 	defer rc.Close()
 	body, err := io.ReadAll(rc)
 	if err != nil {
-		b.Fatalf("read message %d of %s: %v", uid, tn.name, err)
+		b.Fatalf("read message %d of %s: %v", uid, tn.Name, err)
 	}
 	return body
 }
@@ -257,11 +258,11 @@ func BenchmarkRelayDeposit(b *testing.B) {
 		r, alice, bob := depositSetup(b)
 		msgs := make([][]byte, n)
 		for i := range msgs {
-			msgs[i] = message(alice.addr, bob, fmt.Sprintf("deposit %d", i), strings.Repeat("d", 1024)+"\r\n")
+			msgs[i] = nodetest.Message(alice.Addr, bob, fmt.Sprintf("deposit %d", i), strings.Repeat("d", 1024)+"\r\n")
 		}
 		b.StartTimer()
 		start := time.Now()
-		if err := alice.sendMany(bob, msgs); err != nil {
+		if err := alice.SendMany(bob, msgs); err != nil {
 			b.Fatalf("alice submits: %v", err)
 		}
 		waitUntil(b, 5*time.Minute, fmt.Sprintf("the relay to hold %d envelopes", n+1), func() bool {
@@ -275,8 +276,8 @@ func BenchmarkRelayDeposit(b *testing.B) {
 		if st := relayHolds(b, r); st.Envelopes != n+1 || st.Forwarding != 0 {
 			b.Errorf("relay holds %d envelopes (%d for forwarding), want %d for Bob", st.Envelopes, st.Forwarding, n+1)
 		}
-		alice.stop()
-		r.stop()
+		alice.Stop()
+		r.Stop()
 	}
 	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(elapsed.Seconds()/float64(b.N), "s-per-1000")
@@ -285,17 +286,17 @@ func BenchmarkRelayDeposit(b *testing.B) {
 // depositSetup starts relay R, makes Bob a member and stops him, starts
 // Alice (also a member, so she has a relay of her own) and sends one
 // message that ends in R's custody.
-func depositSetup(b *testing.B) (r, alice *testNode, bob envelope.Address) {
+func depositSetup(b *testing.B) (r, alice *nodetest.Node, bob envelope.Address) {
 	b.Helper()
-	r = startNode(b, "relay", nodeOpts{listen: true, quiet: true, relay: benchRelayOptions()})
-	relays := []envelope.Address{r.addr}
-	bn := startNode(b, "bob", nodeOpts{peers: []string{r.meshURL()}, relays: relays, quiet: true})
+	r = nodetest.Start(b, "relay", nodetest.Options{Listen: true, Quiet: true, Relay: benchRelayOptions()})
+	relays := []envelope.Address{r.Addr}
+	bn := nodetest.Start(b, "bob", nodetest.Options{Peers: []string{r.MeshURL()}, Relays: relays, Quiet: true})
 	waitUntil(b, time.Minute, "Bob to register", func() bool { return relayHolds(b, r).Members == 1 })
-	bob = bn.addr
-	bn.stop()
-	alice = startNode(b, "alice", nodeOpts{peers: []string{r.meshURL()}, relays: relays, quiet: true})
+	bob = bn.Addr
+	bn.Stop()
+	alice = nodetest.Start(b, "alice", nodetest.Options{Peers: []string{r.MeshURL()}, Relays: relays, Quiet: true})
 	waitUntil(b, time.Minute, "Alice to register", func() bool { return relayHolds(b, r).Members == 2 })
-	alice.mustSend(bob, message(alice.addr, bob, "warm up", "to the relay\r\n"))
+	alice.MustSend(bob, nodetest.Message(alice.Addr, bob, "warm up", "to the relay\r\n"))
 	waitUntil(b, time.Minute, "the warm-up message in custody", func() bool {
 		return countKeyword(b, alice, node.KeywordRelayed) == 1
 	})
@@ -303,10 +304,10 @@ func depositSetup(b *testing.B) (r, alice *testNode, bob envelope.Address) {
 }
 
 // countKeyword counts the messages in tn's Sent that carry keyword.
-func countKeyword(b *testing.B, tn *testNode, keyword string) int {
-	msgs, err := tn.node.Store().Messages(mailbox.Sent)
+func countKeyword(b *testing.B, tn *nodetest.Node, keyword string) int {
+	msgs, err := tn.Node.Store().Messages(mailbox.Sent)
 	if err != nil {
-		b.Fatalf("list Sent of %s: %v", tn.name, err)
+		b.Fatalf("list Sent of %s: %v", tn.Name, err)
 	}
 	count := 0
 	for _, m := range msgs {

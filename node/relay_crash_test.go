@@ -9,6 +9,7 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // Issue 4, proof 3: a relay killed with SIGKILL in the middle of a deposit
@@ -36,7 +37,7 @@ type relayCrash struct {
 	mesh    string // the relay's fixed listen URL, the others' only peer
 	bobDB   string
 	bobAddr envelope.Address
-	alice   *testNode
+	alice   *nodetest.Node
 }
 
 // setUpRelayCrash starts the relay, registers Bob and stops him, then
@@ -54,10 +55,10 @@ func setUpRelayCrash(t *testing.T) *relayCrash {
 	}
 	bob := c.startBob()
 	c.r.waitRelay(30*time.Second, "Bob's registration", func(st childStatus) bool { return st.Members == 1 })
-	c.bobAddr = bob.addr
-	bob.stop()
+	c.bobAddr = bob.Addr
+	bob.Stop()
 	// Bob is down whenever Alice sends: a short search for him saves time.
-	c.alice = startNode(t, "alice", nodeOpts{peers: []string{c.mesh}, relays: []envelope.Address{c.r.addr}, reach: time.Second})
+	c.alice = nodetest.Start(t, "alice", nodetest.Options{Peers: []string{c.mesh}, Relays: []envelope.Address{c.r.addr}, Reach: time.Second})
 	// 70 s: once in about thirty runs a first membership session got
 	// nowhere for its whole 30 s set-up bound; the membership loop then
 	// opens another.
@@ -66,8 +67,8 @@ func setUpRelayCrash(t *testing.T) *relayCrash {
 }
 
 // startBob (re)starts Bob on his database, a member of the relay.
-func (c *relayCrash) startBob() *testNode {
-	return startNode(c.t, "bob", nodeOpts{db: c.bobDB, peers: []string{c.mesh}, relays: []envelope.Address{c.r.addr}})
+func (c *relayCrash) startBob() *nodetest.Node {
+	return nodetest.Start(c.t, "bob", nodetest.Options{DB: c.bobDB, Peers: []string{c.mesh}, Relays: []envelope.Address{c.r.addr}})
 }
 
 // sendBurst submits relayBurst messages from Alice to Bob and returns them.
@@ -76,9 +77,9 @@ func (c *relayCrash) sendBurst() [][]byte {
 	var want [][]byte
 	for i := range relayBurst {
 		subject := fmt.Sprintf("relay crash %d", i)
-		want = append(want, message(c.alice.addr, c.bobAddr, subject, fmt.Sprintf("number %d\r\n%s", i, relayBurstBody)))
+		want = append(want, nodetest.Message(c.alice.Addr, c.bobAddr, subject, fmt.Sprintf("number %d\r\n%s", i, relayBurstBody)))
 	}
-	if err := c.alice.sendMany(c.bobAddr, want); err != nil {
+	if err := c.alice.SendMany(c.bobAddr, want); err != nil {
 		c.t.Fatalf("alice sends the burst: %v", err)
 	}
 	return want
@@ -97,11 +98,11 @@ func (c *relayCrash) restartRelay() childStatus {
 // finish checks the end state: Bob holds every message exactly once, Alice
 // learnt that each was delivered and her outbox drained, and the relay
 // holds nothing.
-func (c *relayCrash) finish(bob *testNode, want [][]byte) {
+func (c *relayCrash) finish(bob *nodetest.Node, want [][]byte) {
 	c.t.Helper()
-	assertExactlyOnce(c.t, bob.waitInbox(len(want), 90*time.Second), want)
-	c.alice.waitSentAll(len(want), node.KeywordDelivered, 60*time.Second)
-	c.alice.waitOutboxEmpty(30 * time.Second)
+	nodetest.AssertExactlyOnce(c.t, bob.WaitInbox(len(want), 90*time.Second), want)
+	c.alice.WaitSentAll(len(want), node.KeywordDelivered, 60*time.Second)
+	c.alice.WaitOutboxEmpty(30 * time.Second)
 	st := c.r.waitRelay(30*time.Second, "an empty relay", func(st childStatus) bool { return st.Envelopes == 0 })
 	c.t.Logf("relay at the end: %s", st)
 	// Nothing came twice while the rest settled.
@@ -111,22 +112,22 @@ func (c *relayCrash) finish(bob *testNode, want [][]byte) {
 }
 
 // inboxMessages counts tn's INBOX in its store.
-func inboxMessages(t *testing.T, tn *testNode) int {
+func inboxMessages(t *testing.T, tn *nodetest.Node) int {
 	t.Helper()
-	st, err := tn.node.Store().Status(mailbox.Inbox)
+	st, err := tn.Node.Store().Status(mailbox.Inbox)
 	if err != nil {
-		t.Fatalf("status of %s's INBOX: %v", tn.name, err)
+		t.Fatalf("status of %s's INBOX: %v", tn.Name, err)
 	}
 	return int(st.Messages)
 }
 
 // custodyRows counts tn's outbox rows that a relay holds, and returns the
 // most attempts any row took.
-func custodyRows(t *testing.T, tn *testNode) (held, total, attempts int) {
+func custodyRows(t *testing.T, tn *nodetest.Node) (held, total, attempts int) {
 	t.Helper()
-	rows, err := tn.node.Store().Outbox()
+	rows, err := tn.Node.Store().Outbox()
 	if err != nil {
-		t.Fatalf("outbox of %s: %v", tn.name, err)
+		t.Fatalf("outbox of %s: %v", tn.Name, err)
 	}
 	for _, r := range rows {
 		if !r.Custody.IsZero() {
@@ -155,7 +156,7 @@ func TestRelayKillDuringDeposit(t *testing.T) {
 
 	c.restartRelay()
 	st = c.r.waitRelay(120*time.Second, "the whole burst held", func(st childStatus) bool { return st.Envelopes == relayBurst })
-	c.alice.waitSentAll(relayBurst, node.KeywordRelayed, 30*time.Second)
+	c.alice.WaitSentAll(relayBurst, node.KeywordRelayed, 30*time.Second)
 	held, rows, attempts := custodyRows(t, c.alice)
 	t.Logf("after the restart: %s; Alice's outbox: %d of %d rows in custody, at most %d attempts", st, held, rows, attempts)
 	if attempts < 2 {
@@ -175,7 +176,7 @@ func TestRelayKillDuringHandOver(t *testing.T) {
 	c := setUpRelayCrash(t)
 	want := c.sendBurst()
 	c.r.waitRelay(120*time.Second, "the whole burst held", func(st childStatus) bool { return st.Envelopes == relayBurst })
-	c.alice.waitSentAll(relayBurst, node.KeywordRelayed, 30*time.Second)
+	c.alice.WaitSentAll(relayBurst, node.KeywordRelayed, 30*time.Second)
 
 	bob := c.startBob()
 	got := killOnInbox(t, c.r, bob, 2)
@@ -202,11 +203,11 @@ func TestRelayKillDuringHandOver(t *testing.T) {
 
 // killOnInbox kills relay r the moment tn's INBOX holds n messages, and
 // returns how many it holds just after.
-func killOnInbox(t *testing.T, r *childNode, tn *testNode, n int) int {
+func killOnInbox(t *testing.T, r *childNode, tn *nodetest.Node, n int) int {
 	t.Helper()
-	w, err := tn.node.Store().Watch(mailbox.Inbox)
+	w, err := tn.Node.Store().Watch(mailbox.Inbox)
 	if err != nil {
-		t.Fatalf("watch %s's INBOX: %v", tn.name, err)
+		t.Fatalf("watch %s's INBOX: %v", tn.Name, err)
 	}
 	defer w.Close()
 	have := inboxMessages(t, tn)
@@ -216,13 +217,13 @@ func killOnInbox(t *testing.T, r *childNode, tn *testNode, n int) int {
 		select {
 		case ch, ok := <-w.C():
 			if !ok {
-				t.Fatalf("watch %s's INBOX ended: %v", tn.name, w.Err())
+				t.Fatalf("watch %s's INBOX ended: %v", tn.Name, w.Err())
 			}
 			if ch.Kind == mailbox.Added {
 				have++
 			}
 		case <-deadline.C:
-			t.Fatalf("%s's INBOX holds %d within 60s, want %d", tn.name, have, n)
+			t.Fatalf("%s's INBOX holds %d within 60s, want %d", tn.Name, have, n)
 		}
 	}
 	r.kill()

@@ -23,6 +23,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // stored is one message of a mailbox as a client sees it.
@@ -43,17 +45,17 @@ func (s stored) header(t testing.TB) mail.Header {
 
 // mailboxMessages returns every message of a mailbox with its flags,
 // through IMAP, in UID order.
-func (tn *testNode) mailboxMessages(c *imapclient.Client, name string) []stored {
-	tn.t.Helper()
+func mailboxMessages(tn *nodetest.Node, c *imapclient.Client, name string) []stored {
+	tn.T.Helper()
 	if _, err := c.Select(name, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
-		tn.t.Fatalf("SELECT %s on %s: %v", name, tn.name, err)
+		tn.T.Fatalf("SELECT %s on %s: %v", name, tn.Name, err)
 	}
 	var all imap.UIDSet
 	all.AddRange(1, 0)
 	section := &imap.FetchItemBodySection{Peek: true}
 	msgs, err := c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
 	if err != nil {
-		tn.t.Fatalf("FETCH %s on %s: %v", name, tn.name, err)
+		tn.T.Fatalf("FETCH %s on %s: %v", name, tn.Name, err)
 	}
 	var out []stored
 	for _, m := range msgs {
@@ -64,23 +66,19 @@ func (tn *testNode) mailboxMessages(c *imapclient.Client, name string) []stored 
 
 // waitMailbox waits until a mailbox holds want messages, then returns
 // them; more than want, or fewer at the deadline, fail the test.
-func (tn *testNode) waitMailbox(name string, want int, within time.Duration) []stored {
-	tn.t.Helper()
-	c := tn.imap()
-	deadline := time.Now().Add(within)
-	for {
+func waitMailbox(tn *nodetest.Node, name string, want int, within time.Duration) []stored {
+	tn.T.Helper()
+	c := tn.IMAP()
+	testkit.Poll(within, func() bool {
 		st, err := c.Status(name, &imap.StatusOptions{NumMessages: true}).Wait()
 		if err != nil {
-			tn.t.Fatalf("STATUS %s on %s: %v", name, tn.name, err)
+			tn.T.Fatalf("STATUS %s on %s: %v", name, tn.Name, err)
 		}
-		if int(*st.NumMessages) >= want || time.Now().After(deadline) {
-			break
-		}
-		waitABit(deadline)
-	}
-	got := tn.mailboxMessages(c, name)
+		return int(*st.NumMessages) >= want
+	})
+	got := mailboxMessages(tn, c, name)
 	if len(got) != want {
-		tn.t.Fatalf("%s %s has %d messages, want %d (waited %s)", tn.name, name, len(got), want, within)
+		tn.T.Fatalf("%s %s has %d messages, want %d (waited %s)", tn.Name, name, len(got), want, within)
 	}
 	return got
 }
@@ -100,47 +98,47 @@ func fakeAddr(label string) envelope.Address {
 // of those copies names Carol, and Alice's Sent copy keeps the Bcc field.
 func TestSeveralRecipientsAndBcc(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{listen: true})
-	bob := startNode(t, "bob", nodeOpts{peers: []string{alice.meshURL()}})
-	carol := startNode(t, "carol", nodeOpts{peers: []string{alice.meshURL()}})
+	alice := nodetest.Start(t, "alice", nodetest.Options{Listen: true})
+	bob := nodetest.Start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}})
+	carol := nodetest.Start(t, "carol", nodetest.Options{Peers: []string{alice.MeshURL()}})
 	msg := fmt.Sprintf("From: Alice <%s>\r\nTo: <%s>\r\nCc: <%s>\r\nBcc: Carol\r\n <%s>\r\n"+
 		"Subject: one message, three inboxes\r\nMessage-ID: <multi@test>\r\n\r\nhello all\r\n",
-		alice.addr, bob.addr, alice.addr, carol.addr)
-	to := []envelope.Address{bob.addr, carol.addr, alice.addr}
-	if err := alice.send(to, []byte(msg)); err != nil {
+		alice.Addr, bob.Addr, alice.Addr, carol.Addr)
+	to := []envelope.Address{bob.Addr, carol.Addr, alice.Addr}
+	if err := alice.Send(to, []byte(msg)); err != nil {
 		t.Fatalf("alice sends: %v", err)
 	}
-	alice.waitOutboxEmpty(60 * time.Second)
-	for _, tn := range []*testNode{alice, bob, carol} {
-		got := tn.waitMailbox("INBOX", 1, 10*time.Second)[0]
+	alice.WaitOutboxEmpty(60 * time.Second)
+	for _, tn := range []*nodetest.Node{alice, bob, carol} {
+		got := waitMailbox(tn, "INBOX", 1, 10*time.Second)[0]
 		h := got.header(t)
 		if h.Get("Message-ID") != "<multi@test>" || !bytes.HasSuffix(got.body, []byte("\r\n\r\nhello all\r\n")) {
-			t.Errorf("%s got %q", tn.name, got.body)
+			t.Errorf("%s got %q", tn.Name, got.body)
 		}
-		if len(h["Bcc"]) != 0 || bytes.Contains(got.body, []byte(carol.addr.Hex())) {
-			t.Errorf("%s's copy reveals the Bcc recipient:\n%s", tn.name, got.body)
+		if len(h["Bcc"]) != 0 || bytes.Contains(got.body, []byte(carol.Addr.Hex())) {
+			t.Errorf("%s's copy reveals the Bcc recipient:\n%s", tn.Name, got.body)
 		}
 	}
-	sent := alice.waitMailbox("Sent", 1, 0)[0]
+	sent := waitMailbox(alice, "Sent", 1, 0)[0]
 	if string(sent.body) != msg {
 		t.Errorf("Sent copy differs from what was submitted:\n%q\nwant\n%q", sent.body, msg)
 	}
 	if !slices.Contains(sent.flags, imap.FlagSeen) {
 		t.Errorf("Sent copy has flags %v, want \\Seen", sent.flags)
 	}
-	for _, tn := range []*testNode{bob, carol} {
-		tn.waitMailbox("Sent", 0, 0)
+	for _, tn := range []*nodetest.Node{bob, carol} {
+		waitMailbox(tn, "Sent", 0, 0)
 	}
 	// The client submits the same message again (as after a lost reply):
 	// the recipients' nodes de-duplicate it, nobody gets a second copy.
-	if err := alice.send(to, []byte(msg)); err != nil {
+	if err := alice.Send(to, []byte(msg)); err != nil {
 		t.Fatalf("alice sends again: %v", err)
 	}
-	alice.waitOutboxEmpty(60 * time.Second)
-	for _, tn := range []*testNode{alice, bob, carol} {
-		tn.waitMailbox("INBOX", 1, 0)
+	alice.WaitOutboxEmpty(60 * time.Second)
+	for _, tn := range []*nodetest.Node{alice, bob, carol} {
+		waitMailbox(tn, "INBOX", 1, 0)
 	}
-	alice.waitMailbox("Sent", 1, 0)
+	waitMailbox(alice, "Sent", 1, 0)
 }
 
 // TestSentCopy: a message without a Message-ID gets one, the same in every
@@ -148,13 +146,13 @@ func TestSeveralRecipientsAndBcc(t *testing.T) {
 // leaves one copy in Sent (and in INBOX).
 func TestSentCopy(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{})
-	msg := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: note to self\r\n\r\nremember\r\n", alice.addr, alice.addr)
-	if err := alice.send([]envelope.Address{alice.addr}, []byte(msg)); err != nil {
+	alice := nodetest.Start(t, "alice", nodetest.Options{})
+	msg := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: note to self\r\n\r\nremember\r\n", alice.Addr, alice.Addr)
+	if err := alice.Send([]envelope.Address{alice.Addr}, []byte(msg)); err != nil {
 		t.Fatalf("send: %v", err)
 	}
-	inbox := alice.waitMailbox("INBOX", 1, 0)[0]
-	sent := alice.waitMailbox("Sent", 1, 0)[0]
+	inbox := waitMailbox(alice, "INBOX", 1, 0)[0]
+	sent := waitMailbox(alice, "Sent", 1, 0)[0]
 	id := inbox.header(t).Get("Message-ID")
 	if !strings.HasSuffix(id, "@yggmail>") || sent.header(t).Get("Message-ID") != id {
 		t.Fatalf("Message-ID in INBOX %q, in Sent %q; want the same added id", id, sent.header(t).Get("Message-ID"))
@@ -166,14 +164,14 @@ func TestSentCopy(t *testing.T) {
 	// gave it) stores nothing twice; the same id on other content is a new
 	// message in INBOX, but still one Sent copy.
 	for _, again := range [][]byte{sent.body, append(bytes.Clone(sent.body), "P.S.\r\n"...)} {
-		if err := alice.send([]envelope.Address{alice.addr}, again); err != nil {
+		if err := alice.Send([]envelope.Address{alice.Addr}, again); err != nil {
 			t.Fatalf("send again: %v", err)
 		}
 	}
-	alice.waitMailbox("INBOX", 2, 5*time.Second)
-	alice.waitMailbox("Sent", 1, 0)
+	waitMailbox(alice, "INBOX", 2, 5*time.Second)
+	waitMailbox(alice, "Sent", 1, 0)
 	// A client that APPENDs its copy after sending (Thunderbird).
-	c := alice.imap()
+	c := alice.IMAP()
 	cmd := c.Append("Sent", int64(len(sent.body)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
 	if _, err := cmd.Write(sent.body); err != nil {
 		t.Fatalf("APPEND write: %v", err)
@@ -184,36 +182,36 @@ func TestSentCopy(t *testing.T) {
 	if _, err := cmd.Wait(); err != nil {
 		t.Fatalf("APPEND to Sent: %v", err)
 	}
-	alice.waitMailbox("Sent", 1, 0)
+	waitMailbox(alice, "Sent", 1, 0)
 }
 
 // TestChatClientNoSentCopy: a Delta Chat-style message (Chat-Version) sent
 // to oneself (bcc_self) lands in INBOX once and leaves Sent empty.
 func TestChatClientNoSentCopy(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{})
+	alice := nodetest.Start(t, "alice", nodetest.Options{})
 	msg := fmt.Sprintf("Chat-Version: 1.0\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: [...]\r\n"+
-		"Message-ID: <Mr.chat@localhost>\r\n\r\nchat\r\n", alice.addr, fakeAddr("friend"))
-	if err := alice.send([]envelope.Address{fakeAddr("friend"), alice.addr}, []byte(msg)); err != nil {
+		"Message-ID: <Mr.chat@localhost>\r\n\r\nchat\r\n", alice.Addr, fakeAddr("friend"))
+	if err := alice.Send([]envelope.Address{fakeAddr("friend"), alice.Addr}, []byte(msg)); err != nil {
 		t.Fatalf("send: %v", err)
 	}
-	got := alice.waitMailbox("INBOX", 1, 0)[0]
+	got := waitMailbox(alice, "INBOX", 1, 0)[0]
 	if string(got.body) != msg {
 		t.Errorf("INBOX copy %q, want %q", got.body, msg)
 	}
-	alice.waitMailbox("Sent", 0, 0)
+	waitMailbox(alice, "Sent", 0, 0)
 }
 
 // swaksNode runs swaks against a node's SMTP server and returns its transcript and whether it succeeded.
-func swaksNode(t *testing.T, tn *testNode, args ...string) (string, bool) {
+func swaksNode(t *testing.T, tn *nodetest.Node, args ...string) (string, bool) {
 	t.Helper()
 	path, err := exec.LookPath("swaks")
 	if err != nil {
 		t.Skip("swaks is not installed (apt-get install swaks; .ci/run installs it); skipping the SMTP client test")
 	}
-	host, port, err := net.SplitHostPort(tn.smtp)
+	host, port, err := net.SplitHostPort(tn.SMTPAddr)
 	if err != nil {
-		t.Fatalf("SMTP address %q: %v", tn.smtp, err)
+		t.Fatalf("SMTP address %q: %v", tn.SMTPAddr, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -231,20 +229,20 @@ func swaksNode(t *testing.T, tn *testNode, args ...string) (string, bool) {
 func TestSwaksAgainstNode(t *testing.T) {
 	t.Parallel()
 	const limit = 64 << 10
-	alice := startNode(t, "alice", nodeOpts{limit: limit})
-	me := alice.addr.String()
+	alice := nodetest.Start(t, "alice", nodetest.Options{Limit: limit})
+	me := alice.Addr.String()
 	for i, mech := range []string{"PLAIN", "LOGIN"} {
-		out, ok := swaksNode(t, alice, "--auth", mech, "--auth-user", me, "--auth-password", testPassword, "--pipeline", "--from", me, "--to", me,
+		out, ok := swaksNode(t, alice, "--auth", mech, "--auth-user", me, "--auth-password", nodetest.Password, "--pipeline", "--from", me, "--to", me,
 			"--h-From", "<"+me+">", "--header", "Subject: swaks "+mech, "--body", "Grüße, swaks")
 		if !ok {
 			t.Fatalf("swaks AUTH %s failed:\n%s", mech, out)
 		}
-		got := alice.waitMailbox("INBOX", i+1, 5*time.Second)[i]
+		got := waitMailbox(alice, "INBOX", i+1, 5*time.Second)[i]
 		if !bytes.Contains(got.body, []byte("Subject: swaks "+mech)) || !bytes.Contains(got.body, []byte("Grüße, swaks")) {
 			t.Errorf("INBOX copy of the AUTH %s message:\n%s", mech, got.body)
 		}
 	}
-	alice.waitMailbox("Sent", 2, 0)
+	waitMailbox(alice, "Sent", 2, 0)
 
 	many := make([]string, 101)
 	for i := range many {
@@ -265,7 +263,7 @@ func TestSwaksAgainstNode(t *testing.T) {
 	} {
 		args := tc.args
 		if tc.name != "no auth" && !slices.Contains(args, "--auth") {
-			args = append([]string{"--auth", "PLAIN", "--auth-user", me, "--auth-password", testPassword}, args...)
+			args = append([]string{"--auth", "PLAIN", "--auth-user", me, "--auth-password", nodetest.Password}, args...)
 		}
 		out, ok := swaksNode(t, alice, args...)
 		replied := strings.Contains(out, "<~* "+tc.reply) || strings.Contains(out, "<** "+tc.reply)
@@ -276,11 +274,11 @@ func TestSwaksAgainstNode(t *testing.T) {
 	}
 	// RFC 5321 §4.5.3.1.10: after 452 for the 101st recipient the client
 	// sends to the 100 accepted ones (and the rest later).
-	if rows, err := alice.node.Store().Outbox(); err != nil || len(rows) != 100 {
+	if rows, err := alice.Node.Store().Outbox(); err != nil || len(rows) != 100 {
 		t.Errorf("outbox holds %d envelopes (%v), want 100", len(rows), err)
 	}
-	alice.waitMailbox("INBOX", 2, 0)
-	alice.waitMailbox("Sent", 3, 0)
+	waitMailbox(alice, "INBOX", 2, 0)
+	waitMailbox(alice, "Sent", 3, 0)
 }
 
 // TestMessageNearSizeLimit: a message just under the advertised SIZE is
@@ -289,8 +287,8 @@ func TestSwaksAgainstNode(t *testing.T) {
 func TestMessageNearSizeLimit(t *testing.T) {
 	t.Parallel()
 	const limit = 64 << 10
-	alice := startNode(t, "alice", nodeOpts{limit: limit})
-	head := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nMessage-ID: <limit@test>\r\n\r\n", alice.addr, fakeAddr("bob"))
+	alice := nodetest.Start(t, "alice", nodetest.Options{Limit: limit})
+	head := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nMessage-ID: <limit@test>\r\n\r\n", alice.Addr, fakeAddr("bob"))
 	// go-smtp refuses a DATA transfer of exactly SIZE bytes (its reader
 	// runs out of allowance before it sees the end marker); one less is the
 	// largest that gets through.
@@ -300,18 +298,18 @@ func TestMessageNearSizeLimit(t *testing.T) {
 	}
 	copy(body[len(body)-2:], "\r\n")
 	msg := append([]byte(head), body...)
-	if err := alice.send([]envelope.Address{fakeAddr("bob")}, msg); err != nil {
+	if err := alice.Send([]envelope.Address{fakeAddr("bob")}, msg); err != nil {
 		t.Fatalf("a message of %d bytes (SIZE %d) was refused: %v", len(msg), limit, err)
 	}
-	if rows, err := alice.node.Store().Outbox(); err != nil || len(rows) != 1 {
+	if rows, err := alice.Node.Store().Outbox(); err != nil || len(rows) != 1 {
 		t.Fatalf("outbox holds %d envelopes (%v), want 1", len(rows), err)
 	}
-	if sent := alice.waitMailbox("Sent", 1, 0)[0]; !bytes.Equal(sent.body, msg) {
+	if sent := waitMailbox(alice, "Sent", 1, 0)[0]; !bytes.Equal(sent.body, msg) {
 		t.Errorf("Sent copy of %d bytes differs from the %d sent", len(sent.body), len(msg))
 	}
 	over := append(bytes.Clone(msg[:len(msg)-2]), "yy\r\n"...)
 	var se *smtp.SMTPError
-	if err := alice.send([]envelope.Address{fakeAddr("bob")}, over); !errors.As(err, &se) || se.Code != 552 {
+	if err := alice.Send([]envelope.Address{fakeAddr("bob")}, over); !errors.As(err, &se) || se.Code != 552 {
 		t.Fatalf("a message of %d bytes (SIZE %d): %v, want 552", len(over), limit, err)
 	}
 }
@@ -322,8 +320,8 @@ func TestMessageNearSizeLimit(t *testing.T) {
 // write, then sends a second message with BDAT (CHUNKING).
 func TestRawSessionLikeDeltaChat(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{})
-	c, err := net.Dial("tcp", alice.smtp)
+	alice := nodetest.Start(t, "alice", nodetest.Options{})
+	c, err := net.Dial("tcp", alice.SMTPAddr)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -346,7 +344,7 @@ func TestRawSessionLikeDeltaChat(t *testing.T) {
 			t.Fatalf("write: %v", err)
 		}
 	}
-	me := alice.addr.String()
+	me := alice.Addr.String()
 	expect(220)
 	write("EHLO deltachat\r\n")
 	caps := expect(250)
@@ -355,7 +353,7 @@ func TestRawSessionLikeDeltaChat(t *testing.T) {
 			t.Errorf("EHLO does not advertise %s:\n%s", ext, caps)
 		}
 	}
-	write("AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+me+"\x00"+testPassword)) + "\r\n")
+	write("AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+me+"\x00"+nodetest.Password)) + "\r\n")
 	expect(235)
 	first := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: Grüße 🌍\r\nChat-Version: 1.0\r\n\r\n..äöü\r\n", me, me)
 	write("MAIL FROM:<" + me + "> BODY=8BITMIME SMTPUTF8\r\nRCPT TO:<" + me + ">\r\nDATA\r\n" + first + ".\r\n")
@@ -374,7 +372,7 @@ func TestRawSessionLikeDeltaChat(t *testing.T) {
 	write("QUIT\r\n")
 	expect(221)
 
-	inbox := alice.waitMailbox("INBOX", 2, 5*time.Second)
+	inbox := waitMailbox(alice, "INBOX", 2, 5*time.Second)
 	if h := inbox[0].header(t); h.Get("Subject") != "Grüße 🌍" || !strings.HasSuffix(h.Get("Message-ID"), "@yggmail>") ||
 		!bytes.HasSuffix(inbox[0].body, []byte("\r\n\r\n.äöü\r\n")) {
 		t.Errorf("first message, 8-bit, dot-stuffed, no Message-ID given:\n%q", inbox[0].body)
@@ -383,7 +381,7 @@ func TestRawSessionLikeDeltaChat(t *testing.T) {
 		t.Errorf("BDAT message %q, want %q", inbox[1].body, second)
 	}
 	// The chat message has no Sent copy; the other one has.
-	if sent := alice.waitMailbox("Sent", 1, 0); string(sent[0].body) != second {
+	if sent := waitMailbox(alice, "Sent", 1, 0); string(sent[0].body) != second {
 		t.Errorf("Sent holds %q, want the BDAT message", sent[0].body)
 	}
 }
@@ -393,21 +391,21 @@ func TestRawSessionLikeDeltaChat(t *testing.T) {
 // node's Sent copy; the copy for the user's own INBOX does not show them.
 func TestSentCopyNamesHiddenRecipients(t *testing.T) {
 	t.Parallel()
-	alice := startNode(t, "alice", nodeOpts{})
+	alice := nodetest.Start(t, "alice", nodetest.Options{})
 	bob, carol, dave := fakeAddr("bob"), fakeAddr("carol"), fakeAddr("dave")
-	msg := fmt.Sprintf("From: <%s>\r\nTo: Bob <%s>\r\nSubject: secret list\r\nMessage-ID: <hidden@test>\r\n\r\nhi\r\n", alice.addr, bob)
-	if err := alice.send([]envelope.Address{bob, carol, alice.addr, dave}, []byte(msg)); err != nil {
+	msg := fmt.Sprintf("From: <%s>\r\nTo: Bob <%s>\r\nSubject: secret list\r\nMessage-ID: <hidden@test>\r\n\r\nhi\r\n", alice.Addr, bob)
+	if err := alice.Send([]envelope.Address{bob, carol, alice.Addr, dave}, []byte(msg)); err != nil {
 		t.Fatalf("send: %v", err)
 	}
-	sent := alice.waitMailbox("Sent", 1, 0)[0]
-	want := strings.Replace(msg, "\r\n\r\n", fmt.Sprintf("\r\nBcc: <%s>,\r\n <%s>,\r\n <%s>\r\n\r\n", carol, alice.addr, dave), 1)
+	sent := waitMailbox(alice, "Sent", 1, 0)[0]
+	want := strings.Replace(msg, "\r\n\r\n", fmt.Sprintf("\r\nBcc: <%s>,\r\n <%s>,\r\n <%s>\r\n\r\n", carol, alice.Addr, dave), 1)
 	if string(sent.body) != want {
 		t.Errorf("Sent copy\n%q\nwant\n%q", sent.body, want)
 	}
 	if list, err := sent.header(t).AddressList("Bcc"); err != nil || len(list) != 3 {
 		t.Errorf("Bcc of the Sent copy parses as %v, %v", list, err)
 	}
-	if inbox := alice.waitMailbox("INBOX", 1, 0)[0]; string(inbox.body) != msg {
+	if inbox := waitMailbox(alice, "INBOX", 1, 0)[0]; string(inbox.body) != msg {
 		t.Errorf("INBOX copy %q, want the message as sent, %q", inbox.body, msg)
 	}
 }
