@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/internal/testkit"
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // curl runs curl against a node as its owner with a verbose transcript
@@ -16,7 +19,7 @@ import (
 func (tn *testNode) curl(t *testing.T, upload string, args ...string) result {
 	t.Helper()
 	path := needTool(t, "curl", "curl")
-	base := []string{"--silent", "--show-error", "--verbose", "--max-time", "20", "--user", tn.addr + ":" + testPassword}
+	base := []string{"--silent", "--show-error", "--verbose", "--max-time", "20", "--user", tn.addr + ":" + nodetest.Password}
 	if upload != "" {
 		file := filepath.Join(t.TempDir(), "upload.eml")
 		if err := os.WriteFile(file, []byte(upload), 0o600); err != nil {
@@ -31,7 +34,7 @@ func (tn *testNode) curl(t *testing.T, upload string, args ...string) result {
 	return r
 }
 
-func (tn *testNode) imapURL(path string) string { return "imap://" + tn.node.IMAPAddr() + "/" + path }
+func (tn *testNode) imapURL(path string) string { return "imap://" + tn.IMAPAddr + "/" + path }
 
 // curlMessage is a small RFC 5322 message with CRLF line ends.
 func curlMessage(from, to, subject, body string) string {
@@ -51,9 +54,9 @@ func TestCurl(t *testing.T) {
 	alice, bob := pair(t)
 
 	msg := curlMessage(alice.addr, bob.addr, "hello from curl", "sent with curl smtp://")
-	alice.curl(t, msg, "smtp://"+alice.node.SMTPAddr(), "--mail-from", alice.addr,
+	alice.curl(t, msg, "smtp://"+alice.SMTPAddr, "--mail-from", alice.addr,
 		"--mail-rcpt", bob.addr, "--mail-rcpt", alice.addr)
-	waitFor(t, 30*time.Second, "bob's INBOX to hold curl's message", func() bool { return bob.inboxCount() == 1 })
+	testkit.WaitFor(t, 30*time.Second, "bob's INBOX to hold curl's message", func() bool { return bob.inboxCount() == 1 })
 	if n := alice.inboxCount(); n != 1 {
 		t.Errorf("alice's INBOX holds %d messages after she sent one to herself, want 1", n)
 	}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // deltaChatDir is where .ci/run installs the npm packages of
@@ -113,9 +115,9 @@ type dcChatMessage struct {
 }
 
 func account(t *testing.T, n *testNode) dcAccount {
-	imapHost, imapPort := hostPort(t, n.node.IMAPAddr())
-	smtpHost, smtpPort := hostPort(t, n.node.SMTPAddr())
-	return dcAccount{Name: n.name, Addr: n.addr, Password: testPassword,
+	imapHost, imapPort := hostPort(t, n.IMAPAddr)
+	smtpHost, smtpPort := hostPort(t, n.SMTPAddr)
+	return dcAccount{Name: n.Name, Addr: n.addr, Password: nodetest.Password,
 		IMAPServer: imapHost, IMAPPort: imapPort, SMTPServer: smtpHost, SMTPPort: smtpPort}
 }
 

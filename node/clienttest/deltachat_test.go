@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // protocolTrouble matches warnings and errors that concern talking to the
@@ -201,13 +202,10 @@ const stateOutFailed = 24
 func TestDeltaChatBounce(t *testing.T) {
 	t.Parallel()
 	modules := needDeltaChat(t)
-	alice := startNode(t, "alice", true)
+	alice := start(t, "alice", nodetest.Options{Listen: true})
 	// bob's node refuses messages over 256 KiB: the chat messages pass,
 	// the 512 KiB file bounces.
-	bob := startNodeWith(t, "bob", func(c *node.Config) {
-		c.Peers = []string{alice.meshURL()}
-		c.MaxMessageSize = 256 << 10
-	})
+	bob := start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}, Limit: 256 << 10})
 	cfg := dcConfig{Modules: modules, DataDir: t.TempDir(), Rounds: 1, WaitMs: 60_000,
 		BounceBytes: 512 << 10, ForceEncryption: "0", Accounts: []dcAccount{account(t, alice), account(t, bob)}}
 	lines := runDeltaChat(t, cfg, 3*time.Minute)
@@ -237,11 +235,10 @@ var uidValidityChanged = regexp.MustCompile(`UID validity for folder \S+ changed
 func TestDeltaChatRestart(t *testing.T) {
 	t.Parallel()
 	modules := needDeltaChat(t)
-	alice := startNode(t, "alice", true)
-	bob := startNodeWith(t, "bob", func(c *node.Config) {
-		c.Peers = []string{alice.meshURL()}
+	alice := start(t, "alice", nodetest.Options{Listen: true})
+	bob := start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}, Tweak: func(c *node.Config) {
 		c.IMAPAddr, c.SMTPAddr = freeAddr(t), freeAddr(t)
-	})
+	}})
 	cfg := dcConfig{Modules: modules, DataDir: t.TempDir(), Rounds: 2, WaitMs: 60_000,
 		Accounts: []dcAccount{account(t, alice), account(t, bob)}}
 	checkDeltaChat(t, runDeltaChat(t, cfg, 3*time.Minute), 2)

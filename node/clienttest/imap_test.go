@@ -7,28 +7,13 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-// login opens an IMAP session to the node with go-imap's client, for
-// checking what a client left on the server.
-func (tn *testNode) login() *imapclient.Client {
-	tn.t.Helper()
-	c, err := imapclient.DialInsecure(tn.node.IMAPAddr(), nil)
-	if err != nil {
-		tn.t.Fatalf("dial IMAP of %s: %v", tn.name, err)
-	}
-	tn.t.Cleanup(func() { c.Close() })
-	if err := c.Login(tn.addr, testPassword).Wait(); err != nil {
-		tn.t.Fatalf("IMAP login to %s: %v", tn.name, err)
-	}
-	return c
-}
-
 // envelopes returns the envelope and flags of every message in a mailbox.
 func (tn *testNode) envelopes(mailbox string) []*imapclient.FetchMessageBuffer {
-	tn.t.Helper()
-	c := tn.login()
+	tn.T.Helper()
+	c := tn.IMAP()
 	sel, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
-		tn.t.Fatalf("SELECT %s on %s: %v", mailbox, tn.name, err)
+		tn.T.Fatalf("SELECT %s on %s: %v", mailbox, tn.Name, err)
 	}
 	if sel.NumMessages == 0 {
 		return nil
@@ -37,7 +22,7 @@ func (tn *testNode) envelopes(mailbox string) []*imapclient.FetchMessageBuffer {
 	all.AddRange(1, 0)
 	msgs, err := c.Fetch(all, &imap.FetchOptions{UID: true, Envelope: true, Flags: true}).Collect()
 	if err != nil {
-		tn.t.Fatalf("FETCH %s on %s: %v", mailbox, tn.name, err)
+		tn.T.Fatalf("FETCH %s on %s: %v", mailbox, tn.Name, err)
 	}
 	return msgs
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // mbsyncRig is one node and a local Maildir that mbsync keeps in sync
@@ -24,9 +26,9 @@ type mbsyncRig struct {
 
 func newMbsyncRig(t *testing.T) *mbsyncRig {
 	mbsync := needTool(t, "mbsync", "isync")
-	n := startNode(t, "alice", false)
+	n := start(t, "alice", nodetest.Options{})
 	dir := t.TempDir()
-	host, port := hostPort(t, n.node.IMAPAddr())
+	host, port := hostPort(t, n.IMAPAddr)
 	r := &mbsyncRig{t: t, node: n, mbsync: mbsync, config: filepath.Join(dir, "mbsyncrc"), maildir: filepath.Join(dir, "mail")}
 	rc := fmt.Sprintf(`IMAPAccount yggpost
 Host %s
@@ -51,7 +53,7 @@ Patterns *
 Create Both
 Expunge Both
 SyncState *
-`, host, port, n.addr, testPassword, r.maildir, r.maildir)
+`, host, port, n.addr, nodetest.Password, r.maildir, r.maildir)
 	if err := os.Mkdir(r.maildir, 0o700); err != nil {
 		t.Fatalf("create Maildir root: %v", err)
 	}
@@ -192,7 +194,7 @@ func TestMbsync(t *testing.T) {
 	r.writeLocal("INBOX", "1.local.test", curlMessage(a, a, "written locally", "three"))
 	r.writeLocal("Projects", "2.local.test", curlMessage(a, a, "filed locally", "four"))
 	// Server changes: a flag on "second" and new mail.
-	c := r.node.login()
+	c := r.node.IMAP()
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatalf("SELECT INBOX: %v", err)
 	}

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/internal/testkit"
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // muttrc writes testdata/muttrc, the settings docs/clients.md gives,
@@ -17,10 +20,10 @@ func (tn *testNode) muttrc(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("read muttrc template: %v", err)
 	}
-	_, imapPort := hostPort(t, tn.node.IMAPAddr())
-	_, smtpPort := hostPort(t, tn.node.SMTPAddr())
+	_, imapPort := hostPort(t, tn.IMAPAddr)
+	_, smtpPort := hostPort(t, tn.SMTPAddr)
 	rc := strings.NewReplacer("ADDRESS_URL", strings.Replace(tn.addr, "@", "%40", 1), "ADDRESS", tn.addr,
-		"PASSWORD", testPassword, "IMAP_PORT", strconv.Itoa(imapPort), "SMTP_PORT", strconv.Itoa(smtpPort)).Replace(string(tmpl))
+		"PASSWORD", nodetest.Password, "IMAP_PORT", strconv.Itoa(imapPort), "SMTP_PORT", strconv.Itoa(smtpPort)).Replace(string(tmpl))
 	path := filepath.Join(t.TempDir(), "muttrc")
 	if err := os.WriteFile(path, []byte(rc), 0o600); err != nil {
 		t.Fatalf("write muttrc: %v", err)
@@ -40,7 +43,7 @@ func TestMutt(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("mutt: %v\n%s", r.err, r.transcript())
 	}
-	waitFor(t, 30*time.Second, "bob's INBOX to hold mutt's message", func() bool { return bob.inboxCount() == 1 })
+	testkit.WaitFor(t, 30*time.Second, "bob's INBOX to hold mutt's message", func() bool { return bob.inboxCount() == 1 })
 	got := bob.envelopes("INBOX")[0].Envelope
 	if got.Subject != "hello from mutt" || len(got.From) != 1 || got.From[0].Addr() != alice.addr {
 		t.Errorf("bob received subject %q from %v", got.Subject, got.From)

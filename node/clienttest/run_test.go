@@ -35,15 +35,3 @@ func run(t testing.TB, within time.Duration, stdin string, name string, args ...
 	}
 	return result{stdout: out.String(), stderr: errb.String(), err: err}
 }
-
-// waitFor polls cond every 20 ms until it holds or within passes.
-func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		<-time.After(min(20*time.Millisecond, time.Until(deadline)+time.Millisecond))
-	}
-}

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/internal/testkit"
+	"github.com/yggpost/yggpost/node/nodetest"
 )
 
 // swaks runs swaks against the node's SMTP server with the given
@@ -16,7 +17,7 @@ import (
 func (tn *testNode) swaks(t *testing.T, args ...string) result {
 	t.Helper()
 	path := needTool(t, "swaks", "swaks")
-	host, port := hostPort(t, tn.node.SMTPAddr())
+	host, port := hostPort(t, tn.SMTPAddr)
 	base := []string{"--server", host, "--port", strconv.Itoa(port), "--helo", "swaks.test", "--timeout", "20"}
 	return run(t, 60*time.Second, "", path, append(base, args...)...)
 }
@@ -37,12 +38,9 @@ func TestSwaks(t *testing.T) {
 	t.Parallel()
 	needTool(t, "swaks", "swaks")
 	const limit = 8 << 10
-	alice := startNodeWith(t, "alice", func(c *node.Config) {
-		c.Listen = []string{"tcp://127.0.0.1:0"}
-		c.MaxMessageSize = limit
-	})
-	bob := startNode(t, "bob", false, alice.meshURL())
-	auth := []string{"--auth", "LOGIN", "--auth-user", alice.addr, "--auth-password", testPassword}
+	alice := start(t, "alice", nodetest.Options{Listen: true, Limit: limit})
+	bob := start(t, "bob", nodetest.Options{Peers: []string{alice.MeshURL()}})
+	auth := []string{"--auth", "LOGIN", "--auth-user", alice.addr, "--auth-password", nodetest.Password}
 	from := []string{"--from", alice.addr, "--h-From", "<" + alice.addr + ">"}
 
 	ok := alice.swaks(t, append(append(append([]string{}, auth...), from...),
@@ -50,7 +48,7 @@ func TestSwaks(t *testing.T) {
 	if ok.err != nil {
 		t.Fatalf("swaks to bob failed: %v\n%s", ok.err, ok.transcript())
 	}
-	waitFor(t, 30*time.Second, "bob's INBOX to hold swaks's message", func() bool { return bob.inboxCount() == 1 })
+	testkit.WaitFor(t, 30*time.Second, "bob's INBOX to hold swaks's message", func() bool { return bob.inboxCount() == 1 })
 
 	many := make([]string, 101)
 	for i := range many {
@@ -80,7 +78,7 @@ func TestSwaks(t *testing.T) {
 	}
 	t.Run("line too long", func(t *testing.T) {
 		// Through bob, whose size limit is the default: only the line is wrong.
-		r := bob.swaks(t, "--auth", "PLAIN", "--auth-user", bob.addr, "--auth-password", testPassword,
+		r := bob.swaks(t, "--auth", "PLAIN", "--auth-user", bob.addr, "--auth-password", nodetest.Password,
 			"--from", bob.addr, "--h-From", "<"+bob.addr+">", "--to", alice.addr, "--body", strings.Repeat("x", 20000))
 		if !strings.Contains(r.stdout, "\n<** 5") || strings.Contains(r.stdout, "<** 4") {
 			t.Errorf("a message with a 20000-octet line was not refused permanently (finding F1):\n%s", r.stdout)
