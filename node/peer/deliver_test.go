@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 )
@@ -211,14 +210,41 @@ func (g *gate) Receive(ctx context.Context, _, _ envelope.Address, _ int64, r io
 	return nil
 }
 
+// replyWatch is the server's end of a connection. It counts the writes the
+// server makes after it has read at least chunkEnd bytes (the whole chunk)
+// and before g's Receive returned: the acknowledgement must come after.
+type replyWatch struct {
+	net.Conn
+	g        *gate
+	chunkEnd int64
+	read     atomic.Int64
+	early    atomic.Int32
+}
+
+func (w *replyWatch) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	w.read.Add(int64(n))
+	return n, err
+}
+
+func (w *replyWatch) Write(p []byte) (int, error) {
+	if w.read.Load() >= w.chunkEnd && !w.g.returned.Load() {
+		w.early.Add(1)
+	}
+	return w.Conn.Write(p)
+}
+
 func TestAckOnlyAfterReceiveReturns(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			g := &gate{got: make(chan []byte, 1), release: make(chan struct{})}
 			c, s := tr.pair(t)
-			done := serve(t, newServer(g), s, alice)
-			delivered := make(chan error, 1)
 			body := payload(5000, 5)
+			// Before its chunk the client sends well under 5000 bytes of
+			// commands, one at a time.
+			w := &replyWatch{Conn: s, g: g, chunkEnd: int64(len(body))}
+			done := serve(t, newServer(g), w, alice)
+			delivered := make(chan error, 1)
 			go func() {
 				delivered <- Deliver(context.Background(), c, alice, bob, int64(len(body)), bytes.NewReader(body))
 			}()
@@ -228,11 +254,14 @@ func TestAckOnlyAfterReceiveReturns(t *testing.T) {
 			select {
 			case err := <-delivered:
 				t.Fatalf("Deliver returned %v while Receive was still storing", err)
-			case <-time.After(200 * time.Millisecond): // the window in which an early ack would show
+			default:
 			}
 			close(g.release)
 			if err := wait(t, delivered, "Deliver"); err != nil {
 				t.Fatalf("Deliver: %v", err)
+			}
+			if n := w.early.Load(); n > 0 {
+				t.Fatalf("the server wrote %d replies after the chunk while Receive was still storing", n)
 			}
 			if !g.returned.Load() {
 				t.Fatal("Deliver succeeded before Receive returned")

@@ -30,8 +30,8 @@ func restartInLine(t *testing.T, crash bool) {
 	if err := b1.Close(); err != nil {
 		t.Fatalf("close b1: %v", err)
 	}
-	drain(a.Reachable())
-	drain(m.Reachable())
+	drain(t, a)
+	drain(t, m)
 
 	start := time.Now()
 	b2 := startMesh(t, bkey, m)
@@ -51,16 +51,15 @@ func restartInLine(t *testing.T, crash bool) {
 	t.Logf("A echoed with B again %v after B restarted (%d stale connection resets)", time.Since(start), resets)
 }
 
-// drain discards events until none has come for a quarter second, so that
-// events about the old B are not counted for the new one.
-func drain(ch <-chan ed25519.PublicKey) {
-	for {
-		select {
-		case <-ch:
-		case <-time.After(250 * time.Millisecond):
-			return
-		}
-	}
+// drain discards the events m has queued so far, so that events about the
+// old B are not counted for the new one: it queues a marker key of its
+// own and reads Reachable until the marker comes out, which it does after
+// every event queued before it.
+func drain(t *testing.T, m *Mesh) {
+	t.Helper()
+	marker := newKey(t).Public().(ed25519.PublicKey)
+	m.reach.add(marker)
+	waitEvent(t, m, marker, 10*time.Second)
 }
 
 // probeUntilReachable probes key every half second, as a delivery queue
