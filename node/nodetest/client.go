@@ -14,16 +14,26 @@ import (
 	"github.com/yggpost/yggpost/internal/testkit"
 )
 
-// Send submits one message through the node's SMTP server with AUTH PLAIN.
-func (tn *Node) Send(to []envelope.Address, msg []byte) error {
+// submission opens an SMTP session to the node, logged in with AUTH PLAIN.
+func (tn *Node) submission() (*smtp.Client, error) {
 	c, err := smtp.Dial(tn.SMTPAddr)
 	if err != nil {
-		return fmt.Errorf("dial SMTP: %w", err)
+		return nil, fmt.Errorf("dial SMTP: %w", err)
+	}
+	if err := c.Auth(sasl.NewPlainClient("", tn.Addr.String(), Password)); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("AUTH: %w", err)
+	}
+	return c, nil
+}
+
+// Send submits one message through the node's SMTP server with AUTH PLAIN.
+func (tn *Node) Send(to []envelope.Address, msg []byte) error {
+	c, err := tn.submission()
+	if err != nil {
+		return err
 	}
 	defer c.Close()
-	if err := c.Auth(sasl.NewPlainClient("", tn.Addr.String(), Password)); err != nil {
-		return fmt.Errorf("AUTH: %w", err)
-	}
 	var rcpts []string
 	for _, r := range to {
 		rcpts = append(rcpts, r.String())
@@ -37,14 +47,11 @@ func (tn *Node) Send(to []envelope.Address, msg []byte) error {
 // SendMany submits messages to one recipient over one SMTP connection, as
 // a mail client with a queue of its own does.
 func (tn *Node) SendMany(to envelope.Address, msgs [][]byte) error {
-	c, err := smtp.Dial(tn.SMTPAddr)
+	c, err := tn.submission()
 	if err != nil {
-		return fmt.Errorf("dial SMTP: %w", err)
+		return err
 	}
 	defer c.Close()
-	if err := c.Auth(sasl.NewPlainClient("", tn.Addr.String(), Password)); err != nil {
-		return fmt.Errorf("AUTH: %w", err)
-	}
 	for i, msg := range msgs {
 		if err := c.SendMail(tn.Addr.String(), []string{to.String()}, bytes.NewReader(msg)); err != nil {
 			return fmt.Errorf("message %d: %w", i, err)
