@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/testkit"
 )
@@ -167,7 +169,13 @@ func TestServeAfterClose(t *testing.T) {
 		t.Fatalf("listen: %v", err)
 	}
 	defer l.Close()
-	if err := s.Serve(l); err == nil {
-		t.Fatalf("Serve after Close returned nil instead of an error")
+	if err := s.Serve(l); !errors.Is(err, smtp.ErrServerClosed) {
+		t.Fatalf("Serve after Close returned %v, want smtp.ErrServerClosed", err)
+	}
+	// The listener is closed: a node that stops right after it started
+	// leaves no port behind.
+	if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
+		c.Close()
+		t.Error("the listener still accepts connections after Serve returned")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -77,6 +78,10 @@ type Server struct {
 
 	ctx    context.Context // cancelled by Close; parent of every Submit
 	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	closed    bool           // Close has run: Serve takes no new listener
+	listeners []net.Listener // every listener Serve was given
 }
 
 // New returns a Server ready to Serve. It does not listen by itself.
@@ -133,13 +138,14 @@ func newSMTPServer(s *Server) *smtp.Server {
 }
 
 // Serve accepts connections on l until Close or Shutdown, and returns nil
-// then. Any other accept error is returned wrapped; after Close it returns
-// smtp.ErrServerClosed at once. Serve may run on several listeners.
+// then. Any other accept error is returned wrapped. Given a listener after
+// Close (also when Close races with the start of Serve), it closes it and
+// returns smtp.ErrServerClosed at once. Serve may run on several listeners.
 func (s *Server) Serve(l net.Listener) error {
 	if s.opts.Submitter == nil || s.opts.Authenticate == nil {
 		return errors.New("smtpd: Options.Submitter and Options.Authenticate are required")
 	}
-	if s.ctx.Err() != nil {
+	if !s.track(l) {
 		return smtp.ErrServerClosed
 	}
 	ll := newLimitListener(l, s)
@@ -150,12 +156,39 @@ func (s *Server) Serve(l net.Listener) error {
 	return nil
 }
 
+// track records l as one of the server's listeners, so that Close closes
+// it even if Close comes before the SMTP library has taken it. After Close
+// it closes l and reports false.
+func (s *Server) track(l net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		l.Close()
+		return false
+	}
+	s.listeners = append(s.listeners, l)
+	return true
+}
+
+// closeListeners closes every listener Serve was given and refuses new
+// ones.
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for _, l := range s.listeners {
+		l.Close()
+	}
+}
+
 // Close stops listening and drops every connection at once. A message
 // whose Submit has not returned is not acknowledged to its client.
 func (s *Server) Close() error {
 	s.cancel()
 	s.conns.shutdown(true)
-	if err := s.smtp.Close(); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+	err := s.smtp.Close()
+	s.closeListeners() // after the SMTP library knows it is closed
+	if err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 		return fmt.Errorf("close smtp server: %w", err)
 	}
 	return nil
