@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net/mail"
 	"net/textproto"
 	"strings"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/mailheader"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/peerbook"
 )
@@ -116,7 +116,7 @@ func (n *Node) originalHeader(it mailbox.Outbound) []byte {
 		return nil
 	}
 	defer body.Close()
-	head, err := readHeaderOnly(body)
+	head, _, err := mailheader.Read(body, mailheader.DefaultMax)
 	if err != nil {
 		n.log.Warn("read bounced message for its report", "id", it.ID.String(), "err", err)
 		return nil
@@ -181,16 +181,10 @@ func buildDSN(local envelope.Address, it mailbox.Outbound, reason error, origHea
 	return msg.Bytes(), nil
 }
 
-// originalMessageID returns the Message-ID field of a header block, or "".
+// originalMessageID returns the Message-ID of a header block on one line,
+// or "".
 func originalMessageID(head []byte) string {
-	if len(head) == 0 {
-		return ""
-	}
-	m, err := mail.ReadMessage(bytes.NewReader(append(bytes.Clone(bytes.TrimRight(head, "\r\n")), "\r\n\r\n"...)))
-	if err != nil {
-		return ""
-	}
-	return oneLine(strings.TrimSpace(m.Header.Get("Message-Id")))
+	return oneLine(mailheader.MessageID(head))
 }
 
 func oneLine(s string) string {

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 // receiptField is the header field that makes a message a delivery
@@ -149,12 +149,11 @@ func receiptOf(head []byte) ([]envelope.ID, bool) {
 	if !bytes.Contains(bytes.ToLower(head), []byte("yggpost-receipt:")) {
 		return nil, false // the common case, without parsing
 	}
-	block := append(bytes.Clone(bytes.TrimRight(head, "\r\n")), "\r\n\r\n"...)
-	m, err := mail.ReadMessage(bytes.NewReader(block))
-	if err != nil {
+	values := mailheader.Values(head, receiptField)
+	if len(values) == 0 {
 		return nil, false
 	}
-	fields := strings.Fields(m.Header.Get(receiptField))
+	fields := strings.Fields(values[0])
 	if len(fields) == 0 || len(fields) > maxReceiptIDs {
 		return nil, false
 	}
@@ -214,7 +213,7 @@ func (n *Node) isReceiptRow(it mailbox.Outbound) bool {
 		return false
 	}
 	defer body.Close()
-	head, err := readHeaderOnly(body)
+	head, _, err := mailheader.Read(body, mailheader.DefaultMax)
 	if err != nil {
 		return false
 	}

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 func TestReceiptRoundTrip(t *testing.T) {
 	local, sender := envelope.Address{1}, envelope.Address{2}
 	ids := []envelope.ID{{0xab, 0xcd}, {0x12}, {0xff, 0xee, 0xdd}}
 	msg := buildReceipt(local, sender, ids, time.Unix(1e9, 0))
-	head, err := readHeaderOnly(bytes.NewReader(msg))
+	head, _, err := mailheader.Read(bytes.NewReader(msg), mailheader.DefaultMax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +29,11 @@ func TestReceiptRoundTrip(t *testing.T) {
 		}
 	}
 	many := make([]envelope.ID, maxReceiptIDs+1)
-	head, _ = readHeaderOnly(bytes.NewReader(buildReceipt(local, sender, many, time.Unix(0, 0))))
+	head, _, _ = mailheader.Read(bytes.NewReader(buildReceipt(local, sender, many, time.Unix(0, 0))), mailheader.DefaultMax)
 	if _, ok := receiptOf(head); ok {
 		t.Errorf("a receipt naming %d ids was accepted", len(many))
 	}
-	from, err := fromAddress(head)
+	from, err := mailheader.From(head)
 	if err != nil || from != local {
 		t.Errorf("receipt From = %s %v, want %s", from, err, local)
 	}

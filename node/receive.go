@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/mailheader"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/peerbook"
 )
@@ -37,12 +39,12 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 		return refuse(fmt.Errorf("open envelope: %w", err))
 	}
 	sender, id := opened.Sender(), opened.Header().ID
-	headerFrom, head, msg, err := readHeaderBlock(opened)
+	headerFrom, head, msg, err := readSender(opened)
 	if err != nil {
 		return refuse(err)
 	}
 	if headerFrom != sender {
-		return refuse(fmt.Errorf("%w: From %s, signed by %s", ErrFromMismatch, headerFrom, sender))
+		return refuse(fmt.Errorf("%w: From %s, signed by %s", mailheader.ErrFromMismatch, headerFrom, sender))
 	}
 	if of, ok := receiptOf(head); ok {
 		if err := drainVerified(opened, msg); err != nil {
@@ -82,6 +84,21 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 	return nil
 }
 
+// readSender reads the header block of a received message and returns the
+// node address in its From field, the block, and a reader that yields the
+// whole message unchanged.
+func readSender(msg io.Reader) (envelope.Address, []byte, io.Reader, error) {
+	head, rest, err := mailheader.Read(msg, mailheader.DefaultMax)
+	if err != nil {
+		return envelope.Address{}, nil, nil, fmt.Errorf("read message header: %w", err)
+	}
+	from, err := mailheader.From(head)
+	if err != nil {
+		return envelope.Address{}, nil, nil, err
+	}
+	return from, head, io.MultiReader(bytes.NewReader(head), rest), nil
+}
+
 // learnRecord keeps the relay record a verified envelope carries.
 func (n *Node) learnRecord(sender envelope.Address, opened *envelope.Opened) {
 	wire := opened.Record()
@@ -110,7 +127,7 @@ func refuse(err error) error {
 		return nil
 	case errors.Is(err, mailbox.ErrTooLarge):
 		return &peer.Error{Code: 552, Enhanced: "5.3.4", Message: err.Error()}
-	case errors.Is(err, ErrFromMismatch), errors.Is(err, ErrNoFrom):
+	case errors.Is(err, mailheader.ErrFromMismatch), errors.Is(err, mailheader.ErrNoFrom):
 		return &peer.Error{Code: 550, Enhanced: "5.7.1", Message: err.Error()}
 	case errors.Is(err, envelope.ErrBadSignature), errors.Is(err, envelope.ErrNotForMe),
 		errors.Is(err, envelope.ErrVersion), errors.Is(err, envelope.ErrNotEnvelope),
@@ -118,7 +135,7 @@ func refuse(err error) error {
 		return &peer.Error{Code: 554, Enhanced: "5.6.0", Message: err.Error()}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, envelope.ErrTruncated):
 		return err // the stream broke; nothing is acknowledged
-	case errors.Is(err, ErrHeaderTooBig), errors.Is(err, ErrBadHeader):
+	case errors.Is(err, mailheader.ErrTooLarge), errors.Is(err, mailheader.ErrBadHeader):
 		return &peer.Error{Code: 554, Enhanced: "5.6.0", Message: err.Error()}
 	}
 	var perr *peer.Error

@@ -1,16 +1,15 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"net/mail"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/mailheader"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/peerbook"
 )
@@ -27,12 +26,12 @@ func (r receiver) ReceiveMessage(ctx context.Context, from, recipient envelope.A
 	if recipient != n.addr {
 		return &peer.Error{Code: 550, Enhanced: "5.1.1", Message: "no such user here"}
 	}
-	headerFrom, head, msg, err := readHeaderBlock(body)
+	headerFrom, head, msg, err := readSender(body)
 	if err != nil {
 		return refuse(err)
 	}
 	if headerFrom != from {
-		return refuse(fmt.Errorf("%w: From %s, sent by %s", ErrFromMismatch, headerFrom, from))
+		return refuse(fmt.Errorf("%w: From %s, sent by %s", mailheader.ErrFromMismatch, headerFrom, from))
 	}
 	opts := mailbox.AppendOptions{Date: time.Now()}
 	if key, ok := classicDedupKey(from, head); ok {
@@ -54,13 +53,10 @@ func (r receiver) ReceiveMessage(ctx context.Context, from, recipient envelope.A
 }
 
 // classicDedupKey identifies a classic message by its sender and
-// Message-ID; a message without one is never treated as a duplicate.
+// Message-ID (mailheader.MessageID); a message without one is never
+// treated as a duplicate.
 func classicDedupKey(from envelope.Address, head []byte) ([16]byte, bool) {
-	m, err := mail.ReadMessage(bytes.NewReader(append(bytes.Clone(head), "\r\n"...)))
-	if err != nil {
-		return [16]byte{}, false
-	}
-	id := m.Header.Get("Message-Id")
+	id := mailheader.MessageID(head)
 	if id == "" {
 		return [16]byte{}, false
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
-	"github.com/yggpost/yggpost/node/smtpd"
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 // copyPlan says how the copies of one submitted message are made. Every
@@ -32,20 +32,20 @@ type copyPlan struct {
 
 // planCopies reads the header block of the spooled message sent to rcpts.
 func planCopies(spool io.ReaderAt, size int64, rcpts []envelope.Address) (copyPlan, error) {
-	header, _, err := smtpd.ReadHeader(io.NewSectionReader(spool, 0, size), smtpd.DefaultMaxHeaderSize)
+	header, _, err := mailheader.Read(io.NewSectionReader(spool, 0, size), mailheader.DefaultMax)
 	if err != nil {
 		return copyPlan{}, fmt.Errorf("read header of submitted message: %w", err)
 	}
 	p := copyPlan{
-		messageID:  smtpd.MessageID(header),
-		outHeader:  smtpd.RemoveFields(header, "Bcc"),
+		messageID:  mailheader.MessageID(header),
+		outHeader:  mailheader.RemoveFields(header, "Bcc"),
 		sentHeader: header,
 		bodyAt:     int64(len(header)),
-		chat:       len(smtpd.HeaderValues(header, "Chat-Version")) > 0,
+		chat:       len(mailheader.Values(header, "Chat-Version")) > 0,
 	}
 	if hidden := hiddenRecipients(header, rcpts); len(hidden) > 0 {
 		// One address a line keeps lines short (RFC 5322 §2.1.1).
-		p.sentHeader = smtpd.AddField(header, "Bcc: "+strings.Join(hidden, ","+smtpd.LineEnding(header)+" "))
+		p.sentHeader = mailheader.AddField(header, "Bcc: "+strings.Join(hidden, ","+mailheader.LineEnding(header)+" "))
 	}
 	return p, nil
 }
@@ -54,7 +54,7 @@ func planCopies(spool io.ReaderAt, size int64, rcpts []envelope.Address) (copyPl
 // Cc or Bcc field of header names. If one of those fields cannot be
 // parsed it returns none rather than guess.
 func hiddenRecipients(header []byte, rcpts []envelope.Address) []string {
-	listed, err := smtpd.HeaderAddresses(header, "To", "Cc", "Bcc")
+	listed, err := mailheader.Addresses(header, "To", "Cc", "Bcc")
 	if err != nil {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 // maxHeaderSize bounds the header block read into memory for ENVELOPE,
@@ -37,7 +38,8 @@ func (c *content) open() (io.ReadCloser, error) {
 }
 
 // header returns the raw header block, up to and including the empty line
-// that ends it (RFC 5322 2.1), or the whole message if it has no body.
+// that ends it (mailheader.Read), or the whole message if it has no body;
+// a block longer than maxHeaderSize is cut there.
 func (c *content) header() ([]byte, error) {
 	if c.rawHeader != nil {
 		return c.rawHeader, nil
@@ -47,38 +49,12 @@ func (c *content) header() ([]byte, error) {
 		return nil, err
 	}
 	defer r.Close()
-	raw, err := readHeaderBlock(bufio.NewReader(r), maxHeaderSize)
-	if err != nil {
+	raw, _, err := mailheader.Read(r, maxHeaderSize)
+	if err != nil && !errors.Is(err, mailheader.ErrTooLarge) {
 		return nil, fmt.Errorf("read header of message %d in %q: %w", c.msg.UID, c.mailbox, err)
 	}
 	c.rawHeader = raw
 	return raw, nil
-}
-
-// readHeaderBlock reads lines until an empty line (CRLF or bare LF), EOF
-// or max bytes.
-func readHeaderBlock(br *bufio.Reader, max int) ([]byte, error) {
-	var buf bytes.Buffer
-	for buf.Len() < max {
-		line, err := br.ReadSlice('\n')
-		buf.Write(line)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(line) == 1 || (len(line) == 2 && line[0] == '\r') {
-			break
-		}
-	}
-	if buf.Len() == 0 {
-		return []byte{}, nil
-	}
-	return buf.Bytes(), nil
 }
 
 // parsedHeader parses the header block. A malformed header yields the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 // Data receives the message after DATA (RFC 5321 §4.1.1.4) or the BDAT
@@ -26,7 +27,10 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	start := time.Now()
 	cr := &countingReader{r: r}
-	header, rest, err := ReadHeader(cr, ss.s.opts.MaxHeaderSize)
+	header, rest, err := mailheader.Read(cr, ss.s.opts.MaxHeaderSize)
+	if errors.Is(err, mailheader.ErrTooLarge) {
+		return reply(552, 5, 3, 4, "message header block is larger than %d bytes", ss.s.opts.MaxHeaderSize)
+	}
 	if err != nil {
 		return transferError(cr, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 // pipeListener is a net.Listener whose connections are the server ends
@@ -146,7 +147,7 @@ func FuzzHeaderCheck(f *testing.F) {
 	f.Add([]byte("\r\nFrom: <" + local.String() + ">\r\n"))
 	f.Add([]byte("From: \"Group\": <" + local.String() + ">;\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		header, rest, err := ReadHeader(bytes.NewReader(msg), 1<<12)
+		header, rest, err := mailheader.Read(bytes.NewReader(msg), 1<<12)
 		if err != nil {
 			if len(msg) <= 1<<12 {
 				t.Fatalf("ReadHeader on %d bytes: %v", len(msg), err)

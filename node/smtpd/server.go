@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 // Defaults for the zero values of Options.
@@ -24,7 +25,7 @@ const (
 	DefaultWriteTimeout   = time.Minute
 	// DefaultMaxHeaderSize bounds the header block read before the From:
 	// check; the body after it is streamed, never held in memory.
-	DefaultMaxHeaderSize = 256 << 10
+	DefaultMaxHeaderSize = mailheader.DefaultMax
 	// maxLineLength bounds one command line and one line of a DATA body.
 	// RFC 5321 §4.5.3.1.6 allows 1000; clients sending 8-bit bodies are
 	// sometimes sloppier, so we take more.
