@@ -24,6 +24,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/testkit"
+	"github.com/yggpost/yggpost/node/mailheader"
 	"github.com/yggpost/yggpost/node/nodetest"
 )
 
@@ -172,17 +173,39 @@ func TestSentCopy(t *testing.T) {
 	waitMailbox(alice, "Sent", 1, 0)
 	// A client that APPENDs its copy after sending (Thunderbird).
 	c := alice.IMAP()
-	cmd := c.Append("Sent", int64(len(sent.body)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
-	if _, err := cmd.Write(sent.body); err != nil {
+	appendSeen(t, c, "Sent", sent.body)
+	waitMailbox(alice, "Sent", 1, 0)
+	// A header that the submission and the APPEND once read differently:
+	// an empty Message-ID field before a folded real one, and bare LF line
+	// ends in the client's own copy. Both read one Message-ID now, so Sent
+	// holds the message once, under the client's id.
+	tricky := fmt.Sprintf("Message-ID:\nFrom: <%s>\nTo: <%s>\nMessage-ID:\n <tricky.1@client>\nSubject: tricky\n\nbody\n", alice.Addr, alice.Addr)
+	if err := alice.Send([]envelope.Address{alice.Addr}, []byte(tricky)); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	waitMailbox(alice, "Sent", 2, 0)
+	appendSeen(t, c, "Sent", []byte(tricky))
+	for _, m := range waitMailbox(alice, "Sent", 2, 0) {
+		if id := mailheader.MessageID(m.body); id != "<tricky.1@client>" && id != sent.header(t).Get("Message-ID") {
+			t.Errorf("a Sent copy has the Message-ID %q", id)
+		}
+	}
+}
+
+// appendSeen APPENDs msg to a mailbox, flagged \Seen, as a client keeping
+// its own copy does.
+func appendSeen(t *testing.T, c *imapclient.Client, mailbox string, msg []byte) {
+	t.Helper()
+	cmd := c.Append(mailbox, int64(len(msg)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
+	if _, err := cmd.Write(msg); err != nil {
 		t.Fatalf("APPEND write: %v", err)
 	}
 	if err := cmd.Close(); err != nil {
 		t.Fatalf("APPEND close: %v", err)
 	}
 	if _, err := cmd.Wait(); err != nil {
-		t.Fatalf("APPEND to Sent: %v", err)
+		t.Fatalf("APPEND to %s: %v", mailbox, err)
 	}
-	waitMailbox(alice, "Sent", 1, 0)
 }
 
 // TestChatClientNoSentCopy: a Delta Chat-style message (Chat-Version) sent

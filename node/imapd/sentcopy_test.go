@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 func TestSentCopyKey(t *testing.T) {
@@ -22,6 +23,12 @@ func TestSentCopyKey(t *testing.T) {
 		{"Subject: x\r\n\r\n", false},
 		{"", false},
 		{"Message-ID: <a@b>", true}, // a header without body or line end
+		// the cases submission once read differently: its Message-ID is
+		// the first non-empty one, folded or not, whatever the line ends
+		{"Message-ID:\r\nMessage-ID: <a@b>\r\n\r\n", true},
+		{"Message-ID: \nSubject: x\nMessage-ID:\n\t<a@b>\n\nbody\n", true},
+		{"Subject: x\r\n\r\r\nMessage-ID: <a@b>\r\n\r\n", true},
+		{"Message-ID: <a@b>\r\nX: " + strings.Repeat("x", mailheader.DefaultMax) + "\r\n\r\n", false}, // larger than submission takes
 	} {
 		key, body, err := sentCopyKey(strings.NewReader(tc.msg))
 		if err != nil {
