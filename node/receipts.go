@@ -7,20 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/mailheader"
+	"github.com/yggpost/yggpost/node/report"
 )
-
-// receiptField is the header field that makes a message a delivery
-// receipt: its value is the envelope id (32 hex digits) of the envelope
-// the signer of the receipt received (docs/protocol.md, "Delivery
-// receipts").
-const receiptField = "Yggpost-Receipt"
 
 // A delivery receipt is a small message the recipient's node sends the
 // sender after it stored an envelope that did not come from the sender's
@@ -30,9 +24,6 @@ const receiptField = "Yggpost-Receipt"
 // the queue row waiting for it goes, the Sent copy becomes $Delivered, and
 // nothing is filed in INBOX. A direct delivery needs none: the 250 comes
 // from the recipient's own key.
-
-// maxReceiptIDs bounds the envelope ids one receipt message confirms.
-const maxReceiptIDs = 100
 
 // receiptBatchWait is how long receipts for one sender are gathered into
 // one message. A crash in that window loses them, which costs the sender
@@ -49,28 +40,6 @@ func (n *Node) receiptID(sender envelope.Address, ids []envelope.ID) envelope.ID
 		h.Write(id[:])
 	}
 	return n.submissionID([sha256.Size]byte(h.Sum(nil)), sender)
-}
-
-// buildReceipt returns the receipt message for envelopes ids from sender:
-// one Yggpost-Receipt field, one id per (folded) line.
-func buildReceipt(local, sender envelope.Address, ids []envelope.ID, now time.Time) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: <%s>\r\n", local)
-	fmt.Fprintf(&b, "To: <%s>\r\n", sender)
-	fmt.Fprintf(&b, "Subject: Delivered: %d message(s)\r\n", len(ids))
-	fmt.Fprintf(&b, "Date: %s\r\n", now.Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <receipt-%s@%s>\r\n", ids[0], envelope.Domain)
-	fmt.Fprintf(&b, "Auto-Submitted: auto-replied\r\n%s:", receiptField)
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteString("\r\n")
-		}
-		fmt.Fprintf(&b, " %s", id)
-	}
-	fmt.Fprintf(&b, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
-	fmt.Fprintf(&b, "%d message(s) you sent were delivered to %s by %s.\r\n",
-		len(ids), local, now.UTC().Format(time.RFC1123Z))
-	return b.Bytes()
 }
 
 // receiptBatcher gathers the receipts to send, per sender.
@@ -131,41 +100,16 @@ func (n *Node) flushReceipts() {
 	now := time.Now()
 	for sender, ids := range pending {
 		for len(ids) > 0 {
-			batch := ids[:min(len(ids), maxReceiptIDs)]
+			batch := ids[:min(len(ids), report.MaxReceiptIDs)]
 			ids = ids[len(batch):]
 			row := mailbox.Outbound{ID: n.receiptID(sender, batch), Recipient: sender, Created: now, NextAttempt: now}
-			if err := n.enqueue(row, bytes.NewReader(buildReceipt(n.addr, sender, batch, now))); err != nil {
+			if err := n.enqueue(row, bytes.NewReader(report.Receipt(n.addr, sender, batch, now))); err != nil {
 				n.log.Warn("queue delivery receipt", "ids", len(batch), "to", sender.String(), "err", err)
 				continue
 			}
 		}
 		n.retry(sender)
 	}
-}
-
-// receiptOf returns the envelope ids a delivery receipt's header names,
-// and false if the header is not a receipt's.
-func receiptOf(head []byte) ([]envelope.ID, bool) {
-	if !bytes.Contains(bytes.ToLower(head), []byte("yggpost-receipt:")) {
-		return nil, false // the common case, without parsing
-	}
-	values := mailheader.Values(head, receiptField)
-	if len(values) == 0 {
-		return nil, false
-	}
-	fields := strings.Fields(values[0])
-	if len(fields) == 0 || len(fields) > maxReceiptIDs {
-		return nil, false
-	}
-	ids := make([]envelope.ID, 0, len(fields))
-	for _, f := range fields {
-		id, err := envelope.ParseID(f)
-		if err != nil {
-			return nil, false
-		}
-		ids = append(ids, id)
-	}
-	return ids, true
 }
 
 // takeReceipt consumes a verified delivery receipt from signer for
@@ -217,6 +161,6 @@ func (n *Node) isReceiptRow(it mailbox.Outbound) bool {
 	if err != nil {
 		return false
 	}
-	_, ok := receiptOf(head)
+	_, ok := report.ReceiptIDs(head)
 	return ok
 }

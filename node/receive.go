@@ -14,6 +14,7 @@ import (
 	"github.com/yggpost/yggpost/node/mailheader"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/peerbook"
+	"github.com/yggpost/yggpost/node/report"
 )
 
 // receiver stores envelopes that other nodes deliver to this node's INBOX.
@@ -46,7 +47,7 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 	if headerFrom != sender {
 		return refuse(fmt.Errorf("%w: From %s, signed by %s", mailheader.ErrFromMismatch, headerFrom, sender))
 	}
-	if of, ok := receiptOf(head); ok {
+	if of, ok := report.ReceiptIDs(head); ok {
 		if err := drainVerified(opened, msg); err != nil {
 			return refuse(fmt.Errorf("open envelope: %w", err))
 		}
