@@ -11,7 +11,8 @@
 //
 // Lines. A line ends at LF. Its line break is that LF and one CR directly
 // before it (CRLF, RFC 5322 §2.1); a bare LF is accepted, since clients
-// that submit from files write it. Any other CR is part of the line.
+// that submit from files write it. A CR that ends the input is taken for
+// a line break cut short; any other CR is part of the line.
 //
 // End of the block. The header block is every line up to and including
 // the first empty line, a line that is nothing but its line break (RFC
@@ -42,8 +43,9 @@
 //
 // Before this package the node had three block readers and four
 // Message-ID extractors (on smtpd's own scanner, go-message and net/mail).
-// fuzz_test.go checks this package against frozen copies of them
-// (reference_test.go); these are the differences it allows, each chosen:
+// FuzzDifferential (differential_test.go) checks this package against
+// frozen copies of them (reference_test.go); these are the differences it
+// allows, each chosen:
 //
 //   - A line of CRs ("\r\r\n") ended the block for the node's reader and
 //     net/mail, not for smtpd and imapd. It does not end it here: it is not
@@ -58,21 +60,29 @@
 //   - Folding: net/mail and go-message replace a fold and the white space
 //     around it with one space; here only the line break goes (§2.2.3).
 //     The differential test compares their values with runs of white space
-//     collapsed.
+//     collapsed. net/mail also kept white space other than SP and HTAB at
+//     the ends of the Message-ID that keyed a classic node's message; the
+//     id is trimmed here like every other.
 //   - White space before a field's colon (obs-optional, "From :") was a
 //     different field name for net/mail, so a message smtpd accepted was
 //     refused by the recipient's node as having no From. It is accepted.
-//   - A line that is not a field: net/mail failed the whole header,
-//     go-message stopped there, smtpd skipped it. Values and MessageID
-//     skip it; From refuses the block (ErrBadHeader), as the node did, and
-//     smtpd now refuses such a submission at once instead of the
-//     recipient's node refusing it later.
+//   - A line that is not a field: net/mail failed the whole header on a
+//     line without a colon but took any text before a colon for a name
+//     ("Bad Name: x"), go-message stopped at either, smtpd skipped both.
+//     Values and MessageID skip it; From refuses the block (ErrBadHeader),
+//     so the node refuses it as it refused most of them before, and smtpd
+//     refuses such a submission at once instead of the recipient's node
+//     refusing it later.
 //   - Two From fields: net/mail read the first, smtpd refused. Refused.
 //   - An encoded word in a charset Go does not know, in From's display
 //     name: net/mail refused the address, smtpd passed the word through.
 //     Passed through: only the address matters.
 //   - Bounds: imapd cut a long block at the end of the read buffer that
-//     crossed its bound; Read cuts at exactly max bytes.
+//     crossed its bound; Read cuts at exactly max bytes. imapd read 64 KiB
+//     of an APPENDed message for its Message-ID and used what it found
+//     there; it now reads as much as submission accepts (DefaultMax), and
+//     a longer block gets no Sent copy key, as submission would have
+//     refused the message.
 //   - The node's and imapd's readers took a line break that began a new
 //     read buffer (after a line of exactly 32 KiB or 4 KiB) for an empty
 //     line and ended the block there. That was a fault; it is gone.

@@ -14,8 +14,10 @@
 //     and there are at most Options.MaxRecipients of them (452 4.5.3);
 //   - the message's From: header names the node's own address, exactly
 //     one mailbox (RFC 5322 §3.6.2), checked on the header block before
-//     the body is read; a missing From: is 550 5.6.0, another address
-//     550 5.7.1;
+//     the body is read and by the rules the recipient's node applies
+//     (node/mailheader.From); a missing From: or a header line that is
+//     not a field is 550 5.6.0, another address 550 5.7.1; a header
+//     block over Options.MaxHeaderSize is 552 5.3.4;
 //   - the message is at most Options.MaxMessageSize bytes (552 5.3.4),
 //     both as announced with SIZE= (RFC 1870) and as actually sent, by
 //     DATA or by BDAT (RFC 3030). (go-smtp v0.25.1 refuses a DATA
@@ -29,7 +31,7 @@
 // The accepted message is handed to the Submitter exactly as received
 // (after dot-unstuffing), once, with the deduplicated recipients, with
 // one exception: a message without a Message-ID gets one,
-// "<random@yggmail>", as its first header field (RFC 6409 §8.3), so that
+// "<random@yggmail>", as its last header field (RFC 6409 §8.3), so that
 // every copy of it carries the same id. Bcc fields are passed on
 // untouched; removing them from the copies that leave is the
 // Submitter's job, since the sender's own copy keeps them. The
