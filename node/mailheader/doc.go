@@ -12,7 +12,8 @@
 // Lines. A line ends at LF. Its line break is that LF and one CR directly
 // before it (CRLF, RFC 5322 §2.1); a bare LF is accepted, since clients
 // that submit from files write it. A CR that ends the input is taken for
-// a line break cut short; any other CR is part of the line.
+// a line break cut short (a lone CR there is an empty line); any other CR
+// is part of the line.
 //
 // End of the block. The header block is every line up to and including
 // the first empty line, a line that is nothing but its line break (RFC

@@ -40,7 +40,7 @@ func lines(block []byte) iter.Seq[line] {
 func split(raw []byte) line {
 	text := trimBreak(raw)
 	switch {
-	case isEmptyLine(raw):
+	case isEmptyLine(raw), string(raw) == "\r": // a lone CR can only end the input
 		return line{raw: raw, kind: lineEnd}
 	case len(text) > 0 && (text[0] == ' ' || text[0] == '\t'):
 		return line{raw: raw, kind: lineContinuation, value: text}
