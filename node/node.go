@@ -41,16 +41,22 @@ type Node struct {
 	addr  envelope.Address
 	auth  authenticator
 	book  *peerbook.Book
-	marks sentMarks
 
+	// The two mail flows (see docs/architecture.md): submit → deliver, and
+	// receive (the receiver is made with the running parts below).
+	marks    sentMarks
+	submit   *submitter
 	receipts *receiptBatcher
-	ready    chan struct{} // closed once every part below is built and serving
+	reports  *reporter
+
+	ready chan struct{} // closed once every part below is built and serving
 
 	// The parts of a running node, made by build (wiring.go) before Run
 	// starts any goroutine, unchanged until Run returns.
 	mesh     *transport.Mesh
 	meshAddr []string
 	dialer   *peer.Dialer
+	recv     *receiver
 	greeter  *announcer
 	events   *meshEvents
 	role     *relayrole.Role // nil unless Config.Relay is set
@@ -99,9 +105,12 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
-		auth: authenticator{store: store, local: addr}, book: book, marks: sentMarks{store: store, log: cfg.Logger},
-		receipts: newReceiptBatcher(), ready: make(chan struct{}),
+		auth: authenticator{store: store, local: addr}, book: book,
+		marks: sentMarks{store: store, log: cfg.Logger}, ready: make(chan struct{}),
 	}
+	n.submit = &submitter{local: addr, key: key, store: store, maxSize: cfg.MaxMessageSize, retry: n.retry, log: cfg.Logger}
+	n.receipts = newReceiptBatcher(n.submit, n.marks)
+	n.reports = &reporter{local: addr, store: store, book: book, marks: n.marks, giveUp: cfg.GiveUp, log: cfg.Logger}
 	return n, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -33,33 +34,43 @@ const receiptBatchWait = 500 * time.Millisecond
 
 // receiptID is the envelope id of the receipt for envelopes ids from
 // sender.
-func (n *Node) receiptID(sender envelope.Address, ids []envelope.ID) envelope.ID {
+func (b *receiptBatcher) receiptID(sender envelope.Address, ids []envelope.ID) envelope.ID {
 	h := sha256.New()
 	h.Write([]byte("yggpost receipt\x00"))
 	for _, id := range ids {
 		h.Write(id[:])
 	}
-	return n.submissionID([sha256.Size]byte(h.Sum(nil)), sender)
+	return b.outbox.submissionID([sha256.Size]byte(h.Sum(nil)), sender)
 }
 
-// receiptBatcher gathers the receipts to send, per sender.
+// receiptBatcher gathers the delivery receipts this node sends, per
+// sender, and queues them in batches; it also takes the receipts other
+// nodes send back for this node's messages.
 type receiptBatcher struct {
+	local  envelope.Address
+	store  *mailbox.Store
+	outbox *submitter // queues the receipts, like the user's messages
+	marks  sentMarks
+	log    *slog.Logger
+
 	mu      sync.Mutex
 	pending map[envelope.Address][]envelope.ID
 	kick    chan struct{}
 }
 
-func newReceiptBatcher() *receiptBatcher {
-	return &receiptBatcher{pending: map[envelope.Address][]envelope.ID{}, kick: make(chan struct{}, 1)}
+func newReceiptBatcher(outbox *submitter, marks sentMarks) *receiptBatcher {
+	return &receiptBatcher{
+		local: outbox.local, store: outbox.store, outbox: outbox, marks: marks, log: outbox.log,
+		pending: map[envelope.Address][]envelope.ID{}, kick: make(chan struct{}, 1),
+	}
 }
 
-// sendReceipt notes that envelope id from sender was stored; the receipt
+// send notes that envelope id from sender was stored; the receipt
 // leaves with others for the same sender within receiptBatchWait.
-func (n *Node) sendReceipt(sender envelope.Address, id envelope.ID) {
-	if sender == n.addr {
+func (b *receiptBatcher) send(sender envelope.Address, id envelope.ID) {
+	if sender == b.local {
 		return
 	}
-	b := n.receipts
 	b.mu.Lock()
 	b.pending[sender] = append(b.pending[sender], id)
 	b.mu.Unlock()
@@ -69,14 +80,12 @@ func (n *Node) sendReceipt(sender envelope.Address, id envelope.ID) {
 	}
 }
 
-// runReceipts queues gathered receipts until ctx ends, then queues what
-// is left.
-func (n *Node) runReceipts(ctx context.Context) {
-	b := n.receipts
+// run queues gathered receipts until ctx ends, then queues what is left.
+func (b *receiptBatcher) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			n.flushReceipts()
+			b.flush()
 			return
 		case <-b.kick:
 		}
@@ -84,15 +93,14 @@ func (n *Node) runReceipts(ctx context.Context) {
 		case <-ctx.Done():
 		case <-time.After(receiptBatchWait):
 		}
-		n.flushReceipts()
+		b.flush()
 	}
 }
 
-// flushReceipts queues one receipt message per sender and batch of ids.
-// Failing to queue one costs the sender only the "delivered" mark, so it
-// is logged.
-func (n *Node) flushReceipts() {
-	b := n.receipts
+// flush queues one receipt message per sender and batch of ids. Failing
+// to queue one costs the sender only the "delivered" mark, so it is
+// logged.
+func (b *receiptBatcher) flush() {
 	b.mu.Lock()
 	pending := b.pending
 	b.pending = map[envelope.Address][]envelope.ID{}
@@ -102,22 +110,22 @@ func (n *Node) flushReceipts() {
 		for len(ids) > 0 {
 			batch := ids[:min(len(ids), report.MaxReceiptIDs)]
 			ids = ids[len(batch):]
-			row := mailbox.Outbound{ID: n.receiptID(sender, batch), Recipient: sender, Created: now, NextAttempt: now}
-			if err := n.enqueue(row, bytes.NewReader(report.Receipt(n.addr, sender, batch, now))); err != nil {
-				n.log.Warn("queue delivery receipt", "ids", len(batch), "to", sender.String(), "err", err)
+			row := mailbox.Outbound{ID: b.receiptID(sender, batch), Recipient: sender, Created: now, NextAttempt: now}
+			if err := b.outbox.enqueue(row, bytes.NewReader(report.Receipt(b.local, sender, batch, now))); err != nil {
+				b.log.Warn("queue delivery receipt", "ids", len(batch), "to", sender.String(), "err", err)
 				continue
 			}
 		}
-		n.retry(sender)
+		b.outbox.retry(sender)
 	}
 }
 
-// takeReceipt consumes a verified delivery receipt from signer for
+// take consumes a verified delivery receipt from signer for
 // envelope id: if the outbox still holds that envelope for signer, it is
 // done. Anything else (already done, or a receipt for an envelope to
 // somebody else) changes nothing.
-func (n *Node) takeReceipt(signer envelope.Address, id envelope.ID) error {
-	it, err := n.store.GetOutbound(id)
+func (b *receiptBatcher) take(signer envelope.Address, id envelope.ID) error {
+	it, err := b.store.GetOutbound(id)
 	if errors.Is(err, mailbox.ErrNotFound) {
 		return nil
 	}
@@ -125,14 +133,14 @@ func (n *Node) takeReceipt(signer envelope.Address, id envelope.ID) error {
 		return fmt.Errorf("look up receipted envelope: %w", err)
 	}
 	if it.Recipient != signer {
-		n.log.Warn("delivery receipt from a node the envelope was not for", "id", id.String(), "from", signer.String())
+		b.log.Warn("delivery receipt from a node the envelope was not for", "id", id.String(), "from", signer.String())
 		return nil
 	}
-	if err := n.store.DeleteOutbound(id); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
+	if err := b.store.DeleteOutbound(id); err != nil && !errors.Is(err, mailbox.ErrNotFound) {
 		return fmt.Errorf("finish receipted envelope: %w", err)
 	}
-	n.marks.markDelivered(it)
-	n.log.Info("delivery receipt", "id", id.String(), "from", signer.String(), "relayed_by", it.Custodians)
+	b.marks.markDelivered(it)
+	b.log.Info("delivery receipt", "id", id.String(), "from", signer.String(), "relayed_by", it.Custodians)
 	return nil
 }
 
@@ -148,11 +156,12 @@ func drainVerified(opened *envelope.Opened, rest io.Reader) error {
 	return nil
 }
 
-// isReceiptRow reports whether queue row it holds a delivery receipt this
-// node sends. A receipt needs no receipt of its own: relay custody is the
-// end of its road, and failing to deliver it is not worth a report.
-func (n *Node) isReceiptRow(it mailbox.Outbound) bool {
-	body, err := n.store.OpenOutbound(it.ID)
+// isReceiptRow reports whether queue row it of store holds a delivery
+// receipt this node sends. A receipt needs no receipt of its own: relay
+// custody is the end of its road, and failing to deliver it is not worth a
+// report.
+func isReceiptRow(store *mailbox.Store, it mailbox.Outbound) bool {
+	body, err := store.OpenOutbound(it.ID)
 	if err != nil {
 		return false
 	}

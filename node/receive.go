@@ -3,23 +3,35 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/mailheader"
+	"github.com/yggpost/yggpost/node/membership"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/peerbook"
 	"github.com/yggpost/yggpost/node/report"
 )
 
-// receiver stores envelopes that other nodes deliver to this node's INBOX.
-// It implements peer.Receiver.
-type receiver struct{ n *Node }
+// receiver stores envelopes that other nodes deliver to this node's INBOX,
+// directly or through a relay's hand-over. It implements peer.Receiver
+// (and peer.MessageReceiver for classic nodes, receive_classic.go).
+type receiver struct {
+	local    envelope.Address
+	key      ed25519.PrivateKey // opens envelopes
+	store    *mailbox.Store
+	book     *peerbook.Book
+	members  *membership.Membership // told which relay handed an envelope over
+	receipts *receiptBatcher
+	log      *slog.Logger
+}
 
 // Receive opens the envelope, checks that its signer is the sender named in
 // the message's From header, and appends it to INBOX, de-duplicated by
@@ -30,12 +42,11 @@ type receiver struct{ n *Node }
 // envelope that came through a relay gets a delivery receipt back to its
 // sender, and the member's other relays are told to drop their copies.
 // A delivery receipt is consumed instead of filed.
-func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address, size int64, body io.Reader) error {
-	n := r.n
-	if recipient != n.addr {
+func (r *receiver) Receive(ctx context.Context, from, recipient envelope.Address, size int64, body io.Reader) error {
+	if recipient != r.local {
 		return &peer.Error{Code: 550, Enhanced: "5.1.1", Message: "no such user here"}
 	}
-	opened, err := envelope.Open(body, n.key)
+	opened, err := envelope.Open(body, r.key)
 	if err != nil {
 		return refuse(fmt.Errorf("open envelope: %w", err))
 	}
@@ -51,37 +62,37 @@ func (r receiver) Receive(ctx context.Context, from, recipient envelope.Address,
 		if err := drainVerified(opened, msg); err != nil {
 			return refuse(fmt.Errorf("open envelope: %w", err))
 		}
-		n.learnRecord(sender, opened)
+		r.learnRecord(sender, opened)
 		for _, id := range of {
-			if err := n.takeReceipt(sender, id); err != nil {
+			if err := r.receipts.take(sender, id); err != nil {
 				return refuse(err)
 			}
 		}
 		return nil
 	}
 	key := dedupKey(sender, id)
-	m, dup, err := n.store.Append("INBOX", msg, mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &key})
+	m, dup, err := r.store.Append("INBOX", msg, mailbox.AppendOptions{Date: time.Now(), EnvelopeID: &key})
 	if err != nil {
 		return refuse(fmt.Errorf("store message: %w", err))
 	}
-	n.members.HandedOver(from, sender, id)
+	r.members.HandedOver(from, sender, id)
 	if dup {
-		n.log.Info("duplicate envelope acknowledged", "id", id.String(), "from", sender.String(), "via", from.String())
+		r.log.Info("duplicate envelope acknowledged", "id", id.String(), "from", sender.String(), "via", from.String())
 		return peer.ErrDuplicate
 	}
-	n.learnRecord(sender, opened)
+	r.learnRecord(sender, opened)
 	if from == sender {
-		n.book.LearnProtocol(from, peerbook.Yggpost)
+		r.book.LearnProtocol(from, peerbook.Yggpost)
 	}
-	if err := n.book.Touch(sender); err != nil {
-		n.log.Warn("remember correspondent", "err", err)
+	if err := r.book.Touch(sender); err != nil {
+		r.log.Warn("remember correspondent", "err", err)
 	}
 	attrs := []any{"id", id.String(), "from", sender.String(), "uid", m.UID, "size", m.Size}
 	if from != sender {
 		attrs = append(attrs, "via", from.String())
-		n.sendReceipt(sender, id)
+		r.receipts.send(sender, id)
 	}
-	n.log.Info("received", attrs...)
+	r.log.Info("received", attrs...)
 	return nil
 }
 
@@ -101,13 +112,13 @@ func readSender(msg io.Reader) (envelope.Address, []byte, io.Reader, error) {
 }
 
 // learnRecord keeps the relay record a verified envelope carries.
-func (n *Node) learnRecord(sender envelope.Address, opened *envelope.Opened) {
+func (r *receiver) learnRecord(sender envelope.Address, opened *envelope.Opened) {
 	wire := opened.Record()
 	if wire == nil || !opened.Verified() {
 		return
 	}
-	if err := n.book.LearnRecord(sender, wire); err != nil {
-		n.log.Warn("relay record in envelope refused", "from", sender.String(), "err", err)
+	if err := r.book.LearnRecord(sender, wire); err != nil {
+		r.log.Warn("relay record in envelope refused", "from", sender.String(), "err", err)
 	}
 }
 

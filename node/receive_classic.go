@@ -21,9 +21,8 @@ import (
 // same sender check as for envelopes applies: the From header must be that
 // key. A retry of a message whose acknowledgement was lost is recognised by
 // its Message-ID from the same sender and stored once.
-func (r receiver) ReceiveMessage(ctx context.Context, from, recipient envelope.Address, body io.Reader) error {
-	n := r.n
-	if recipient != n.addr {
+func (r *receiver) ReceiveMessage(ctx context.Context, from, recipient envelope.Address, body io.Reader) error {
+	if recipient != r.local {
 		return &peer.Error{Code: 550, Enhanced: "5.1.1", Message: "no such user here"}
 	}
 	headerFrom, head, msg, err := readSender(body)
@@ -37,18 +36,18 @@ func (r receiver) ReceiveMessage(ctx context.Context, from, recipient envelope.A
 	if key, ok := classicDedupKey(from, head); ok {
 		opts.EnvelopeID = &key
 	}
-	m, dup, err := n.store.Append(mailbox.Inbox, msg, opts)
+	m, dup, err := r.store.Append(mailbox.Inbox, msg, opts)
 	if err != nil {
 		return refuse(fmt.Errorf("store message: %w", err))
 	}
 	if dup {
 		return peer.ErrDuplicate
 	}
-	if err := n.book.Touch(from); err != nil {
-		n.log.Warn("remember correspondent", "err", err)
+	if err := r.book.Touch(from); err != nil {
+		r.log.Warn("remember correspondent", "err", err)
 	}
-	n.book.LearnProtocol(from, peerbook.Classic)
-	n.log.Info("received", "from", from.String(), "protocol", "classic", "uid", m.UID, "size", m.Size)
+	r.book.LearnProtocol(from, peerbook.Classic)
+	r.log.Info("received", "from", from.String(), "protocol", "classic", "uid", m.UID, "size", m.Size)
 	return nil
 }
 

@@ -91,12 +91,12 @@ func (p copyPlan) sentMessage(spool io.ReaderAt, size int64) io.Reader {
 // get no Sent copy: those clients never read Sent, keep their own record
 // by sending to themselves (bcc_self, which lands in INBOX), and a Sent
 // mailbox nobody reads or cleans would grow with every chat message.
-func (n *Node) sentCopy(p copyPlan, msg io.Reader, opts mailbox.AppendOptions) error {
+func (s *submitter) sentCopy(p copyPlan, msg io.Reader, opts mailbox.AppendOptions) error {
 	if p.chat {
-		n.log.Debug("no Sent copy for a chat client's message", "message_id", p.messageID)
+		s.log.Debug("no Sent copy for a chat client's message", "message_id", p.messageID)
 		return nil
 	}
-	name, err := n.sentMailbox()
+	name, err := s.sentMailbox()
 	if err != nil || name == "" {
 		return err
 	}
@@ -104,23 +104,23 @@ func (n *Node) sentCopy(p copyPlan, msg io.Reader, opts mailbox.AppendOptions) e
 	if key, ok := mailbox.SentCopyKey(p.messageID); ok {
 		opts.EnvelopeID = &key
 	}
-	m, dup, err := n.store.Append(name, msg, opts)
+	m, dup, err := s.store.Append(name, msg, opts)
 	if err != nil {
 		return fmt.Errorf("store Sent copy in %q: %w", name, err)
 	}
 	if dup {
-		n.log.Info("Sent copy present already", "mailbox", name, "message_id", p.messageID)
+		s.log.Info("Sent copy present already", "mailbox", name, "message_id", p.messageID)
 		return nil
 	}
-	n.log.Info("stored Sent copy", "mailbox", name, "uid", m.UID, "message_id", p.messageID)
+	s.log.Info("stored Sent copy", "mailbox", name, "uid", m.UID, "message_id", p.messageID)
 	return nil
 }
 
 // sentMailbox is the mailbox with the \Sent special use (RFC 6154), or
 // "Sent" if none has it, or "" if there is neither: the user deleted it,
 // and then no copy is kept.
-func (n *Node) sentMailbox() (string, error) {
-	boxes, err := n.store.Mailboxes()
+func (s *submitter) sentMailbox() (string, error) {
+	boxes, err := s.store.Mailboxes()
 	if err != nil {
 		return "", fmt.Errorf("find the Sent mailbox: %w", err)
 	}
@@ -134,7 +134,7 @@ func (n *Node) sentMailbox() (string, error) {
 		}
 	}
 	if fallback == "" {
-		n.log.Warn("no Sent mailbox: the copy of the sent message is not kept; create one named Sent to keep copies")
+		s.log.Warn("no Sent mailbox: the copy of the sent message is not kept; create one named Sent to keep copies")
 	}
 	return fallback, nil
 }

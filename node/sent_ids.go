@@ -15,8 +15,8 @@ import (
 // queued twice, and a recipient's node that stored it already
 // de-duplicates it (on sender and ID, docs/protocol.md). Without the key
 // nobody can tell the ID from a random one or link two copies of a message.
-func (n *Node) submissionID(digest [sha256.Size]byte, rcpt envelope.Address) envelope.ID {
-	mac := hmac.New(sha256.New, n.key.Seed())
+func (s *submitter) submissionID(digest [sha256.Size]byte, rcpt envelope.Address) envelope.ID {
+	mac := hmac.New(sha256.New, s.key.Seed())
 	mac.Write([]byte("yggpost submission id\x00"))
 	mac.Write(rcpt[:])
 	mac.Write(digest[:])

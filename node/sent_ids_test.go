@@ -7,12 +7,12 @@ import (
 )
 
 func TestSubmissionIDs(t *testing.T) {
-	node := func() *Node {
+	node := func() *submitter {
 		_, key, err := ed25519.GenerateKey(nil)
 		if err != nil {
 			t.Fatalf("generate key: %v", err)
 		}
-		return &Node{key: key}
+		return &submitter{key: key}
 	}
 	n, other := node(), node()
 	a, b := testAddress(t), testAddress(t)

@@ -37,8 +37,8 @@ func TestOutboxFullIsTemporary(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		out, err := exec.CommandContext(ctx, swaks, "--server", host, "--port", port,
-			"--auth", "PLAIN", "--auth-user", n.addr.String(), "--auth-password", "pw",
-			"--from", n.addr.String(), "--to", friend.String(), "--h-From", "<"+n.addr.String()+">",
+			"--auth", "PLAIN", "--auth-user", n.local.String(), "--auth-password", "pw",
+			"--from", n.local.String(), "--to", friend.String(), "--h-From", "<"+n.local.String()+">",
 			"--header", "Subject: "+subject).CombinedOutput()
 		return string(out), err
 	}
@@ -59,7 +59,7 @@ func TestOutboxFullIsTemporary(t *testing.T) {
 
 // submissionNode opens a store and serves the node's submitter through a
 // real SMTP server on loopback, without the mesh; the password is "pw".
-func submissionNode(t *testing.T, opts mailbox.Options) (*Node, string) {
+func submissionNode(t *testing.T, opts mailbox.Options) (*submitter, string) {
 	t.Helper()
 	store, err := mailbox.Open(t.TempDir(), opts)
 	if err != nil {
@@ -78,8 +78,9 @@ func submissionNode(t *testing.T, opts mailbox.Options) (*Node, string) {
 	if err != nil {
 		t.Fatalf("address: %v", err)
 	}
-	n := &Node{cfg: Config{}.withDefaults(), log: slog.New(slog.DiscardHandler), store: store, key: key, addr: addr}
-	srv := smtpd.New(smtpd.Options{Local: addr, Submitter: submitter{n}, Authenticate: func(user, pass string) error {
+	n := &submitter{local: addr, key: key, store: store, maxSize: DefaultMaxMessageSize,
+		retry: func(envelope.Address) {}, log: slog.New(slog.DiscardHandler)}
+	srv := smtpd.New(smtpd.Options{Local: addr, Submitter: n, Authenticate: func(user, pass string) error {
 		if user != addr.String() || pass != "pw" {
 			return errors.New("bad credentials")
 		}
@@ -124,25 +125,25 @@ func TestRetryAfterPartialFailure(t *testing.T) {
 	n, address := submissionNode(t, mailbox.Options{MaxOutboxCount: 3})
 	f1, f2, f3, other := testAddress(t), testAddress(t), testAddress(t), testAddress(t)
 	submit := func(to []envelope.Address, subject string) error {
-		msg := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@test>\r\n\r\nbody\r\n", n.addr, f1, subject, subject)
+		msg := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@test>\r\n\r\nbody\r\n", n.local, f1, subject, subject)
 		c, err := smtp.Dial(address)
 		if err != nil {
 			return fmt.Errorf("dial: %w", err)
 		}
 		defer c.Close()
-		if err := c.Auth(sasl.NewPlainClient("", n.addr.String(), "pw")); err != nil {
+		if err := c.Auth(sasl.NewPlainClient("", n.local.String(), "pw")); err != nil {
 			return fmt.Errorf("auth: %w", err)
 		}
 		var rcpts []string
 		for _, a := range to {
 			rcpts = append(rcpts, a.String())
 		}
-		return c.SendMail(n.addr.String(), rcpts, strings.NewReader(msg))
+		return c.SendMail(n.local.String(), rcpts, strings.NewReader(msg))
 	}
 	if err := submit([]envelope.Address{other}, "filler"); err != nil {
 		t.Fatalf("filler: %v", err)
 	}
-	all := []envelope.Address{f1, n.addr, f2, f3}
+	all := []envelope.Address{f1, n.local, f2, f3}
 	var se *smtp.SMTPError
 	if err := submit(all, "list"); !errors.As(err, &se) || se.Code != 452 || se.EnhancedCode != (smtp.EnhancedCode{4, 3, 1}) {
 		t.Fatalf("with room for two of three envelopes: %v, want 452 4.3.1", err)

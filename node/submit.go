@@ -2,10 +2,12 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -20,7 +22,16 @@ import (
 // copyPlan and sentCopy). Recipients' copies carry no Bcc field. Every
 // copy is de-duplicated, so a client that submits the same message again
 // after a failure stores nothing twice (see submissionID).
-type submitter struct{ n *Node }
+type submitter struct {
+	local   envelope.Address
+	key     ed25519.PrivateKey // keys the envelope ids (submissionID)
+	store   *mailbox.Store
+	maxSize int64 // the largest message taken
+	// retry tells the queue that mail for a recipient waits; a node that
+	// is not running has no queue yet.
+	retry func(envelope.Address)
+	log   *slog.Logger
+}
 
 // Submit spools the message once to a temporary file (so it is never whole
 // in memory and can be read once per copy), then stores each copy, and
@@ -30,12 +41,11 @@ type submitter struct{ n *Node }
 // message is on its way by then, and a client told to retry would send it
 // again to everybody. Were it first, a message refused as temporary
 // (outbox full) would show in Sent although it was never sent.
-func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error {
-	n := s.n
-	if from != n.addr {
-		return fmt.Errorf("submit: sender %s is not this node's address %s", from, n.addr)
+func (s *submitter) Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error {
+	if from != s.local {
+		return fmt.Errorf("submit: sender %s is not this node's address %s", from, s.local)
 	}
-	spool, size, digest, err := spoolMessage(msg, n.cfg.MaxMessageSize)
+	spool, size, digest, err := spoolMessage(msg, s.maxSize)
 	if err != nil {
 		return err
 	}
@@ -47,17 +57,17 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 	}
 	plan.digest = digest
 	now := time.Now()
-	queued, err := n.recipientCopies(plan, to, spool, size, now)
+	queued, err := s.recipientCopies(plan, to, spool, size, now)
 	if err != nil {
 		return err
 	}
-	if err := n.sentCopy(plan, plan.sentMessage(spool, size), mailbox.AppendOptions{Date: now}); err != nil {
-		n.log.Error("the message was sent, but its copy could not be kept in Sent", "message_id", plan.messageID, "err", err)
+	if err := s.sentCopy(plan, plan.sentMessage(spool, size), mailbox.AppendOptions{Date: now}); err != nil {
+		s.log.Error("the message was sent, but its copy could not be kept in Sent", "message_id", plan.messageID, "err", err)
 	}
 	// Delivery starts now, so that the Sent copy exists when its outcome
 	// is recorded on it.
 	for _, rcpt := range queued {
-		n.retry(rcpt)
+		s.retry(rcpt)
 	}
 	return nil
 }
@@ -65,7 +75,7 @@ func (s submitter) Submit(ctx context.Context, from envelope.Address, to []envel
 // recipientCopies queues one envelope per other recipient, then stores the
 // user's own copy in INBOX if the user is a recipient. It returns the
 // recipients queued for.
-func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) ([]envelope.Address, error) {
+func (s *submitter) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) ([]envelope.Address, error) {
 	toSelf := false
 	var queued []envelope.Address
 	var sentKey [16]byte
@@ -73,48 +83,48 @@ func (n *Node) recipientCopies(plan copyPlan, to []envelope.Address, spool io.Re
 		sentKey, _ = mailbox.SentCopyKey(plan.messageID)
 	}
 	for _, rcpt := range to {
-		if rcpt == n.addr {
+		if rcpt == s.local {
 			toSelf = true
 			continue
 		}
-		id := n.submissionID(plan.digest, rcpt)
+		id := s.submissionID(plan.digest, rcpt)
 		row := mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now, SentCopy: sentKey}
-		if err := n.enqueue(row, plan.recipientCopy(spool, size)); err != nil {
+		if err := s.enqueue(row, plan.recipientCopy(spool, size)); err != nil {
 			return queued, err
 		}
-		n.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size, "message_id", plan.messageID)
+		s.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size, "message_id", plan.messageID)
 		queued = append(queued, rcpt)
 	}
 	if !toSelf {
 		return queued, nil
 	}
-	key := dedupKey(n.addr, n.submissionID(plan.digest, n.addr))
-	m, dup, err := n.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now, EnvelopeID: &key})
+	key := dedupKey(s.local, s.submissionID(plan.digest, s.local))
+	m, dup, err := s.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now, EnvelopeID: &key})
 	if err != nil {
 		return queued, fmt.Errorf("store message to self: %w", err)
 	}
 	if dup {
-		n.log.Info("message to self stored already", "uid", m.UID, "message_id", plan.messageID)
+		s.log.Info("message to self stored already", "uid", m.UID, "message_id", plan.messageID)
 		return queued, nil
 	}
-	n.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
+	s.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
 	return queued, nil
 }
 
 // enqueue stores body in the outbox as row. An envelope with that id
 // queued already is left as it is.
-func (n *Node) enqueue(row mailbox.Outbound, body io.Reader) error {
+func (s *submitter) enqueue(row mailbox.Outbound, body io.Reader) error {
 	rcpt, id := row.Recipient, row.ID
-	if n.queued(id) {
-		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
+	if s.queued(id) {
+		s.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil
 	}
 	// The outbox keeps the message as submitted; it is sealed for the
 	// recipient as it is sent (node.deliver), so the same row can also go
 	// in plain form to a classic Yggmail node.
-	err := n.store.Enqueue(row, body)
+	err := s.store.Enqueue(row, body)
 	if errors.Is(err, mailbox.ErrExists) {
-		n.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
+		s.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil
 	}
 	if err != nil {
@@ -126,13 +136,13 @@ func (n *Node) enqueue(row mailbox.Outbound, body io.Reader) error {
 // queued reports whether the outbox holds an envelope with id. (Enqueue
 // would say so too, but a full outbox takes precedence there.) Any error
 // reads as false and leaves Enqueue to report it.
-func (n *Node) queued(id envelope.ID) bool {
-	rc, err := n.store.OpenOutbound(id)
+func (s *submitter) queued(id envelope.ID) bool {
+	rc, err := s.store.OpenOutbound(id)
 	if err != nil {
 		return false
 	}
 	if err := rc.Close(); err != nil {
-		n.log.Debug("close outbound envelope", "id", id.String(), "err", err)
+		s.log.Debug("close outbound envelope", "id", id.String(), "err", err)
 	}
 	return true
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/periodic"
+	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/imapd"
 	"github.com/yggpost/yggpost/node/membership"
 	"github.com/yggpost/yggpost/node/outbox"
@@ -64,13 +65,13 @@ func (n *Node) build() error {
 	}
 	c := &courier{
 		store: n.store, key: n.key, book: n.book, dialer: n.dialer, members: n.members,
-		reach: n.cfg.ReachTimeout, marks: n.marks, isReceipt: n.isReceiptRow, log: n.log,
+		reach: n.cfg.ReachTimeout, marks: n.marks, isReceipt: func(row mailbox.Outbound) bool { return isReceiptRow(n.store, row) }, log: n.log,
 	}
 	n.queue = outbox.New(outbox.Options{
 		Store:       n.store,
 		Deliver:     c.deliver,
-		Bounce:      n.bounce,
-		Notify:      n.notifyDelay,
+		Bounce:      n.reports.bounce,
+		Notify:      n.reports.notifyDelay,
 		GiveUp:      n.cfg.GiveUp,
 		NotifyAfter: n.cfg.NotifyAfter,
 		Logger:      n.log.With("component", "outbox"),
@@ -100,12 +101,13 @@ func (n *Node) buildRelaying() error {
 		}
 		n.role = role
 	}
+	n.recv = &receiver{local: n.addr, key: n.key, store: n.store, book: n.book, receipts: n.receipts, log: n.log}
 	members, err := membership.New(membership.Options{
 		Key:      n.key,
 		Relays:   n.cfg.Relays,
 		Dialer:   n.dialer,
 		Reach:    n.cfg.ReachTimeout,
-		Receiver: receiver{n},
+		Receiver: n.recv,
 		Records:  recordSource{n},
 		MaxSize:  n.maxEnvelope(),
 		Logger:   n.log,
@@ -113,7 +115,7 @@ func (n *Node) buildRelaying() error {
 	if err != nil {
 		return err
 	}
-	n.members = members
+	n.members, n.recv.members = members, members
 	return nil
 }
 
@@ -128,7 +130,7 @@ func (n *Node) maxEnvelope() int64 {
 func (n *Node) newPeerServer() *peer.Server {
 	srv := &peer.Server{
 		Local:    n.addr,
-		Receiver: receiver{n},
+		Receiver: n.recv,
 		Records:  recordSource{n},
 		MaxSize:  n.maxEnvelope(),
 		Logger:   n.log.With("component", "peer"),
@@ -150,7 +152,7 @@ func (n *Node) buildClientServers() error {
 	n.smtpSrv = smtpd.New(smtpd.Options{
 		Local:          n.addr,
 		Authenticate:   n.auth.check,
-		Submitter:      submitter{n},
+		Submitter:      n.submit,
 		MaxMessageSize: n.cfg.MaxMessageSize,
 		Logger:         n.log.With("component", "smtp"),
 	})
@@ -185,7 +187,7 @@ func (n *Node) serve(ctx context.Context, goServe goFunc) {
 	goServe("reachability", func() error { n.events.follow(ctx); return nil })
 	goServe("prober", func() error { periodic.Every(ctx, probeInterval, n.events.probe); return nil })
 	goServe("announcer", func() error { n.greeter.run(ctx); return nil })
-	goServe("receipts", func() error { n.runReceipts(ctx); return nil })
+	goServe("receipts", func() error { n.receipts.run(ctx); return nil })
 	goServe("peer", func() error { return n.acceptStreams(ctx) })
 	goServe("smtp", func() error { return n.smtpSrv.Serve(n.smtpLn) })
 	goServe("imap", func() error { return n.imapSrv.Serve(n.imapLn) })
