@@ -32,7 +32,10 @@ func startRelay(t *testing.T, name string, o nodetest.Options) *nodetest.Node {
 // waitMembers waits until relay r has want members.
 func waitMembers(t *testing.T, r *nodetest.Node, want int) {
 	t.Helper()
-	testkit.WaitFor(t, 30*time.Second, fmt.Sprintf("%d members at %s", want, r.Name), func() bool {
+	// A member's first session waits for the mesh to find the relay;
+	// with every scenario running at once that can take several tries,
+	// 1 s, 2 s, 4 s … apart.
+	testkit.WaitFor(t, 60*time.Second, fmt.Sprintf("%d members at %s", want, r.Name), func() bool {
 		return r.RelayStatus().Members == want
 	})
 }
