@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/relay"
 )
@@ -169,13 +170,9 @@ func TestHandOverDeliversThenDeletes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ro.HandOver(ctx, bobAddr, relaySide) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for ro.Status().Envelopes != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the relay still holds %d envelopes; the member got %d", ro.Status().Envelopes, got.count())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 10*time.Second, "the relay to hand the envelope over and delete it", func() bool {
+		return ro.Status().Envelopes == 0
+	})
 	got.mu.Lock()
 	intact := len(got.got) == 1 && bytes.Equal(got.got[0], sealed.Bytes())
 	got.mu.Unlock()
@@ -183,12 +180,7 @@ func TestHandOverDeliversThenDeletes(t *testing.T) {
 		t.Fatalf("the member got %d envelopes, want the one deposited, intact", got.count())
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("hand-over ended with %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the hand-over did not end after its context")
+	if err := testkit.Receive(t, 10*time.Second, "the hand-over to end after its context", done, nil); err != nil {
+		t.Errorf("hand-over ended with %v", err)
 	}
 }
