@@ -1,13 +1,17 @@
-// Package node wires one Yggpost node together: the mailbox store, the
-// embedded Yggdrasil mesh with streams over it, the node-to-node delivery
-// protocol, the IMAP and SMTP front ends for the user's mail clients, and
-// the outbox queue.
+// Package node wires one Yggpost node together — the mailbox store, the
+// embedded Yggdrasil mesh, the node-to-node protocol, the IMAP and SMTP
+// front ends for the user's mail clients, the outbox queue, the relay
+// membership and, on a relay, the relay role — and runs the two mail
+// flows: submit → deliver (submitter, courier, reporter) and receive
+// (receiver, receiptBatcher). docs/architecture.md draws both and lists
+// every goroutine.
 //
 // Lifecycle: Open opens the store and the node's key and starts nothing;
-// Run starts every component, blocks until its context is cancelled or a
-// component fails, then stops them in reverse order of start and returns
-// once every goroutine it started has returned. (One goroutine inside the
-// QUIC library stays blocked in Accept after shutdown; see node/transport.)
+// Run builds every part, starts their goroutines, blocks until its context
+// is cancelled or a part fails, then closes the servers and the mesh, waits
+// for every goroutine it started, closes the relay store and returns. (One
+// goroutine inside the QUIC library stays blocked in Accept after shutdown;
+// see node/transport.)
 package node
 
 import (
