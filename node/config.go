@@ -73,6 +73,9 @@ type Config struct {
 	ExpireInterval time.Duration
 	// Logger receives one structured line per event; nil discards.
 	Logger *slog.Logger
+	// Observer hears of stored messages, outcomes of sent ones and
+	// connectivity, for an app that embeds the node; nil hears nothing.
+	Observer Observer
 }
 
 // withDefaults returns a copy of c with empty fields set to their defaults.
@@ -106,6 +109,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Observer == nil {
+		c.Observer = quietObserver{}
 	}
 	return c
 }

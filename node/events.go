@@ -20,13 +20,14 @@ import (
 // also asks the mesh, every probeInterval, for paths to the nodes that
 // mail waits for, so that the mesh has something to report.
 type meshEvents struct {
-	mesh    *transport.Mesh
-	store   *mailbox.Store
-	book    *peerbook.Book
-	queue   *outbox.Queue
-	members *membership.Membership
-	role    *relayrole.Role // nil unless the node is a relay
-	greeter *announcer
+	mesh     *transport.Mesh
+	store    *mailbox.Store
+	book     *peerbook.Book
+	queue    *outbox.Queue
+	members  *membership.Membership
+	role     *relayrole.Role // nil unless the node is a relay
+	greeter  *announcer
+	observer Observer
 }
 
 // reached notes that from opened a stream to us: a node that reaches us
@@ -35,6 +36,28 @@ func (ev *meshEvents) reached(from envelope.Address) {
 	ev.book.Reachable(from)
 	ev.queue.Retry(from)
 	ev.role.Kick()
+}
+
+// everythingMayBeReachable retries at once everything that waits for
+// another node: a peering link came up, or the device's network changed.
+func (ev *meshEvents) everythingMayBeReachable() {
+	ev.book.AllReachable()
+	ev.queue.RetryAll()
+	ev.greeter.Kick()
+	ev.members.Kick()
+	ev.role.Kick()
+}
+
+// connectivity tells the observer how many peering links are up and how
+// many relay sessions are open.
+func (ev *meshEvents) connectivity() {
+	peers := 0
+	for _, p := range ev.mesh.Peers() {
+		if p.Up {
+			peers++
+		}
+	}
+	ev.observer.Connectivity(peers, ev.members.Open())
 }
 
 // follow turns the mesh's reachability events into retries until ctx
@@ -49,11 +72,8 @@ func (ev *meshEvents) follow(ctx context.Context) {
 				return
 			}
 			if key == nil { // a peering link came up
-				ev.book.AllReachable()
-				ev.queue.RetryAll()
-				ev.greeter.Kick()
-				ev.members.Kick()
-				ev.role.Kick()
+				ev.everythingMayBeReachable()
+				ev.connectivity()
 				continue
 			}
 			if a, err := envelope.AddressFromKey(key); err == nil {

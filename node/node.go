@@ -53,7 +53,9 @@ type Node struct {
 	receipts *receiptBatcher
 	reports  *reporter
 
-	ready chan struct{} // closed once every part below is built and serving
+	ready    chan struct{} // closed once every part below is built and serving
+	life     sync.RWMutex  // held for reading by calls that use the running parts
+	stopping bool          // Run is shutting down; guarded by life
 
 	// The parts of a running node, made by build (wiring.go) before Run
 	// starts any goroutine, unchanged until Run returns.
@@ -110,9 +112,9 @@ func Open(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
 		auth: authenticator{store: store, local: addr}, book: book,
-		marks: sentMarks{store: store, log: cfg.Logger}, ready: make(chan struct{}),
+		marks: sentMarks{store: store, observer: cfg.Observer, log: cfg.Logger}, ready: make(chan struct{}),
 	}
-	n.submit = &submitter{local: addr, key: key, store: store, maxSize: cfg.MaxMessageSize, retry: n.retry, log: cfg.Logger}
+	n.submit = &submitter{local: addr, key: key, store: store, maxSize: cfg.MaxMessageSize, retry: n.retry, observer: cfg.Observer, log: cfg.Logger}
 	n.receipts = newReceiptBatcher(n.submit, n.marks)
 	n.reports = &reporter{local: addr, store: store, book: book, marks: n.marks, giveUp: cfg.GiveUp, log: cfg.Logger}
 	return n, nil
@@ -226,6 +228,9 @@ func (n *Node) Run(ctx context.Context) error {
 		n.log.Info("node stopping")
 		err = nil
 	}
+	n.life.Lock()
+	n.stopping = true // SetPeers and NetworkChanged do nothing from now on
+	n.life.Unlock()
 	n.stopServing()
 	wg.Wait()
 	n.release()

@@ -30,6 +30,7 @@ type receiver struct {
 	book     *peerbook.Book
 	members  *membership.Membership // told which relay handed an envelope over
 	receipts *receiptBatcher
+	observer Observer
 	log      *slog.Logger
 }
 
@@ -87,6 +88,7 @@ func (r *receiver) Receive(ctx context.Context, from, recipient envelope.Address
 	if err := r.book.Touch(sender); err != nil {
 		r.log.Warn("remember correspondent", "err", err)
 	}
+	r.observer.MessageStored(mailbox.Inbox, m.UID, sender)
 	attrs := []any{"id", id.String(), "from", sender.String(), "uid", m.UID, "size", m.Size}
 	if from != sender {
 		attrs = append(attrs, "via", from.String())

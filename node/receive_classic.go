@@ -47,6 +47,7 @@ func (r *receiver) ReceiveMessage(ctx context.Context, from, recipient envelope.
 		r.log.Warn("remember correspondent", "err", err)
 	}
 	r.book.LearnProtocol(from, peerbook.Classic)
+	r.observer.MessageStored(mailbox.Inbox, m.UID, from)
 	r.log.Info("received", "from", from.String(), "protocol", "classic", "uid", m.UID, "size", m.Size)
 	return nil
 }

@@ -18,16 +18,26 @@ const (
 	KeywordFailed    = "$Failed"
 )
 
+// outcomeOf is the outcome a Sent keyword stands for.
+var outcomeOf = map[string]Outcome{KeywordRelayed: Relayed, KeywordDelivered: Delivered, KeywordFailed: Failed}
+
 // sentMarks shows the outcome of sent messages on their copies in Sent.
 type sentMarks struct {
-	store *mailbox.Store
-	log   *slog.Logger
+	store    *mailbox.Store
+	observer Observer // hears every outcome, also of messages without a Sent copy
+	log      *slog.Logger
 }
 
 // markSent adds keyword add to the Sent copy of queue row it and removes
 // the others in remove. A row without a Sent copy, or whose copy was moved
 // or deleted, changes nothing.
 func (sm sentMarks) markSent(it mailbox.Outbound, add string, remove ...string) {
+	sm.observer.MessageOutcome(it.Recipient, it.ID, outcomeOf[add])
+	sm.keyword(it, add, remove...)
+}
+
+// keyword adds add to the Sent copy of row it and removes remove.
+func (sm sentMarks) keyword(it mailbox.Outbound, add string, remove ...string) {
 	if it.SentCopy == ([16]byte{}) {
 		return
 	}
@@ -56,6 +66,7 @@ func (sm sentMarks) markSent(it mailbox.Outbound, add string, remove ...string) 
 // becomes $Delivered once no other recipient's row of the same message is
 // left in the queue.
 func (sm sentMarks) markDelivered(it mailbox.Outbound) {
+	sm.observer.MessageOutcome(it.Recipient, it.ID, Delivered)
 	if it.SentCopy == ([16]byte{}) {
 		return
 	}
@@ -65,6 +76,6 @@ func (sm sentMarks) markDelivered(it mailbox.Outbound) {
 		return
 	}
 	if !waiting {
-		sm.markSent(it, KeywordDelivered, KeywordRelayed)
+		sm.keyword(it, KeywordDelivered, KeywordRelayed)
 	}
 }

@@ -29,8 +29,9 @@ type submitter struct {
 	maxSize int64 // the largest message taken
 	// retry tells the queue that mail for a recipient waits; a node that
 	// is not running has no queue yet.
-	retry func(envelope.Address)
-	log   *slog.Logger
+	retry    func(envelope.Address)
+	observer Observer // hears of the user's own copy of a message to self
+	log      *slog.Logger
 }
 
 // Submit spools the message once to a temporary file (so it is never whole
@@ -107,6 +108,7 @@ func (s *submitter) recipientCopies(plan copyPlan, to []envelope.Address, spool 
 		s.log.Info("message to self stored already", "uid", m.UID, "message_id", plan.messageID)
 		return queued, nil
 	}
+	s.observer.MessageStored(mailbox.Inbox, m.UID, s.local)
 	s.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
 	return queued, nil
 }

@@ -76,7 +76,7 @@ func (n *Node) build() error {
 		NotifyAfter: n.cfg.NotifyAfter,
 		Logger:      n.log.With("component", "outbox"),
 	})
-	n.events = &meshEvents{mesh: mesh, store: n.store, book: n.book, queue: n.queue, members: n.members, role: n.role, greeter: n.greeter}
+	n.events = &meshEvents{mesh: mesh, store: n.store, book: n.book, queue: n.queue, members: n.members, role: n.role, greeter: n.greeter, observer: n.cfg.Observer}
 	n.peerSrv = n.newPeerServer()
 	return n.buildClientServers()
 }
@@ -101,7 +101,7 @@ func (n *Node) buildRelaying() error {
 		}
 		n.role = role
 	}
-	n.recv = &receiver{local: n.addr, key: n.key, store: n.store, book: n.book, receipts: n.receipts, log: n.log}
+	n.recv = &receiver{local: n.addr, key: n.key, store: n.store, book: n.book, receipts: n.receipts, observer: n.cfg.Observer, log: n.log}
 	members, err := membership.New(membership.Options{
 		Key:      n.key,
 		Relays:   n.cfg.Relays,
@@ -110,6 +110,7 @@ func (n *Node) buildRelaying() error {
 		Receiver: n.recv,
 		Records:  recordSource{n},
 		MaxSize:  n.maxEnvelope(),
+		Changed:  func(int) { n.events.connectivity() },
 		Logger:   n.log,
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
@@ -48,7 +49,10 @@ type Options struct {
 	Receiver peer.Receiver
 	Records  peer.RecordSource
 	MaxSize  int64
-	Logger   *slog.Logger
+	// Changed, when set, is called with the number of open relay
+	// sessions each time a session opens or ends.
+	Changed func(open int)
+	Logger  *slog.Logger
 }
 
 // Membership keeps the sessions with a member's relays. Create it with New.
@@ -58,6 +62,7 @@ type Membership struct {
 	members []*member
 	record  ownRecord
 	drops   *dropper
+	open    atomic.Int32 // relay sessions open now
 }
 
 // New returns the membership of opts.Relays and signs the node's first
@@ -90,6 +95,17 @@ func (m *Membership) Run(ctx context.Context) {
 	wg.Go(func() { periodic.Every(ctx, recordRenewal, m.renewRecord) })
 	wg.Go(func() { m.drops.run(ctx, m) })
 	wg.Wait()
+}
+
+// Open returns the number of relay sessions open now.
+func (m *Membership) Open() int { return int(m.open.Load()) }
+
+// sessionOpen counts a session that opened (+1) or ended (-1).
+func (m *Membership) sessionOpen(delta int32) {
+	open := m.open.Add(delta)
+	if m.opts.Changed != nil {
+		m.opts.Changed(int(open))
+	}
 }
 
 // Relays returns the addresses of the member's relays.

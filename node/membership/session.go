@@ -84,6 +84,8 @@ func (mb *member) session(ctx context.Context) error {
 		Logger:   m.log.With("component", "hand-over", "relay", ra.String()),
 	}
 	m.log.Info("relay session open", "relay", ra.String())
+	m.sessionOpen(+1)
+	defer m.sessionOpen(-1)
 	return srv.ServeConn(ctx, turned, ra)
 }
 

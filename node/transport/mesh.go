@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"regexp"
 	"sync"
@@ -33,6 +34,8 @@ type Mesh struct {
 	reach     *notifier
 	wake      *wakeups
 	incoming  chan *Stream
+	peersMu   sync.Mutex
+	peers     []*url.URL // the configured peering links (SetPeers)
 
 	ctx       context.Context // cancelled by Close; aborts dials in progress
 	cancel    context.CancelFunc
@@ -85,7 +88,12 @@ func (m *Mesh) start(cfg Config, re *regexp.Regexp, ylog yggLogger) error {
 	}
 	var opts []core.SetupOption
 	for _, p := range cfg.Peers {
+		u, err := ParsePeerURL(p)
+		if err != nil {
+			return err
+		}
 		opts = append(opts, core.Peer{URI: p})
+		m.peers = append(m.peers, u)
 	}
 	if m.core, err = core.New(cert, ylog, opts...); err != nil {
 		return fmt.Errorf("start yggdrasil core: %w", err)
