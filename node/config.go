@@ -157,6 +157,16 @@ func (c Config) validateRelays() error {
 	return nil
 }
 
+// notSelf refuses a relay list that names the node itself.
+func notSelf(relays []RelayRef, self envelope.Address) error {
+	for _, r := range relays {
+		if r.Address == self {
+			return fmt.Errorf("-relays: %s is this node's own address; a node cannot be its own relay", r.Address)
+		}
+	}
+	return nil
+}
+
 // RelayRef names one relay the user is a member of, with the invite token
 // to register with if the relay admits by invitation.
 type RelayRef = membership.Relay

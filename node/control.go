@@ -36,6 +36,27 @@ func (n *Node) SetPeers(peers []string) error {
 	})
 }
 
+// SetRelays replaces the user's relays while the node runs: sessions with
+// relays no longer named end, new ones open at once, and the node's relay
+// record names the new list from the next envelope on. The list is checked
+// as -relays is.
+func (n *Node) SetRelays(relays []RelayRef) error {
+	check := Config{Relays: relays}
+	if err := check.validateRelays(); err != nil {
+		return err
+	}
+	if err := notSelf(relays, n.addr); err != nil {
+		return err
+	}
+	return n.whileRunning(func() error {
+		if err := n.members.SetRelays(relays); err != nil {
+			return err
+		}
+		n.log.Info("relays replaced", "relays", len(relays))
+		return nil
+	})
+}
+
 // NetworkChanged tells the node that the device's network changed (Wi-Fi
 // to mobile data, a laptop waking up): it redials its peers now and at once
 // retries everything that waits for another node — queued mail, relay

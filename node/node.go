@@ -103,11 +103,9 @@ func Open(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
-	for _, r := range cfg.Relays {
-		if r.Address == addr {
-			store.Close()
-			return nil, fmt.Errorf("-relays: %s is this node's own address; a node cannot be its own relay", r.Address)
-		}
+	if err := notSelf(cfg.Relays, addr); err != nil {
+		store.Close()
+		return nil, err
 	}
 	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,

@@ -64,10 +64,10 @@ func (d *dropper) run(ctx context.Context, m *Membership) {
 			}
 		}
 		timer.Stop()
-		for _, r := range m.opts.Relays {
-			if ids := idsNotVia(batch, r.Address); len(ids) > 0 {
-				if err := m.sendDrop(ctx, r.Address, ids); err != nil {
-					m.log.Debug("tell relay to drop copies", "relay", r.Address.String(), "ids", len(ids), "err", err)
+		for _, r := range m.Relays() {
+			if ids := idsNotVia(batch, r); len(ids) > 0 {
+				if err := m.sendDrop(ctx, r, ids); err != nil {
+					m.log.Debug("tell relay to drop copies", "relay", r.String(), "ids", len(ids), "err", err)
 				}
 			}
 		}

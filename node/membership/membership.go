@@ -59,10 +59,14 @@ type Options struct {
 type Membership struct {
 	opts    Options
 	log     *slog.Logger
-	members []*member
 	record  ownRecord
 	drops   *dropper
-	open    atomic.Int32 // relay sessions open now
+	open    atomic.Int32  // relay sessions open now
+	changed chan struct{} // SetRelays changed the list: Run starts and stops sessions
+
+	mu      sync.Mutex
+	relays  []Relay   // the user's relays now
+	members []*member // one per relay; Run starts and stops their sessions
 }
 
 // New returns the membership of opts.Relays and signs the node's first
@@ -71,30 +75,86 @@ func New(opts Options) (*Membership, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Membership{opts: opts, log: opts.Logger, drops: newDropper()}
-	for _, r := range opts.Relays {
-		m.members = append(m.members, &member{m: m, relay: r, kick: make(chan struct{}, 1), after: time.After})
-	}
+	m := &Membership{opts: opts, log: opts.Logger, drops: newDropper(), changed: make(chan struct{}, 1)}
+	m.setMembers(opts.Relays)
 	if err := m.signRecord(time.Now()); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
+// setMembers makes relays the list, keeping the member (and its session)
+// of every relay that stays.
+func (m *Membership) setMembers(relays []Relay) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var members []*member
+	for _, r := range relays {
+		i := slices.IndexFunc(m.members, func(mb *member) bool { return mb.relay == r })
+		if i >= 0 {
+			members = append(members, m.members[i])
+			continue
+		}
+		members = append(members, &member{m: m, relay: r, kick: make(chan struct{}, 1), after: time.After})
+	}
+	m.relays, m.members = slices.Clone(relays), members
+}
+
+// SetRelays replaces the user's relays while Run runs: sessions with
+// relays no longer named end, new ones start at once, and a new relay
+// record names the new list. The caller has checked the list (no repeats,
+// not the node itself, at most relay.MaxRelays).
+func (m *Membership) SetRelays(relays []Relay) error {
+	m.setMembers(relays)
+	if err := m.signRecord(time.Now()); err != nil {
+		return err
+	}
+	select {
+	case m.changed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
 // Run keeps a session with every relay, renews the relay record and sends
-// DROPs until ctx ends; it returns once all of that has stopped. With no
-// relays it returns at once.
+// DROPs until ctx ends; it returns once all of that has stopped. It starts
+// and ends sessions as SetRelays changes the list; with no relays it only
+// waits.
 func (m *Membership) Run(ctx context.Context) {
-	if len(m.members) == 0 {
-		return
-	}
 	var wg sync.WaitGroup
-	for _, mb := range m.members {
-		wg.Go(func() { mb.run(ctx) })
-	}
+	defer wg.Wait()
 	wg.Go(func() { periodic.Every(ctx, recordRenewal, m.renewRecord) })
 	wg.Go(func() { m.drops.run(ctx, m) })
-	wg.Wait()
+	sessions := map[*member]context.CancelFunc{}
+	for {
+		m.reconcile(ctx, &wg, sessions)
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.changed:
+		}
+	}
+}
+
+// reconcile starts the session loop of every member that has none and ends
+// those of members no longer in the list.
+func (m *Membership) reconcile(ctx context.Context, wg *sync.WaitGroup, sessions map[*member]context.CancelFunc) {
+	m.mu.Lock()
+	current := slices.Clone(m.members)
+	m.mu.Unlock()
+	for mb, cancel := range sessions {
+		if !slices.Contains(current, mb) {
+			cancel()
+			delete(sessions, mb)
+		}
+	}
+	for _, mb := range current {
+		if _, ok := sessions[mb]; !ok {
+			sctx, cancel := context.WithCancel(ctx)
+			sessions[mb] = cancel
+			wg.Go(func() { mb.run(sctx) })
+		}
+	}
 }
 
 // Open returns the number of relay sessions open now.
@@ -110,8 +170,10 @@ func (m *Membership) sessionOpen(delta int32) {
 
 // Relays returns the addresses of the member's relays.
 func (m *Membership) Relays() []envelope.Address {
-	out := make([]envelope.Address, len(m.opts.Relays))
-	for i, r := range m.opts.Relays {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]envelope.Address, len(m.relays))
+	for i, r := range m.relays {
 		out[i] = r.Address
 	}
 	return out
@@ -119,12 +181,14 @@ func (m *Membership) Relays() []envelope.Address {
 
 // IsRelay reports whether a is one of the member's relays.
 func (m *Membership) IsRelay(a envelope.Address) bool {
-	return slices.ContainsFunc(m.opts.Relays, func(r Relay) bool { return r.Address == a })
+	return slices.Contains(m.Relays(), a)
 }
 
 // Kick asks every relay session that is waiting to reconnect to do it now:
 // the mesh reported a path or a link. It never blocks.
 func (m *Membership) Kick() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, mb := range m.members {
 		select {
 		case mb.kick <- struct{}{}:
@@ -137,7 +201,7 @@ func (m *Membership) Kick() {
 // via is one of the member's relays and there are others, they are told to
 // drop their copies.
 func (m *Membership) HandedOver(via, sender envelope.Address, id envelope.ID) {
-	if via == sender || !m.IsRelay(via) || len(m.opts.Relays) < 2 {
+	if via == sender || !m.IsRelay(via) || len(m.Relays()) < 2 {
 		return
 	}
 	m.drops.add(via, id)

@@ -33,10 +33,14 @@ func (m *Membership) Record() []byte {
 // number is the signing time in nanoseconds, so a record signed later
 // always replaces an earlier one.
 func (m *Membership) signRecord(now time.Time) error {
-	if len(m.opts.Relays) == 0 {
+	relays := m.Relays()
+	if len(relays) == 0 {
+		m.record.mu.Lock()
+		m.record.wire = nil
+		m.record.mu.Unlock()
 		return nil
 	}
-	rec, err := relay.NewRecord(m.opts.Key, m.Relays(), uint64(now.UnixNano()), now.Add(recordLifetime))
+	rec, err := relay.NewRecord(m.opts.Key, relays, uint64(now.UnixNano()), now.Add(recordLifetime))
 	if err != nil {
 		return fmt.Errorf("sign relay record: %w", err)
 	}

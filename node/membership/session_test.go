@@ -101,5 +101,42 @@ func TestRecordNamesTheRelays(t *testing.T) {
 	if err != nil || none.Record() != nil {
 		t.Fatalf("a node without relays has a record: %v", err)
 	}
-	none.Run(context.Background()) // returns at once
+}
+
+// TestSetRelaysWhileRunning: relays can be added and removed while the
+// membership runs; the record names the new list and each relay gets a
+// session loop of its own, which ends when the relay is removed.
+func TestSetRelaysWhileRunning(t *testing.T) {
+	key, self := testKey(t, 1)
+	_, r1 := testKey(t, 2)
+	_, r2 := testKey(t, 3)
+	m, err := New(Options{Key: key, Dialer: &peer.Dialer{Mesh: absentMesh{}, Client: peer.Client{Local: self}}, Reach: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx) }()
+	if err := m.SetRelays([]Relay{{Address: r1}, {Address: r2}}); err != nil {
+		t.Fatal(err)
+	}
+	if !m.IsRelay(r1) || !m.IsRelay(r2) || m.Record() == nil {
+		t.Fatal("the new relays are not in effect")
+	}
+	first := m.members[0]
+	if err := m.SetRelays([]Relay{{Address: r1}}); err != nil {
+		t.Fatal(err)
+	}
+	if m.IsRelay(r2) || len(m.members) != 1 || m.members[0] != first {
+		t.Fatal("removing a relay did not keep the session of the other")
+	}
+	if err := m.SetRelays(nil); err != nil || m.Record() != nil {
+		t.Fatalf("with no relays the node still has a record (%v)", err)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
 }

@@ -164,12 +164,8 @@ func nodeConfig(dir string, cfg *Config, cb Callbacks) (node.Config, error) {
 	if cb != nil {
 		ncfg.Observer = observer{cb}
 	}
-	for _, s := range splitList(cfg.Relays) {
-		ref, err := node.ParseRelayRef(s)
-		if err != nil {
-			return node.Config{}, err
-		}
-		ncfg.Relays = append(ncfg.Relays, ref)
+	if ncfg.Relays, err = relayRefs(cfg.Relays); err != nil {
+		return node.Config{}, err
 	}
 	return ncfg, ncfg.Validate()
 }
@@ -215,6 +211,30 @@ func (m *Node) withNode(fn func(*node.Node) error) error {
 // Config.Peers); IMAP and SMTP stay up.
 func (m *Node) SetPeers(peers string) error {
 	return m.withNode(func(n *node.Node) error { return n.SetPeers(splitList(peers)) })
+}
+
+// SetRelays replaces the user's relays of the running node (a list as in
+// Config.Relays); IMAP and SMTP stay up, sessions with new relays open at
+// once.
+func (m *Node) SetRelays(relays string) error {
+	refs, err := relayRefs(relays)
+	if err != nil {
+		return err
+	}
+	return m.withNode(func(n *node.Node) error { return n.SetRelays(refs) })
+}
+
+// relayRefs reads a list of "<address>[=<invite>]".
+func relayRefs(list string) ([]node.RelayRef, error) {
+	var refs []node.RelayRef
+	for _, s := range splitList(list) {
+		ref, err := node.ParseRelayRef(s)
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
 }
 
 // NetworkChanged tells the running node that the phone's network changed:
