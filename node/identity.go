@@ -90,7 +90,13 @@ func (a authenticator) check(username, password string) error {
 	if err != nil || user != a.local {
 		return ErrBadLogin
 	}
-	hash, err := a.store.Setting(settingPasswordHash)
+	return CheckPassword(a.store, password)
+}
+
+// CheckPassword reports whether password is the stored IMAP/SMTP password:
+// nil if it is, ErrBadLogin if not, ErrNoPassword if none is set.
+func CheckPassword(store *mailbox.Store, password string) error {
+	hash, err := store.Setting(settingPasswordHash)
 	if errors.Is(err, mailbox.ErrNotFound) {
 		return ErrNoPassword
 	}

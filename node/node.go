@@ -130,6 +130,10 @@ func (n *Node) SetPassword(password string) error { return SetPassword(n.store, 
 // SetPasswordHash sets the IMAP/SMTP password from a bcrypt hash.
 func (n *Node) SetPasswordHash(hash string) error { return SetPasswordHash(n.store, hash) }
 
+// CheckPassword reports whether password is the IMAP/SMTP password (see
+// the function CheckPassword).
+func (n *Node) CheckPassword(password string) error { return CheckPassword(n.store, password) }
+
 // Close closes the database. Call it after Run has returned.
 func (n *Node) Close() error { return n.store.Close() }
 
