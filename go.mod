@@ -8,6 +8,7 @@ require (
 	github.com/emersion/go-imap/v2 v2.0.0-beta.8
 	github.com/emersion/go-smtp v0.25.1
 	github.com/hashicorp/golang-lru/v2 v2.0.7
+	github.com/mdp/qrterminal/v3 v3.2.1
 	github.com/yggdrasil-network/yggdrasil-go v0.5.14
 	github.com/yggdrasil-network/yggquic v0.0.0-20251128173046-40cea64eaa96
 	golang.org/x/crypto v0.58.0
@@ -42,4 +43,5 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/protobuf v1.36.7 // indirect
+	rsc.io/qr v0.2.0 // indirect
 )

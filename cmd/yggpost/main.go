@@ -55,6 +55,7 @@ type options struct {
 	setPassword  bool
 	passwordHash string
 	printAddress bool
+	dclogin      bool
 	verbose      bool
 	relay        relayFlags
 }
@@ -75,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	fs.BoolVar(&o.setPassword, "password", false, "set the IMAP/SMTP password (prompts, or reads one line from stdin) and exit")
 	fs.StringVar(&o.passwordHash, "passwordhash", "", "set the IMAP/SMTP password from a bcrypt hash and exit")
 	fs.BoolVar(&o.printAddress, "address", false, "print this node's mail address and exit")
+	fs.BoolVar(&o.dclogin, "dclogin", false, "ask for the password, then print the account settings, a Delta Chat dclogin: link and its QR code, and exit")
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	o.relay.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -97,6 +99,7 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost demo relay          show a relay holding mail for a member who is offline
   yggpost -password           set the IMAP/SMTP password
   yggpost -address            print the mail address
+  yggpost -dclogin            print the account settings and a Delta Chat link and QR code
   yggpost -relay -listen URL  run a relay for members that are offline (see docs/relay.md)
   yggpost -relay-invite N     print N invite tokens for this relay
 
@@ -164,6 +167,8 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitOK
 	case o.setPassword:
 		return setPassword(n, stdin, stderr)
+	case o.dclogin:
+		return printDCLogin(n, o.cfg, stdin, stdout, stderr)
 	case o.passwordHash != "":
 		if err := n.SetPasswordHash(o.passwordHash); err != nil {
 			fmt.Fprintf(stderr, "yggpost: -passwordhash: %v\n", err)

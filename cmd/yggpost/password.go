@@ -16,7 +16,7 @@ import (
 // setPassword reads a new password — twice without echo on a terminal, one
 // line otherwise — and stores its hash.
 func setPassword(n *node.Node, stdin io.Reader, stderr io.Writer) int {
-	pw, err := readPassword(stdin, stderr)
+	pw, err := readNewPassword(stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "yggpost: -password: %v\n", err)
 		return exitUsage
@@ -29,24 +29,38 @@ func setPassword(n *node.Node, stdin io.Reader, stderr io.Writer) int {
 	return exitOK
 }
 
-func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stderr, "New password: ")
-		first, err := term.ReadPassword(int(f.Fd()))
+// readNewPassword reads a new password: on a terminal twice without echo,
+// else one line of stdin.
+func readNewPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	first, err := readPassword(stdin, stderr, "New password: ")
+	if err != nil || !isTerminal(stdin) {
+		return first, err
+	}
+	second, err := readPassword(stdin, stderr, "Repeat password: ")
+	if err != nil {
+		return "", err
+	}
+	if first != second {
+		return "", errors.New("the passwords do not match")
+	}
+	return first, nil
+}
+
+// readPassword reads one password: on a terminal after prompt without
+// echo, else one line of stdin.
+func readPassword(stdin io.Reader, stderr io.Writer, prompt string) (string, error) {
+	if isTerminal(stdin) {
+		fd := int(stdin.(*os.File).Fd())
+		fmt.Fprint(stderr, prompt)
+		pw, err := term.ReadPassword(fd)
 		fmt.Fprintln(stderr)
 		if err != nil {
 			return "", fmt.Errorf("read password: %w", err)
 		}
-		fmt.Fprint(stderr, "Repeat password: ")
-		second, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return "", fmt.Errorf("read password: %w", err)
+		if len(pw) == 0 {
+			return "", errors.New("the password must not be empty")
 		}
-		if string(first) != string(second) {
-			return "", errors.New("the passwords do not match")
-		}
-		return string(first), nil
+		return string(pw), nil
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
@@ -57,4 +71,11 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 		return "", errors.New("the password must not be empty")
 	}
 	return line, nil
+}
+
+// isTerminal reports whether stdin is a terminal, where a password is
+// typed without echo.
+func isTerminal(stdin io.Reader) bool {
+	f, ok := stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
