@@ -106,6 +106,30 @@ type dcLine struct {
 	Bytes    int             `json:"bytes"`
 	Messages []dcChatMessage `json:"messages"`
 	OK       bool            `json:"ok"`
+
+	QR         *dcQr         `json:"qr"`
+	Transports []dcTransport `json:"transports"`
+}
+
+// dcQr is checkQr's reading of a QR code: for a dclogin: link, kind
+// "login" and the address.
+type dcQr struct {
+	Kind    string `json:"kind"`
+	Address string `json:"address"`
+}
+
+// dcTransport is one server set of an account as Delta Chat keeps it
+// (listTransports).
+type dcTransport struct {
+	Addr         string  `json:"addr"`
+	Password     string  `json:"password"`
+	IMAPServer   string  `json:"imapServer"`
+	IMAPPort     int     `json:"imapPort"`
+	IMAPSecurity string  `json:"imapSecurity"`
+	SMTPServer   string  `json:"smtpServer"`
+	SMTPPort     int     `json:"smtpPort"`
+	SMTPSecurity string  `json:"smtpSecurity"`
+	SMTPPassword *string `json:"smtpPassword"`
 }
 
 type dcChatMessage struct {
@@ -121,10 +145,17 @@ func account(t *testing.T, n *testNode) dcAccount {
 		IMAPServer: imapHost, IMAPPort: imapPort, SMTPServer: smtpHost, SMTPPort: smtpPort}
 }
 
-// runDeltaChat runs the script against the given configuration and
-// returns its output lines. The script and the Delta Chat core it starts
-// run in their own process group, killed when the deadline passes.
+// runDeltaChat runs testdata/deltachat.mjs against the given
+// configuration and returns its output lines.
 func runDeltaChat(t *testing.T, cfg dcConfig, within time.Duration) []dcLine {
+	t.Helper()
+	return runScript(t, "deltachat.mjs", cfg, within)
+}
+
+// runScript runs a Node.js script of testdata/ with cfg, written as JSON,
+// and returns its output lines. The script and the Delta Chat core it
+// starts run in their own process group, killed when the deadline passes.
+func runScript(t *testing.T, script string, cfg any, within time.Duration) []dcLine {
 	t.Helper()
 	cfgPath := filepath.Join(t.TempDir(), "config.json")
 	raw, err := json.Marshal(cfg)
@@ -136,7 +167,7 @@ func runDeltaChat(t *testing.T, cfg dcConfig, within time.Duration) []dcLine {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("testdata", "deltachat.mjs"), cfgPath)
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("testdata", script), cfgPath)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stderr bytes.Buffer
@@ -144,15 +175,15 @@ func runDeltaChat(t *testing.T, cfg dcConfig, within time.Duration) []dcLine {
 	out, err := cmd.Output()
 	lines := parseLines(t, out)
 	if stderr.Len() > 0 {
-		t.Logf("deltachat stderr:\n%s", stderr.String())
+		t.Logf("%s stderr:\n%s", script, stderr.String())
 	}
 	if err != nil {
 		for _, l := range lines {
 			if l.Type == "result" {
-				t.Errorf("deltachat script failed: %s", deref(l.Error))
+				t.Errorf("%s failed: %s", script, deref(l.Error))
 			}
 		}
-		t.Fatalf("deltachat script: %v (ctx: %v); last lines: %s", err, ctx.Err(), tail(lines, 5))
+		t.Fatalf("%s: %v (ctx: %v); last lines: %s", script, err, ctx.Err(), tail(lines, 5))
 	}
 	return lines
 }
