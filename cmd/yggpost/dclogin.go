@@ -78,8 +78,11 @@ func accountSettings(n *node.Node, cfg node.Config, password string) (account.Se
 }
 
 // loopbackServer turns a listen address into the server a client on this
-// machine connects to: a listener on all interfaces (no host, 0.0.0.0 or
-// ::) is reached as localhost. The listeners speak no TLS yet.
+// machine connects to. A listener on "localhost" listens on 127.0.0.1 only
+// (net.Listen takes the first IPv4 address), and one on all interfaces
+// (no host, 0.0.0.0 or ::) is reached there too; so both are given to the
+// client as 127.0.0.1, which a client that tries ::1 first for localhost
+// still reaches. The listeners speak no TLS yet.
 func loopbackServer(flag, addr string) (account.Server, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -89,8 +92,8 @@ func loopbackServer(flag, addr string) (account.Server, error) {
 	if err != nil || port == 0 {
 		return account.Server{}, fmt.Errorf("%s %q: a client needs a fixed port from 1 to 65535", flag, addr)
 	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "localhost"
+	if ip := net.ParseIP(host); host == "" || host == "localhost" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
 	}
 	return account.Server{Host: host, Port: uint16(port), Security: account.Plain}, nil
 }

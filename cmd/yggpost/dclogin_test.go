@@ -25,7 +25,7 @@ func TestDCLoginPrintsLinkForRightPassword(t *testing.T) {
 		t.Fatalf("-password exit %d, stderr %q", code, errs)
 	}
 	_, addr, _ := runCmd(t, "", "-database", db, "-address")
-	code, out, errs := runCmd(t, pw+"\n", "-database", db, "-dclogin", "-imap", "127.0.0.1:2143", "-smtp", ":2025")
+	code, out, errs := runCmd(t, pw+"\n", "-database", db, "-dclogin", "-imap", "[::1]:2143", "-smtp", "localhost:2025")
 	if code != exitOK {
 		t.Fatalf("-dclogin exit %d, stderr %q", code, errs)
 	}
@@ -38,8 +38,8 @@ func TestDCLoginPrintsLinkForRightPassword(t *testing.T) {
 		t.Errorf("link address %q, want %q", u.Opaque, strings.TrimSpace(addr))
 	}
 	q := u.Query()
-	want := map[string]string{"p": pw, "v": "1", "ih": "127.0.0.1", "ip": "2143", "is": "plain",
-		"sh": "localhost", "sp": "2025", "ss": "plain"}
+	want := map[string]string{"p": pw, "v": "1", "ih": "::1", "ip": "2143", "is": "plain",
+		"sh": "127.0.0.1", "sp": "2025", "ss": "plain"}
 	for key, val := range want {
 		if q.Get(key) != val {
 			t.Errorf("parameter %s = %q, want %q (link %s)", key, q.Get(key), val, link)
