@@ -1,6 +1,6 @@
 // Package clienttest proves that real mail clients work with a Yggpost
-// node: Delta Chat's own core (driven through its JSON-RPC server from a
-// Node.js script in testdata/), and the command-line clients mbsync, curl
+// node: Delta Chat's own core (driven through its JSON-RPC server from
+// Node.js scripts in testdata/), and the command-line clients mbsync, curl
 // and swaks. Every test starts real nodes in-process on loopback and talks
 // to their IMAP and SMTP servers over real sockets, exactly as the client
 // does for a user.
