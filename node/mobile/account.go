@@ -1,10 +1,11 @@
 package mobile
 
 import (
-	"crypto/rand"
 	"fmt"
 
+	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/node/account"
 )
 
 // withStore runs fn on the node's database: the running node's, or, while
@@ -45,9 +46,33 @@ func (m *Node) SetPassword(password string) error {
 // CreatePassword makes a new random password, sets it, and returns it for
 // the app to hand to its mail client (the node keeps only its hash).
 func (m *Node) CreatePassword() (string, error) {
-	password := rand.Text() // 26 characters, 130 bits
+	password := account.NewPassword()
 	if err := m.SetPassword(password); err != nil {
 		return "", fmt.Errorf("create password: %w", err)
 	}
 	return password, nil
+}
+
+// DeltaChatLink returns the dclogin: link that sets up Delta Chat for this
+// node in one tap or scan: the address, password (which must be the one
+// set) and the loopback IMAP and SMTP ports of cfg, without TLS.
+func (m *Node) DeltaChatLink(password string, cfg *Config) (string, error) {
+	if cfg == nil {
+		cfg = NewConfig()
+	}
+	var addr envelope.Address
+	err := m.withStore(func(n *node.Node) error {
+		addr = n.Address()
+		return n.CheckPassword(password)
+	})
+	if err != nil {
+		return "", err
+	}
+	settings := account.Settings{
+		Address:  addr,
+		Password: password,
+		IMAP:     account.Server{Host: "127.0.0.1", Port: uint16(portOr(cfg.IMAPPort, 1143)), Security: account.Plain},
+		SMTP:     account.Server{Host: "127.0.0.1", Port: uint16(portOr(cfg.SMTPPort, 1025)), Security: account.Plain},
+	}
+	return settings.DCLogin()
 }

@@ -130,6 +130,13 @@ func TestPasswordAndAddressWhileStopped(t *testing.T) {
 	if err != nil || len(password) < 20 {
 		t.Fatalf("created password %q: %v", password, err)
 	}
+	if _, err := m.DeltaChatLink("wrong", nil); err == nil {
+		t.Fatal("a Delta Chat link was made with a wrong password")
+	}
+	link, err := m.DeltaChatLink(password, nil)
+	if err != nil || !strings.HasPrefix(link, "dclogin:"+addr+"?") || !strings.Contains(link, "ip=1143") {
+		t.Fatalf("Delta Chat link %q (%v)", link, err)
+	}
 	cfg := NewConfig()
 	cfg.SMTPPort, cfg.IMAPPort = freePort(t), freePort(t)
 	if err := m.Start(cfg, nil); err != nil {
