@@ -7,7 +7,7 @@
 // package to start and stop it, change its peers, tell it of network
 // changes and hear what happens.
 //
-// Lifecycle: New names the database directory and opens nothing; Start
+// Lifecycle: NewNode names the database directory and opens nothing; Start
 // opens the database and returns once IMAP and SMTP listen; Stop returns
 // once every port and the database are released, so Start right after
 // succeeds on the same ports. Stop is idempotent. The password can be set
@@ -85,9 +85,9 @@ type running struct {
 	done   chan error // Run's result
 }
 
-// New returns the node whose database is the directory dir (created on
+// NewNode returns the node whose database is the directory dir (created on
 // first Start). It opens nothing.
-func New(dir string) *Node { return &Node{dir: dir} }
+func NewNode(dir string) *Node { return &Node{dir: dir} }
 
 // Start opens the database and starts the node; it returns once IMAP and
 // SMTP listen on loopback. Starting a running node is an error.

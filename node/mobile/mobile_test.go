@@ -83,7 +83,7 @@ func greets(t *testing.T, port int) string {
 // often (backgrounded, killed, brought back); each Start succeeds on the
 // same ports at once, because Stop returns only once they are released.
 func TestStartStopCyclesOnTheSamePorts(t *testing.T) {
-	m := New(t.TempDir())
+	m := NewNode(t.TempDir())
 	cfg := NewConfig()
 	cfg.SMTPPort, cfg.IMAPPort = freePort(t), freePort(t)
 	cb := newRecorder(t)
@@ -118,7 +118,7 @@ func TestStartStopCyclesOnTheSamePorts(t *testing.T) {
 // TestPasswordAndAddressWhileStopped: the app creates the account before
 // the first start and hands address and password to the mail client.
 func TestPasswordAndAddressWhileStopped(t *testing.T) {
-	m := New(t.TempDir())
+	m := NewNode(t.TempDir())
 	addr, err := m.Address()
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestPasswordAndAddressWhileStopped(t *testing.T) {
 // it stores fires MessageStored once, each sent message its outcome.
 func TestPeerChangeCallbacksAndStatus(t *testing.T) {
 	bob := nodetest.Start(t, "bob", nodetest.Options{Listen: true})
-	m := New(t.TempDir())
+	m := NewNode(t.TempDir())
 	if err := m.SetPassword(nodetest.Password); err != nil {
 		t.Fatal(err)
 	}
