@@ -221,3 +221,34 @@ func TestPeerChangeCallbacksAndStatus(t *testing.T) {
 		t.Fatalf("status %s (%v): want the address and a peer up", status, err)
 	}
 }
+
+// TestStopDuringTransferLosesNothing: the app stops the node right after
+// its mail client handed over a large message, while it is on its way;
+// after the next Start the message arrives once, intact.
+func TestStopDuringTransferLosesNothing(t *testing.T) {
+	bob := nodetest.Start(t, "bob", nodetest.Options{Listen: true})
+	m := NewNode(t.TempDir())
+	if err := m.SetPassword(nodetest.Password); err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewConfig()
+	cfg.SMTPPort, cfg.IMAPPort = freePort(t), freePort(t)
+	cfg.Peers = bob.MeshURL()
+	if err := m.Start(cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := m.Address()
+	alice := &nodetest.Node{T: t, Name: "alice", SMTPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.SMTPPort)),
+		IMAPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.IMAPPort))}
+	alice.Addr, _ = envelope.ParseAddress(addr)
+	big := nodetest.Message(alice.Addr, bob.Addr, "a large photo", strings.Repeat("0123456789abcdef\r\n", 300_000)) // 5.4 MB
+	alice.MustSend(bob.Addr, big)
+	if err := m.Stop(); err != nil {
+		t.Fatalf("stop during the transfer: %v", err)
+	}
+	if err := m.Start(cfg, nil); err != nil {
+		t.Fatalf("start again: %v", err)
+	}
+	defer m.Stop()
+	nodetest.AssertExactlyOnce(t, bob.WaitInbox(1, 60*time.Second), [][]byte{big})
+}
