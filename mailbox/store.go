@@ -63,6 +63,10 @@ type Store struct {
 	gate  chunkstore.Gate
 	blobs chunkstore.Blobs // body chunks under tagChunk
 
+	// compactor compacts the database when enough was written (every
+	// leave kicks it) and when the owner asks (Compact).
+	compactor *chunkstore.Compactor
+
 	// mu serialises index writes (see the package comment) and guards
 	// the outbox totals.
 	mu       sync.Mutex
@@ -83,7 +87,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	s := &Store{db: db, log: opts.Logger, opts: opts}
 	s.blobs = s.newBlobs()
 	s.watch.init()
+	s.compactor = chunkstore.StartCompactor(db, opts.Logger)
 	if err := s.start(); err != nil {
+		s.compactor.Stop()
 		return nil, errors.Join(fmt.Errorf("open store %q: %w", dir, err), db.Close())
 	}
 	return s, nil
@@ -109,6 +115,7 @@ func (s *Store) Close() error {
 		return ErrClosed
 	}
 	s.watch.closeAll(ErrClosed)
+	s.compactor.Stop()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -124,7 +131,12 @@ func (s *Store) enter() error {
 	return nil
 }
 
-func (s *Store) leave() { s.gate.Leave() }
+// leave marks the end of an operation and lets the compactor look at
+// what the operation may have written.
+func (s *Store) leave() {
+	s.gate.Leave()
+	s.compactor.Kick()
+}
 
 // Setting returns the value stored under key, or ErrNotFound.
 func (s *Store) Setting(key string) ([]byte, error) {
@@ -162,15 +174,33 @@ func (s *Store) SetSetting(key string, value []byte) error {
 	return nil
 }
 
-// CollectGarbage asks Badger to reclaim value-log space freed by expunged
-// messages and delivered envelopes. The owner of the Store calls it from
-// time to time (for example hourly); it returns nil when nothing was done.
+// CollectGarbage compacts the store, then asks Badger to reclaim
+// value-log space freed by expunged messages and delivered envelopes (a
+// compaction is what tells Badger which values are garbage). The owner of
+// the Store calls it from time to time (for example hourly); it returns
+// nil when nothing was done.
 func (s *Store) CollectGarbage() error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
+	if err := s.compactor.Compact(); err != nil {
+		return err
+	}
 	return chunkstore.CollectGarbage(s.db)
+}
+
+// Compact merges what the store wrote since it last compacted into its
+// lower levels and returns when that is done. The store compacts by itself
+// once enough was written, and when it closes; an owner calls Compact at a
+// moment that suits it, for example when a phone app comes to the
+// foreground.
+func (s *Store) Compact() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
+	return s.compactor.Compact()
 }
 
 // getValue reads key, mapping a missing key to ErrNotFound.

@@ -26,6 +26,10 @@ type Relay struct {
 	gate  chunkstore.Gate
 	blobs chunkstore.Blobs // envelope chunks under tagChunk
 
+	// compactor compacts the database when enough was written (every
+	// leave kicks it) and when the owner asks (Compact).
+	compactor *chunkstore.Compactor
+
 	// mu serialises index writes and membership changes, and guards
 	// usage, fwd and members.
 	mu      sync.Mutex
@@ -59,6 +63,7 @@ func Open(dir string, opts Options) (*Relay, error) {
 	}
 	r := newRelay(db, opts)
 	if err := r.sweep(); err != nil {
+		r.compactor.Stop()
 		return nil, errors.Join(fmt.Errorf("open relay %q: %w", dir, err), db.Close())
 	}
 	return r, nil
@@ -81,6 +86,7 @@ func newRelay(db *badger.DB, opts Options) *Relay {
 	}
 	r.blobs = r.newBlobs()
 	r.watch.init(opts.MaxWatchers)
+	r.compactor = chunkstore.StartCompactor(db, opts.Logger)
 	return r
 }
 
@@ -95,6 +101,7 @@ func (r *Relay) Close() error {
 		return ErrClosed
 	}
 	r.watch.closeAll()
+	r.compactor.Stop()
 	if err := r.db.Close(); err != nil {
 		return fmt.Errorf("close relay: %w", err)
 	}
@@ -110,14 +117,36 @@ func (r *Relay) enter() error {
 	return nil
 }
 
-func (r *Relay) leave() { r.gate.Leave() }
+// leave marks the end of an operation and lets the compactor look at
+// what the operation may have written.
+func (r *Relay) leave() {
+	r.gate.Leave()
+	r.compactor.Kick()
+}
 
-// CollectGarbage asks Badger to reclaim value-log space freed by handed-over
-// and expired envelopes. The owner calls it from time to time (hourly, say).
+// CollectGarbage compacts the store, then asks Badger to reclaim value-log
+// space freed by handed-over and expired envelopes (a compaction is what
+// tells Badger which values are garbage). The owner calls it from time to
+// time (hourly, say).
 func (r *Relay) CollectGarbage() error {
 	if err := r.enter(); err != nil {
 		return err
 	}
 	defer r.leave()
+	if err := r.compactor.Compact(); err != nil {
+		return err
+	}
 	return chunkstore.CollectGarbage(r.db)
+}
+
+// Compact merges what the relay wrote since it last compacted into its
+// lower levels and returns when that is done. The relay compacts by itself
+// once enough was written, and when it closes; an owner calls Compact at a
+// moment that suits it.
+func (r *Relay) Compact() error {
+	if err := r.enter(); err != nil {
+		return err
+	}
+	defer r.gate.Leave()
+	return r.compactor.Compact()
 }

@@ -8,29 +8,43 @@ import (
 	"log/slog"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Open opens (creating if needed) the Badger database in dir with every
 // commit fsynced before it returns, values of ValueThreshold bytes or more
-// in the value log, and memory bounded for a small node. Badger's messages
-// go to log; nil discards them.
+// in the value log, memory bounded for a small node, and nothing of
+// Badger's that wakes more often than once a minute while the database is
+// idle: no background compactors (the caller runs a Compactor) and no
+// block cache (its cache wakes every 2.5 s). Without a block cache tables
+// must be uncompressed, which lets Badger read their blocks straight from
+// the memory-mapped file; tables an older version wrote compressed stay
+// readable and are rewritten uncompressed as they are compacted. Badger's
+// messages go to log; nil discards them.
 func Open(dir string, log *slog.Logger) (*badger.DB, error) {
+	db, err := badger.Open(openOptions(dir, log))
+	if err != nil {
+		return nil, fmt.Errorf("open badger %q: %w", dir, err)
+	}
+	return db, nil
+}
+
+// openOptions are the Badger options Open uses.
+func openOptions(dir string, log *slog.Logger) badger.Options {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	bo := badger.DefaultOptions(dir).
+	return badger.DefaultOptions(dir).
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{log}).
 		WithValueThreshold(ValueThreshold).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
-		WithBlockCacheSize(8 << 20).
+		WithNumCompactors(0).
+		WithCompactL0OnClose(true).
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
 		WithValueLogFileSize(256 << 20)
-	db, err := badger.Open(bo)
-	if err != nil {
-		return nil, fmt.Errorf("open badger %q: %w", dir, err)
-	}
-	return db, nil
 }
 
 // CollectGarbage asks Badger to rewrite value-log files that are at least
