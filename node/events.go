@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/periodic"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/membership"
 	"github.com/yggpost/yggpost/node/outbox"
@@ -17,8 +18,9 @@ import (
 // or a peering link the mesh reports, a stream the node opened to us —
 // into immediate retries of what waits for it: queued mail, relay
 // sessions, forwarding, and a round of greetings after a new link. It
-// also asks the mesh, every probeInterval, for paths to the nodes that
-// mail waits for, so that the mesh has something to report.
+// also asks the mesh, every probeInterval while mail waits for a node, for
+// paths to the nodes that mail waits for, so that the mesh has something to
+// report; with nothing waiting it asks nothing and sleeps.
 type meshEvents struct {
 	mesh     *transport.Mesh
 	store    *mailbox.Store
@@ -28,6 +30,30 @@ type meshEvents struct {
 	role     *relayrole.Role // nil unless the node is a relay
 	greeter  *announcer
 	observer Observer
+	// waiting wakes the prober: the queue or the forwarder found mail
+	// waiting for a path. Buffer one.
+	waiting chan struct{}
+}
+
+// mailWaits tells the prober that mail waits for a path; it never blocks.
+func (ev *meshEvents) mailWaits() {
+	select {
+	case ev.waiting <- struct{}{}:
+	default:
+	}
+}
+
+// runProber probes every probeInterval while mail waits for a path, and
+// sleeps until mailWaits when none does, until ctx ends.
+func (ev *meshEvents) runProber(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ev.waiting:
+		}
+		periodic.While(ctx, probeInterval, ev.probe)
+	}
 }
 
 // reached notes that from opened a stream to us: a node that reaches us
@@ -89,8 +115,9 @@ func (ev *meshEvents) follow(ctx context.Context) {
 }
 
 // probe asks the mesh for paths to recipients with queued mail,
-// and on a relay to recipients of envelopes held for forwarding.
-func (ev *meshEvents) probe() {
+// and on a relay to recipients of envelopes held for forwarding. It
+// reports whether there were any.
+func (ev *meshEvents) probe() bool {
 	seen := map[envelope.Address]bool{}
 	probe := func(a envelope.Address) {
 		if !seen[a] && len(seen) < 1024 {
@@ -112,4 +139,5 @@ func (ev *meshEvents) probe() {
 			}
 		}
 	}
+	return len(seen) > 0
 }

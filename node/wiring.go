@@ -30,9 +30,9 @@ import (
 
 const (
 	// probeInterval is how often the node asks the mesh for a path to
-	// each recipient it holds mail for. A lookup is one small packet;
-	// when the path appears the mesh reports it and the queue delivers at
-	// once.
+	// each recipient it holds mail for, while it holds some. A lookup is
+	// one small packet; when the path appears the mesh reports it and the
+	// queue delivers at once.
 	probeInterval = 2 * time.Second
 	// gcInterval is how often the store reclaims space of deleted
 	// messages.
@@ -60,6 +60,7 @@ func (n *Node) build() error {
 	n.mesh, n.meshAddr = mesh, mesh.ListenAddrs()
 	n.dialer = &peer.Dialer{Mesh: mesh, Client: peer.Client{Local: n.addr, Timeouts: peer.Timeouts{Greeting: greetingTimeout}}}
 	n.greeter = &announcer{book: n.book, dialer: n.dialer, kick: make(chan struct{}, 1), log: n.log}
+	n.events = &meshEvents{mesh: mesh, store: n.store, book: n.book, greeter: n.greeter, observer: n.cfg.Observer, waiting: make(chan struct{}, 1)}
 	if err := n.buildRelaying(); err != nil {
 		return err
 	}
@@ -74,9 +75,10 @@ func (n *Node) build() error {
 		Notify:      n.reports.notifyDelay,
 		GiveUp:      n.cfg.GiveUp,
 		NotifyAfter: n.cfg.NotifyAfter,
+		Waiting:     n.events.mailWaits,
 		Logger:      n.log.With("component", "outbox"),
 	})
-	n.events = &meshEvents{mesh: mesh, store: n.store, book: n.book, queue: n.queue, members: n.members, role: n.role, greeter: n.greeter, observer: n.cfg.Observer}
+	n.events.queue, n.events.members, n.events.role = n.queue, n.members, n.role
 	n.peerSrv = n.newPeerServer()
 	return n.buildClientServers()
 }
@@ -94,6 +96,7 @@ func (n *Node) buildRelaying() error {
 			Reach:          n.cfg.ReachTimeout,
 			Book:           n.book,
 			ExpireInterval: n.cfg.ExpireInterval,
+			Holding:        n.events.mailWaits,
 			Logger:         n.log.With("component", "relay"),
 		})
 		if err != nil {
@@ -186,7 +189,7 @@ func (n *Node) serve(ctx context.Context, goServe goFunc) {
 		return nil
 	})
 	goServe("reachability", func() error { n.events.follow(ctx); return nil })
-	goServe("prober", func() error { periodic.Every(ctx, probeInterval, n.events.probe); return nil })
+	goServe("prober", func() error { n.events.runProber(ctx); return nil })
 	goServe("announcer", func() error { n.greeter.run(ctx); return nil })
 	goServe("receipts", func() error { n.receipts.run(ctx); return nil })
 	goServe("peer", func() error { return n.acceptStreams(ctx) })

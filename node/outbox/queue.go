@@ -86,6 +86,11 @@ type Options struct {
 	GiveUp      time.Duration // age at which a message bounces; DefaultGiveUp
 	NotifyAfter time.Duration // age of the delay notice; DefaultNotifyAfter
 	MaxBackoff  time.Duration // longest wait between attempts; DefaultMaxBackoff
+	// Waiting, if set, is called each time the queue lists its rows and
+	// finds some waiting for delivery (not in a relay's custody), so that
+	// the node looks for paths to their recipients only while there are
+	// some. It must not block.
+	Waiting func()
 }
 
 // withDefaults returns o with its zero fields set to their defaults.

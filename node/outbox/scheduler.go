@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -175,6 +176,9 @@ func (s *scheduler) dispatch(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("list outbox: %w", err)
 	}
 	asked := s.take()
+	if s.q.opts.Waiting != nil && slices.ContainsFunc(rows, awaitsDelivery) {
+		s.q.opts.Waiting()
+	}
 	order, byRecipient := groupByRecipient(rows)
 	now := time.Now()
 	var next time.Time
@@ -245,6 +249,10 @@ func dueAt(rows []mailbox.Outbound, backoff time.Time) time.Time {
 	}
 	return due
 }
+
+// awaitsDelivery reports whether row waits for its recipient to be reached:
+// no relay holds it.
+func awaitsDelivery(row mailbox.Outbound) bool { return row.Custody.IsZero() }
 
 // dueOf is when one row needs the queue: its next attempt, or the end of
 // its custody.

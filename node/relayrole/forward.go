@@ -63,6 +63,9 @@ func (f *forwarder) round(ctx context.Context) time.Duration {
 		f.ro.log.Warn("list envelopes to forward", "err", err)
 		return forwardIdle
 	}
+	if len(held) > 0 && f.ro.opts.Holding != nil {
+		f.ro.opts.Holding()
+	}
 	byRcpt := map[envelope.Address][]relay.Held{}
 	var order []envelope.Address
 	for _, h := range held {

@@ -56,7 +56,11 @@ type Options struct {
 	// ExpireInterval is how often expired envelopes are deleted
 	// (DefaultExpireInterval when zero).
 	ExpireInterval time.Duration
-	Logger         *slog.Logger
+	// Holding, if set, is called each time the forwarder finds envelopes
+	// held for forwarding, so that the node looks for paths to their
+	// recipients only while there are some. It must not block.
+	Holding func()
+	Logger  *slog.Logger
 }
 
 // Role is a running relay role. Create it with Open; run it with Run.
@@ -110,6 +114,9 @@ func (ro *Role) Run(ctx context.Context) {
 
 // Close closes the relay store. Call it after Run has returned.
 func (ro *Role) Close() error { return ro.r.Close() }
+
+// Compact compacts the relay store now and returns when that is done.
+func (ro *Role) Compact() error { return ro.r.Compact() }
 
 // Status returns the relay's figures.
 func (ro *Role) Status() relay.Status { return ro.r.Status() }
