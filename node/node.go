@@ -137,6 +137,19 @@ func (n *Node) CheckPassword(password string) error { return CheckPassword(n.sto
 // Close closes the database. Call it after Run has returned.
 func (n *Node) Close() error { return n.store.Close() }
 
+// Compact compacts the node's stores now (the mailbox and, while the node
+// runs as a relay, the relay store) and returns when that is done. The
+// stores compact by themselves once enough was written and when they
+// close; an app calls Compact at a moment that suits the device, for
+// example when it comes to the foreground.
+func (n *Node) Compact() error {
+	err := n.store.Compact()
+	if n.running() && n.role != nil {
+		err = errors.Join(err, n.role.Compact())
+	}
+	return err
+}
+
 // Ready is closed once Run has started every component and bound every
 // listener.
 func (n *Node) Ready() <-chan struct{} { return n.ready }
