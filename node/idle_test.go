@@ -1,0 +1,76 @@
+//go:build unix
+
+package node_test
+
+import (
+	"flag"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/yggpost/yggpost/internal/periodic"
+	"github.com/yggpost/yggpost/node/nodetest"
+)
+
+// idleWindow is how long TestIdleNodeLetsThePhoneSleep measures; a longer
+// window (go test -run TestIdle -idle.window 60s ./node) gives steadier
+// figures.
+var idleWindow = flag.Duration("idle.window", 5*time.Second, "how long TestIdleNodeLetsThePhoneSleep measures an idle node")
+
+// idleSample is the process's CPU time, context switches and periodic
+// wake-ups at one moment.
+type idleSample struct {
+	at       time.Time
+	cpu      time.Duration // user + system, every thread
+	switches int64         // voluntary + involuntary context switches, every thread
+	ticks    int64         // wake-ups of the node's own periodic loops
+}
+
+func sampleIdle(t *testing.T) idleSample {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatalf("getrusage: %v", err)
+	}
+	return idleSample{
+		at:       time.Now(),
+		cpu:      time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		switches: int64(ru.Nvcsw + ru.Nivcsw),
+		ticks:    periodic.Ticks(),
+	}
+}
+
+// TestIdleNodeLetsThePhoneSleep runs a node with no peers and no mail and
+// measures what it costs at rest (invariant 7): the CPU time of the test
+// process, its context switches (every time a thread of the process went
+// to sleep or was put off a CPU, so about one per wake-up) and the
+// wake-ups of the node's own periodic loops. Nothing of the node's own may
+// wake more often than once a minute; the process as a whole (Badger, the
+// mesh, the Go runtime) must stay far below the 80 wake-ups a second that
+// four Badger compactors on 50 ms tickers cost.
+func TestIdleNodeLetsThePhoneSleep(t *testing.T) {
+	nodetest.Start(t, "idle", nodetest.Options{Quiet: true})
+	// The first second is start-up (the announcer's first round, Badger's
+	// first look at its levels); its figures are not counted.
+	settle := sampleIdle(t)
+	for time.Since(settle.at) < time.Second {
+		time.Sleep(100 * time.Millisecond)
+	}
+	before := sampleIdle(t)
+	time.Sleep(*idleWindow)
+	after := sampleIdle(t)
+
+	secs := after.at.Sub(before.at).Seconds()
+	cpu := after.cpu - before.cpu
+	switches := after.switches - before.switches
+	ticks := after.ticks - before.ticks
+	t.Logf("idle node over %.1fs: CPU %v (%.3f%% of a core), %d context switches (%.1f/s), %d periodic wake-ups of the node's own loops (%.2f/s)",
+		secs, cpu, 100*cpu.Seconds()/secs, switches, float64(switches)/secs, ticks, float64(ticks)/secs)
+
+	if allowed := int64(*idleWindow/time.Minute) + 1; ticks > allowed {
+		t.Errorf("the node's own periodic loops woke %d times in %.1fs; at rest they may wake at most once a minute (%d)", ticks, secs, allowed)
+	}
+	if rate := float64(switches) / secs; rate > 20 {
+		t.Errorf("the process switched context %.1f times a second at rest; want at most 20", rate)
+	}
+}
