@@ -18,9 +18,10 @@ import (
 // compacts level 0 when the database closes (CompactL0OnClose).
 
 // compactAtTables is the number of level-0 tables at which a kick
-// compacts: Badger's own threshold (NumLevelZeroTables), well below the 15
-// at which it stalls writes.
-const compactAtTables = 5
+// compacts: one more than Badger's own threshold (NumLevelZeroTables, 5),
+// below which Badger will not compact a level 0 that holds all the data,
+// and well below the 15 at which it stalls writes.
+const compactAtTables = 6
 
 // Compactor runs the compactions of one database. Create it with
 // StartCompactor and stop it with Stop before the database closes.
@@ -73,8 +74,10 @@ func (c *Compactor) run() {
 }
 
 // Compact merges what level 0 holds into the levels below, until all of
-// it sits in one level, and returns when that is done; with level 0 empty
-// it does nothing.
+// the data sits in one level, and returns when that is done. With level 0
+// empty it does nothing; nor, as in Badger, when level 0 holds all the
+// data in fewer than compactAtTables tables (a new store, until it first
+// closes).
 func (c *Compactor) Compact() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
