@@ -43,8 +43,9 @@ func (ev *meshEvents) mailWaits() {
 	}
 }
 
-// runProber probes every probeInterval while mail waits for a path, and
-// sleeps until mailWaits when none does, until ctx ends.
+// runProber probes as soon as mail waits for a path and then every
+// probeInterval while some still does, and sleeps until mailWaits when
+// none does, until ctx ends.
 func (ev *meshEvents) runProber(ctx context.Context) {
 	for {
 		select {
@@ -52,7 +53,9 @@ func (ev *meshEvents) runProber(ctx context.Context) {
 			return
 		case <-ev.waiting:
 		}
-		periodic.While(ctx, probeInterval, ev.probe)
+		if ev.probe() {
+			periodic.While(ctx, probeInterval, ev.probe)
+		}
 	}
 }
 
