@@ -2,7 +2,9 @@
 // database, and the Badger plumbing its callers share: opening the database
 // durably (SyncWrites, Badger's log routed to slog), a lifetime gate that
 // keeps readers off a closed database, listing and deleting keys under a
-// prefix in bounded transactions, and value-log garbage collection.
+// prefix in bounded transactions, compaction on demand (Badger's own
+// compactors wake every 50 ms; see Compactor) and value-log garbage
+// collection.
 //
 // # Layout
 //
