@@ -144,10 +144,14 @@ func (n *Node) Close() error { return n.store.Close() }
 // example when it comes to the foreground.
 func (n *Node) Compact() error {
 	err := n.store.Compact()
-	if n.running() && n.role != nil {
-		err = errors.Join(err, n.role.Compact())
+	if n.cfg.Relay == nil {
+		return err
 	}
-	return err
+	relayErr := n.whileRunning(func() error { return n.role.Compact() })
+	if errors.Is(relayErr, ErrNotRunning) {
+		relayErr = nil // the relay store is open only while the node runs
+	}
+	return errors.Join(err, relayErr)
 }
 
 // Ready is closed once Run has started every component and bound every
