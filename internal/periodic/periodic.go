@@ -25,23 +25,14 @@ func Ticks() int64 { return ticks.Load() }
 // A call to fn that outlasts the interval delays the next, it does not
 // overlap it.
 func Every(ctx context.Context, interval time.Duration, fn func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			ticks.Add(1)
-			fn()
-		}
-	}
+	While(ctx, interval, func() bool { fn(); return true })
 }
 
 // While calls fn each interval until fn returns false or ctx ends; it
-// returns then. A loop that is needed only while there is work (path
-// probes while mail waits) runs While when work appears, so that it
-// sleeps without a timer the rest of the time.
+// returns then. Like Every, it does not overlap calls. A loop that is
+// needed only while there is work (path probes while mail waits) runs
+// While when work appears, so that it sleeps without a timer the rest of
+// the time.
 func While(ctx context.Context, interval time.Duration, fn func() bool) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

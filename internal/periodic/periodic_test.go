@@ -28,3 +28,15 @@ func TestEveryCallsUntilTheContextEnds(t *testing.T) {
 		t.Fatal("Every did not return after the context ended")
 	}
 }
+
+func TestWhileStopsWhenThereIsNoWorkAndCountsTicks(t *testing.T) {
+	before := Ticks()
+	calls := 0
+	While(context.Background(), time.Millisecond, func() bool { calls++; return calls < 3 })
+	if calls != 3 {
+		t.Errorf("fn called %d times, want 3: While stops on the first false", calls)
+	}
+	if got := Ticks() - before; got < 3 {
+		t.Errorf("Ticks grew by %d, want at least 3", got)
+	}
+}
