@@ -17,6 +17,10 @@ import (
 // figures.
 var idleWindow = flag.Duration("idle.window", 5*time.Second, "how long TestIdleNodeLetsThePhoneSleep measures an idle node")
 
+// maxIdleSwitches bounds the context switches a second of the process
+// while its node is idle.
+const maxIdleSwitches = 60
+
 // idleSample is the process's CPU time, context switches and periodic
 // wake-ups at one moment.
 type idleSample struct {
@@ -52,10 +56,7 @@ func TestIdleNodeLetsThePhoneSleep(t *testing.T) {
 	nodetest.Start(t, "idle", nodetest.Options{Quiet: true})
 	// The first second is start-up (the announcer's first round, Badger's
 	// first look at its levels); its figures are not counted.
-	settle := sampleIdle(t)
-	for time.Since(settle.at) < time.Second {
-		time.Sleep(100 * time.Millisecond)
-	}
+	time.Sleep(time.Second)
 	before := sampleIdle(t)
 	time.Sleep(*idleWindow)
 	after := sampleIdle(t)
@@ -70,7 +71,10 @@ func TestIdleNodeLetsThePhoneSleep(t *testing.T) {
 	if allowed := int64(*idleWindow/time.Minute) + 1; ticks > allowed {
 		t.Errorf("the node's own periodic loops woke %d times in %.1fs; at rest they may wake at most once a minute (%d)", ticks, secs, allowed)
 	}
-	if rate := float64(switches) / secs; rate > 20 {
-		t.Errorf("the process switched context %.1f times a second at rest; want at most 20", rate)
+	// About 10 a second at rest (the mesh's router, Badger's allocator
+	// pool, the Go runtime), and more when other work crowds the machine;
+	// about 370 with Badger's compactors running.
+	if rate := float64(switches) / secs; rate > maxIdleSwitches {
+		t.Errorf("the process switched context %.1f times a second at rest; want at most %d", rate, maxIdleSwitches)
 	}
 }
