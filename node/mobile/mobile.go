@@ -245,13 +245,22 @@ func (m *Node) NetworkChanged() error {
 }
 
 // SetForeground tells the node whether the app is in the foreground.
-// Coming to the foreground counts as a network change: the user is looking,
-// so mail is collected and sent now.
+// Coming to the foreground counts as a network change (the user is
+// looking, so mail is collected and sent now), and the node compacts its
+// store then, while the phone is awake anyway: at rest it runs no
+// background compaction. It returns once the store is compacted, so call it
+// off the UI thread. Going to the background changes nothing: the node does
+// nothing on a timer of its own at rest.
 func (m *Node) SetForeground(foreground bool) error {
 	if !foreground {
 		return nil
 	}
-	return m.NetworkChanged()
+	return m.withNode(func(n *node.Node) error {
+		if err := n.NetworkChanged(); err != nil {
+			return err
+		}
+		return n.Compact()
+	})
 }
 
 // StatusJSON returns the running node's peers, relays and outbox as JSON

@@ -216,6 +216,9 @@ func TestPeerChangeCallbacksAndStatus(t *testing.T) {
 			t.Errorf("a message from %s, want bob", f)
 		}
 	}
+	if err := m.SetForeground(true); err != nil {
+		t.Fatalf("foreground: %v", err)
+	}
 	status, err := m.StatusJSON()
 	if err != nil || !strings.Contains(status, `"address":"`+addr+`"`) || !strings.Contains(status, `"up":true`) {
 		t.Fatalf("status %s (%v): want the address and a peer up", status, err)
