@@ -69,7 +69,7 @@ func NewConfig() *Config {
 	return &Config{SMTPPort: 1025, IMAPPort: 1143, LogLevel: "info"}
 }
 
-// Node is an embedded node. Create it with New.
+// Node is an embedded node. Create it with NewNode.
 type Node struct {
 	dir string
 
