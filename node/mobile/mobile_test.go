@@ -79,6 +79,35 @@ func greets(t *testing.T, port int) string {
 	return line
 }
 
+// newApp returns a stopped embedded node whose password is
+// nodetest.Password, and a configuration with free loopback ports.
+func newApp(t *testing.T) (*Node, *Config) {
+	t.Helper()
+	m := NewNode(t.TempDir())
+	if err := m.SetPassword(nodetest.Password); err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewConfig()
+	cfg.SMTPPort, cfg.IMAPPort = freePort(t), freePort(t)
+	return m, cfg
+}
+
+// mailClient is the app's mail client: it logs in to m's loopback ports,
+// as configured in cfg, with nodetest.Password.
+func mailClient(t *testing.T, m *Node, cfg *Config, name string) *nodetest.Node {
+	t.Helper()
+	addr, err := m.Address()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &nodetest.Node{T: t, Name: name, SMTPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.SMTPPort)),
+		IMAPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.IMAPPort))}
+	if c.Addr, err = envelope.ParseAddress(addr); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestStartStopCyclesOnTheSamePorts: an app stops and starts its node
 // often (backgrounded, killed, brought back); each Start succeeds on the
 // same ports at once, because Stop returns only once they are released.
@@ -147,9 +176,7 @@ func TestPasswordAndAddressWhileStopped(t *testing.T) {
 	if again != addr {
 		t.Fatalf("address changed from %s to %s", addr, again)
 	}
-	client := &nodetest.Node{T: t, Name: "app", SMTPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.SMTPPort)),
-		IMAPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.IMAPPort))}
-	client.Addr, _ = envelope.ParseAddress(addr)
+	client := mailClient(t, m, cfg, "app")
 	if err := m.SetPassword(nodetest.Password); err != nil { // the harness logs in with it
 		t.Fatal(err)
 	}
@@ -162,21 +189,14 @@ func TestPasswordAndAddressWhileStopped(t *testing.T) {
 // it stores fires MessageStored once, each sent message its outcome.
 func TestPeerChangeCallbacksAndStatus(t *testing.T) {
 	bob := nodetest.Start(t, "bob", nodetest.Options{Listen: true})
-	m := NewNode(t.TempDir())
-	if err := m.SetPassword(nodetest.Password); err != nil {
-		t.Fatal(err)
-	}
-	cfg := NewConfig()
-	cfg.SMTPPort, cfg.IMAPPort = freePort(t), freePort(t)
+	m, cfg := newApp(t)
 	cb := newRecorder(t)
 	if err := m.Start(cfg, cb); err != nil {
 		t.Fatal(err)
 	}
 	defer m.Stop()
-	addr, _ := m.Address()
-	alice := &nodetest.Node{T: t, Name: "alice", SMTPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.SMTPPort)),
-		IMAPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.IMAPPort))}
-	alice.Addr, _ = envelope.ParseAddress(addr)
+	alice := mailClient(t, m, cfg, "alice")
+	addr := alice.Addr.String()
 
 	if err := m.SetPeers("tls://bad host"); err == nil {
 		t.Fatal("a malformed peer was taken")
@@ -230,20 +250,12 @@ func TestPeerChangeCallbacksAndStatus(t *testing.T) {
 // after the next Start the message arrives once, intact.
 func TestStopDuringTransferLosesNothing(t *testing.T) {
 	bob := nodetest.Start(t, "bob", nodetest.Options{Listen: true})
-	m := NewNode(t.TempDir())
-	if err := m.SetPassword(nodetest.Password); err != nil {
-		t.Fatal(err)
-	}
-	cfg := NewConfig()
-	cfg.SMTPPort, cfg.IMAPPort = freePort(t), freePort(t)
+	m, cfg := newApp(t)
 	cfg.Peers = bob.MeshURL()
 	if err := m.Start(cfg, nil); err != nil {
 		t.Fatal(err)
 	}
-	addr, _ := m.Address()
-	alice := &nodetest.Node{T: t, Name: "alice", SMTPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.SMTPPort)),
-		IMAPAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.IMAPPort))}
-	alice.Addr, _ = envelope.ParseAddress(addr)
+	alice := mailClient(t, m, cfg, "alice")
 	big := nodetest.Message(alice.Addr, bob.Addr, "a large photo", strings.Repeat("0123456789abcdef\r\n", 300_000)) // 5.4 MB
 	alice.MustSend(bob.Addr, big)
 	if err := m.Stop(); err != nil {
