@@ -78,15 +78,10 @@ func (ev *meshEvents) everythingMayBeReachable() {
 }
 
 // connectivity tells the observer how many peering links are up and how
-// many relay sessions are open.
+// many relay sessions are open; it runs when a link comes up or goes down
+// and when a relay session opens or ends.
 func (ev *meshEvents) connectivity() {
-	peers := 0
-	for _, p := range ev.mesh.Peers() {
-		if p.Up {
-			peers++
-		}
-	}
-	ev.observer.Connectivity(peers, ev.members.Open())
+	ev.observer.Connectivity(ev.mesh.LinksUp(), ev.members.Open())
 }
 
 // follow turns the mesh's reachability events into retries until ctx
@@ -96,13 +91,14 @@ func (ev *meshEvents) follow(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-ev.mesh.LinkChanges():
+			ev.connectivity()
 		case key, ok := <-ev.mesh.Reachable():
 			if !ok {
 				return
 			}
 			if key == nil { // a peering link came up
 				ev.everythingMayBeReachable()
-				ev.connectivity()
 				continue
 			}
 			if a, err := envelope.AddressFromKey(key); err == nil {

@@ -36,18 +36,19 @@ type Observer interface {
 	// MessageStored: a message from another node, or the user's own copy
 	// of a message to self, is stored in mailbox under uid.
 	MessageStored(mailbox string, uid uint32, from envelope.Address)
-	// MessageOutcome: the user's message to rcpt, sent under envelope id,
-	// was relayed, delivered or failed.
-	MessageOutcome(rcpt envelope.Address, id envelope.ID, outcome Outcome)
+	// MessageOutcome: the user's message with Message-ID messageID ("<…>")
+	// to rcpt, sent under envelope id, was relayed, delivered or failed.
+	// The node's own delivery receipts are not reported.
+	MessageOutcome(rcpt envelope.Address, messageID string, id envelope.ID, outcome Outcome)
 	// Connectivity: the node has peers peering links up and relays relay
-	// sessions open. It is called when a link comes up and when a relay
-	// session opens or ends.
+	// sessions open. It is called when a link comes up or goes down and
+	// when a relay session opens or ends.
 	Connectivity(peers, relays int)
 }
 
 // quietObserver is the Observer of a node that has none.
 type quietObserver struct{}
 
-func (quietObserver) MessageStored(string, uint32, envelope.Address)        {}
-func (quietObserver) MessageOutcome(envelope.Address, envelope.ID, Outcome) {}
-func (quietObserver) Connectivity(int, int)                                 {}
+func (quietObserver) MessageStored(string, uint32, envelope.Address)                {}
+func (quietObserver) MessageOutcome(envelope.Address, string, envelope.ID, Outcome) {}
+func (quietObserver) Connectivity(int, int)                                         {}

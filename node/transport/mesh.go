@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"sync"
+	"sync/atomic"
 
 	"github.com/quic-go/quic-go"
 	"github.com/yggdrasil-network/yggdrasil-go/src/config"
@@ -34,6 +35,8 @@ type Mesh struct {
 	reach     *notifier
 	wake      *wakeups
 	incoming  chan *Stream
+	linksUp   atomic.Int32  // peering links up now
+	linkEvent chan struct{} // a link came up or went down; buffer one
 	peersMu   sync.Mutex
 	peers     []*url.URL // the configured peering links (SetPeers)
 
@@ -60,15 +63,16 @@ func New(cfg Config) (*Mesh, error) {
 	}
 	quietQUIC()
 	m := &Mesh{
-		log:      discardLogger(cfg.Logger).With("component", "transport"),
-		conns:    newConnTable(),
-		reach:    newNotifier(),
-		wake:     newWakeups(),
-		incoming: make(chan *Stream),
-		done:     make(chan struct{}),
+		log:       discardLogger(cfg.Logger).With("component", "transport"),
+		conns:     newConnTable(),
+		reach:     newNotifier(),
+		wake:      newWakeups(),
+		incoming:  make(chan *Stream),
+		linkEvent: make(chan struct{}, 1),
+		done:      make(chan struct{}),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	ylog := yggLogger{log: discardLogger(cfg.Logger), onLinkUp: m.linkUp}
+	ylog := yggLogger{log: discardLogger(cfg.Logger), onLinkUp: m.linkUp, onLinkDown: m.linkDown}
 	if err := m.start(cfg, re, ylog); err != nil {
 		m.stopParts()
 		return nil, err

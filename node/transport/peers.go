@@ -44,6 +44,32 @@ func (m *Mesh) Peers() []PeerInfo {
 // block) when a peering link comes up: anything may be reachable now.
 func (m *Mesh) linkUp() {
 	m.log.Debug("new peering link; everything may be reachable")
+	m.linksUp.Add(1)
+	m.linkChanged()
 	m.reach.add(nil)
 	m.wake.signal(nil)
 }
+
+// linkDown is called by yggdrasil's core, as linkUp is, when a link that
+// came up has ended.
+func (m *Mesh) linkDown() {
+	m.log.Debug("peering link down")
+	m.linksUp.Add(-1)
+	m.linkChanged()
+}
+
+func (m *Mesh) linkChanged() {
+	select {
+	case m.linkEvent <- struct{}{}:
+	default:
+	}
+}
+
+// LinksUp returns the number of peering links up now: configured,
+// multicast and inbound alike.
+func (m *Mesh) LinksUp() int { return int(m.linksUp.Load()) }
+
+// LinkChanges receives a value after a peering link came up or went down;
+// changes that come faster than they are read are coalesced, so read
+// LinksUp for the count. The channel is never closed.
+func (m *Mesh) LinkChanges() <-chan struct{} { return m.linkEvent }

@@ -35,10 +35,20 @@ func TestSetPeersWhileRunning(t *testing.T) {
 		t.Fatalf("set peers: %v", err)
 	}
 	waitEvent(t, b, nil, 10*time.Second)
+	testkit.Receive(t, 10*time.Second, "a link change on b", b.LinkChanges(), func(struct{}) bool { return true })
+	if a.LinksUp() != 1 || b.LinksUp() != 1 {
+		t.Fatalf("links up: a %d, b %d; want 1 each", a.LinksUp(), b.LinksUp())
+	}
 	dialEcho(t, b, a.PublicKey(), "through the new peer")
 	b.RetryPeers() // an up link stays up
 	if err := b.SetPeers(nil); err != nil {
 		t.Fatalf("clear peers: %v", err)
 	}
 	testkit.WaitFor(t, 10*time.Second, "the removed link to go down", func() bool { return !outboundUp(b) })
+	// Both ends hear the link end: the one that dropped it and the one
+	// that had accepted it.
+	testkit.WaitFor(t, 10*time.Second, "both ends to count the link down", func() bool {
+		return a.LinksUp() == 0 && b.LinksUp() == 0
+	})
+	testkit.Receive(t, time.Second, "a link change on a", a.LinkChanges(), func(struct{}) bool { return true })
 }
