@@ -10,9 +10,10 @@ import (
 
 	"github.com/yggpost/yggpost/internal/periodic"
 	"github.com/yggpost/yggpost/node/nodetest"
+	"github.com/yggpost/yggpost/relay"
 )
 
-// idleWindow is how long TestIdleNodeLetsThePhoneSleep measures; a longer
+// idleWindow is how long TestIdleNodeLetsThePhoneSleep measures each node; a longer
 // window (go test -run TestIdle -idle.window 60s ./node) gives steadier
 // figures.
 var idleWindow = flag.Duration("idle.window", 5*time.Second, "how long TestIdleNodeLetsThePhoneSleep measures an idle node")
@@ -44,18 +45,37 @@ func sampleIdle(t *testing.T) idleSample {
 	}
 }
 
-// TestIdleNodeLetsThePhoneSleep runs a node with no peers and no mail and
-// measures what it costs at rest (invariant 7): the CPU time of the test
-// process, its context switches (every time a thread of the process went
-// to sleep or was put off a CPU, so about one per wake-up) and the
-// wake-ups of the node's own periodic loops. Nothing of the node's own may
-// wake more often than once a minute; the process as a whole (Badger, the
-// mesh, the Go runtime) must stay far below the 80 wake-ups a second that
-// four Badger compactors on 50 ms tickers cost.
+// TestIdleNodeLetsThePhoneSleep runs a node with no peers and no mail, then
+// a relay with no members, and measures what each costs at rest
+// (invariant 7): the CPU time of the test process, its context switches
+// (every time a thread of the process went to sleep or was put off a CPU,
+// so about one per wake-up) and the wake-ups of the node's own timers.
+// Nothing of the node's own may wake more often than once a minute; the
+// process as a whole (Badger, the mesh, the Go runtime) must stay far below
+// the 80 wake-ups a second that four Badger compactors on 50 ms tickers
+// cost.
 func TestIdleNodeLetsThePhoneSleep(t *testing.T) {
-	nodetest.Start(t, "idle", nodetest.Options{Quiet: true})
+	for _, c := range []struct {
+		name string
+		opts nodetest.Options
+	}{
+		{"node", nodetest.Options{Quiet: true}},
+		{"relay", nodetest.Options{Quiet: true, Listen: true, Relay: &relay.Options{Policy: relay.PolicyOpen, Forward: true}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := nodetest.Start(t, "idle "+c.name, c.opts)
+			defer n.Stop()
+			measureIdle(t, c.name)
+		})
+	}
+}
+
+// measureIdle samples the process over idleWindow and checks the figures.
+func measureIdle(t *testing.T, what string) {
+	t.Helper()
 	// The first second is start-up (the announcer's first round, Badger's
-	// first look at its levels); its figures are not counted.
+	// first look at its levels, the forwarder's first round); its figures
+	// are not counted.
 	time.Sleep(time.Second)
 	before := sampleIdle(t)
 	time.Sleep(*idleWindow)
@@ -65,11 +85,11 @@ func TestIdleNodeLetsThePhoneSleep(t *testing.T) {
 	cpu := after.cpu - before.cpu
 	switches := after.switches - before.switches
 	ticks := after.ticks - before.ticks
-	t.Logf("idle node over %.1fs: CPU %v (%.3f%% of a core), %d context switches (%.1f/s), %d periodic wake-ups of the node's own loops (%.2f/s)",
-		secs, cpu, 100*cpu.Seconds()/secs, switches, float64(switches)/secs, ticks, float64(ticks)/secs)
+	t.Logf("idle %s over %.1fs: CPU %v (%.3f%% of a core), %d context switches (%.1f/s), %d timer wake-ups of the node's own loops (%.2f/s)",
+		what, secs, cpu, 100*cpu.Seconds()/secs, switches, float64(switches)/secs, ticks, float64(ticks)/secs)
 
 	if allowed := int64(*idleWindow/time.Minute) + 1; ticks > allowed {
-		t.Errorf("the node's own periodic loops woke %d times in %.1fs; at rest they may wake at most once a minute (%d)", ticks, secs, allowed)
+		t.Errorf("the node's own loops woke %d times in %.1fs; at rest they may wake at most once a minute (%d)", ticks, secs, allowed)
 	}
 	// About 10 a second at rest (the mesh's router, Badger's allocator
 	// pool, the Go runtime), and more when other work crowds the machine;

@@ -4,7 +4,8 @@
 // there is work for it (path probes), and Backoff is the
 // exponential schedule of retries after failures (the outbox, relay
 // sessions, forwarding). Ticks counts every timer wake-up of an Every or
-// While loop, so that a test can prove a node at rest lets a phone sleep.
+// While loop, and of the loops that keep a timer of their own and say so
+// with Woke, so that a test can prove a node at rest lets a phone sleep.
 package periodic
 
 import (
@@ -17,9 +18,13 @@ import (
 // process.
 var ticks atomic.Int64
 
-// Ticks returns how many times an Every or While loop of this process has
-// woken on its timer since the process started.
+// Ticks returns how many times an Every or While loop, or a loop that
+// calls Woke, has woken on its timer since the process started.
 func Ticks() int64 { return ticks.Load() }
+
+// Woke counts one timer wake-up of a loop that keeps its own timer (the
+// outbox scheduler, the relay's forwarder).
+func Woke() { ticks.Add(1) }
 
 // Every calls fn each interval until ctx ends; it returns when ctx ends.
 // A call to fn that outlasts the interval delays the next, it does not

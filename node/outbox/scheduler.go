@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/periodic"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -120,6 +121,7 @@ func (s *scheduler) run(ctx context.Context) {
 		case <-s.kick:
 			scan = !s.onlyBusyForced()
 		case <-s.timer.C:
+			periodic.Woke()
 		case r := <-s.results:
 			s.finished(r)
 		}

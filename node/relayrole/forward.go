@@ -21,7 +21,8 @@ import (
 // it). The relay deletes its copy only on the recipient's acknowledgement
 // or another relay's custody receipt. The forwarder runs when a deposit
 // arrives, when the mesh reports a path or link, and otherwise on each
-// recipient's backoff schedule.
+// recipient's backoff schedule; with nothing held it sleeps until one of
+// those events.
 const forwardIdle = time.Minute // longest sleep with envelopes waiting
 
 // forwardBackoff is the wait before a recipient is tried again after
@@ -50,18 +51,26 @@ func (ro *Role) runForwarder(ctx context.Context) {
 		case <-ro.kick:
 			clear(f.backoff) // a path or link came up: try everyone
 		case <-timer.C:
+			periodic.Woke()
 		}
-		wait := f.round(ctx)
-		timer.Reset(wait)
+		if wait := f.round(ctx); wait > 0 {
+			timer.Reset(wait)
+		} else {
+			timer.Stop()
+		}
 	}
 }
 
-// round tries every recipient that is due and returns how long to sleep.
+// round tries every recipient that is due and returns how long to sleep:
+// 0 means until a deposit or a mesh event, as nothing is held.
 func (f *forwarder) round(ctx context.Context) time.Duration {
 	held, err := f.r.Forwarding()
 	if err != nil {
 		f.ro.log.Warn("list envelopes to forward", "err", err)
 		return forwardIdle
+	}
+	if len(held) == 0 {
+		return 0
 	}
 	if len(held) > 0 && f.ro.opts.Holding != nil {
 		f.ro.opts.Holding()
