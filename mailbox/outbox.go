@@ -36,6 +36,10 @@ type Outbound struct {
 	Custodians string
 	// Notified is set once the sender was told delivery is delayed.
 	Notified bool
+	// MessageID is the message's Message-ID, "<…>", for telling the user
+	// what became of it; "" for the node's own receipts, and for a value
+	// longer than 4 KiB or not UTF-8 (it is then not kept).
+	MessageID string
 }
 
 // Enqueue stores message, as the user submitted it, in the outbox as the
@@ -74,7 +78,8 @@ func (s *Store) Enqueue(o Outbound, message io.Reader) error {
 		o.Created = time.Now()
 	}
 	rec := outboundRec{Recipient: o.Recipient, Size: p.Size, Created: o.Created.UTC(),
-		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: p.ID}
+		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: p.ID,
+		MessageID: keptMessageID(o.MessageID)}
 	rec.setState(o)
 	if err := s.commitOutbound(o.ID, rec, p); err != nil {
 		s.drop(p)
@@ -238,7 +243,7 @@ func (s *Store) UpdateOutbound(id [16]byte, attempts int, next time.Time, lastEr
 
 // SaveOutbound stores the state of o.ID as o has it: attempts, next
 // attempt, last error, custody and notice. The recipient, size, creation
-// time, Sent copy and message of a row never change.
+// time, Sent copy, Message-ID and message of a row never change.
 func (s *Store) SaveOutbound(o Outbound) error {
 	if o.Attempts < 0 {
 		return fmt.Errorf("save outbound %x: negative attempts", o.ID)

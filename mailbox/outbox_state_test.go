@@ -11,15 +11,17 @@ func TestOutboundStateSurvivesRestart(t *testing.T) {
 	s, dir := openTest(t, Options{})
 	o := outbound(7)
 	o.SentCopy = [16]byte{1, 2, 3}
+	o.MessageID = "<kept@example>"
 	if err := s.Enqueue(o, bytes.NewReader([]byte("body"))); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetOutbound(o.ID)
-	if err != nil || got.SentCopy != o.SentCopy || !got.Custody.IsZero() || got.Notified {
+	if err != nil || got.SentCopy != o.SentCopy || got.MessageID != o.MessageID || !got.Custody.IsZero() || got.Notified {
 		t.Fatalf("after enqueue: %+v %v", got, err)
 	}
 	until := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 	got.Custody, got.Custodians, got.Notified, got.Attempts = until, "relay-a", true, 4
+	got.MessageID = "<changed@example>" // fixed at Enqueue: not saved
 	if err := s.SaveOutbound(got); err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func TestOutboundStateSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !again.Custody.Equal(until) || again.Custodians != "relay-a" || !again.Notified || again.Attempts != 4 || again.SentCopy != o.SentCopy || again.Size != 4 {
+	if !again.Custody.Equal(until) || again.Custodians != "relay-a" || !again.Notified || again.Attempts != 4 || again.SentCopy != o.SentCopy || again.Size != 4 || again.MessageID != o.MessageID {
 		t.Errorf("state after restart: %+v", again)
 	}
 	// UpdateOutbound keeps the other state fields.
@@ -47,11 +49,16 @@ func TestOutboundStateSurvivesRestart(t *testing.T) {
 	}
 }
 
-// A record written before the state fields existed still decodes.
+// A record written before the state fields existed still decodes, and one
+// written before the Message-ID was kept.
 func TestOutboundRecordWithoutState(t *testing.T) {
 	r := outboundRec{Recipient: [32]byte{1}, Size: 3, Created: time.Unix(5, 0).UTC(), Attempts: 2, LastError: "x", Blob: blobID{9}}
 	full := r.encode()
-	old := full[:len(full)-(16+1+1+1)] // without SentCopy, zero Custody, empty Custodians, Notified
+	noID := full[:len(full)-1] // without the empty Message-ID
+	if got, err := decodeOutbound(noID); err != nil || got.MessageID != "" || got.Size != 3 {
+		t.Errorf("a record without the Message-ID: %+v %v", got, err)
+	}
+	old := noID[:len(noID)-(16+1+1+1)] // without SentCopy, zero Custody, empty Custodians, Notified
 	got, err := decodeOutbound(old)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +66,7 @@ func TestOutboundRecordWithoutState(t *testing.T) {
 	if got.Size != 3 || got.Attempts != 2 || got.LastError != "x" || got.Blob != r.Blob || !got.Custody.IsZero() {
 		t.Errorf("decoded %+v", got)
 	}
-	if _, err := decodeOutbound(full[:len(full)-1]); !errors.Is(err, ErrCorrupt) {
+	if _, err := decodeOutbound(noID[:len(noID)-1]); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("a record cut inside the state fields: %v", err)
 	}
 }
@@ -121,4 +128,20 @@ func TestOthersShareSentCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(b.ID, false)
+}
+
+// A Message-ID a record cannot keep (not UTF-8, or too long) is dropped;
+// the row is queued all the same.
+func TestOutboundMessageIDNotKept(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	for i, id := range []string{"<\xff@bad>", "<" + string(bytes.Repeat([]byte("x"), maxStringLen)) + "@long>"} {
+		o := outbound(byte(20 + i))
+		o.MessageID = id
+		if err := s.Enqueue(o, bytes.NewReader([]byte("body"))); err != nil {
+			t.Fatalf("Message-ID %.20q: %v", id, err)
+		}
+		if got, err := s.GetOutbound(o.ID); err != nil || got.MessageID != "" {
+			t.Errorf("Message-ID %.20q kept as %.20q (%v), want dropped", id, got.MessageID, err)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // mailboxRec is the value under "b" + mailbox id.
@@ -130,6 +131,17 @@ type outboundRec struct {
 	Custody    time.Time
 	Custodians string
 	Notified   bool
+	// Added after the state fields; a record without it decodes with "".
+	MessageID string
+}
+
+// keptMessageID is the Message-ID a record keeps of id: "" unless it is
+// UTF-8 and fits a record's string.
+func keptMessageID(id string) string {
+	if len(id) > maxStringLen || !utf8.ValidString(id) {
+		return ""
+	}
+	return id
 }
 
 // setState copies the fields that change while a message is queued.
@@ -161,6 +173,7 @@ func (r *outboundRec) encode() []byte {
 	e.time(r.Custody)
 	e.str(r.Custodians)
 	e.bool(r.Notified)
+	e.str(r.MessageID)
 	return e.b
 }
 
@@ -180,6 +193,9 @@ func decodeOutbound(b []byte) (outboundRec, error) {
 		r.Custodians = d.str()
 		r.Notified = d.bool()
 	}
+	if len(d.b) > 0 { // written by a release that keeps the Message-ID
+		r.MessageID = d.str()
+	}
 	if r.Size < 0 && d.err == nil {
 		d.fail("negative size")
 	}
@@ -191,5 +207,6 @@ func (r *outboundRec) public(id [16]byte) Outbound {
 		ID: id, Recipient: r.Recipient, Size: r.Size, Created: r.Created,
 		NextAttempt: r.Next, Attempts: r.Attempts, LastError: r.LastError,
 		SentCopy: r.SentCopy, Custody: r.Custody, Custodians: r.Custodians, Notified: r.Notified,
+		MessageID: r.MessageID,
 	}
 }

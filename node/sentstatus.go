@@ -32,8 +32,17 @@ type sentMarks struct {
 // the others in remove. A row without a Sent copy, or whose copy was moved
 // or deleted, changes nothing.
 func (sm sentMarks) markSent(it mailbox.Outbound, add string, remove ...string) {
-	sm.observer.MessageOutcome(it.Recipient, it.ID, outcomeOf[add])
+	sm.tell(it, outcomeOf[add])
 	sm.keyword(it, add, remove...)
+}
+
+// tell reports the outcome of row it to the observer, unless it is one of
+// the node's own receipts (they have no Message-ID and no Sent copy).
+func (sm sentMarks) tell(it mailbox.Outbound, o Outcome) {
+	if it.MessageID == "" && it.SentCopy == ([16]byte{}) {
+		return
+	}
+	sm.observer.MessageOutcome(it.Recipient, it.MessageID, it.ID, o)
 }
 
 // keyword adds add to the Sent copy of row it and removes remove.
@@ -66,7 +75,7 @@ func (sm sentMarks) keyword(it mailbox.Outbound, add string, remove ...string) {
 // becomes $Delivered once no other recipient's row of the same message is
 // left in the queue.
 func (sm sentMarks) markDelivered(it mailbox.Outbound) {
-	sm.observer.MessageOutcome(it.Recipient, it.ID, Delivered)
+	sm.tell(it, Delivered)
 	if it.SentCopy == ([16]byte{}) {
 		return
 	}

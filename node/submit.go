@@ -89,7 +89,7 @@ func (s *submitter) recipientCopies(plan copyPlan, to []envelope.Address, spool 
 			continue
 		}
 		id := s.submissionID(plan.digest, rcpt)
-		row := mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now, SentCopy: sentKey}
+		row := mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now, SentCopy: sentKey, MessageID: plan.messageID}
 		if err := s.enqueue(row, plan.recipientCopy(spool, size)); err != nil {
 			return queued, err
 		}

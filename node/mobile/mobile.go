@@ -38,9 +38,12 @@ type Callbacks interface {
 	// MessageStored: a message is in mailbox under uid, from the address
 	// from (a new mail notification).
 	MessageStored(mailbox string, uid int64, from string)
-	// MessageOutcome: a message the user sent to recipient, under
-	// envelopeID, was "relayed", "delivered" or "failed".
-	MessageOutcome(recipient, envelopeID, outcome string)
+	// MessageOutcome: the message the user sent to recipient with
+	// Message-ID messageID ("<…>", as in the message's header) was
+	// "relayed" (a relay holds it while the recipient is offline),
+	// "delivered" or "failed" (the report is in INBOX). A message to
+	// several recipients has an outcome for each.
+	MessageOutcome(recipient, messageID, outcome string)
 	// Connectivity: peers peering links are up and relays relay sessions
 	// are open.
 	Connectivity(peers, relays int)
@@ -300,8 +303,8 @@ func (o observer) MessageStored(mailbox string, uid uint32, from envelope.Addres
 	o.cb.MessageStored(mailbox, int64(uid), from.String())
 }
 
-func (o observer) MessageOutcome(rcpt envelope.Address, id envelope.ID, outcome node.Outcome) {
-	o.cb.MessageOutcome(rcpt.String(), id.String(), outcome.String())
+func (o observer) MessageOutcome(rcpt envelope.Address, messageID string, _ envelope.ID, outcome node.Outcome) {
+	o.cb.MessageOutcome(rcpt.String(), messageID, outcome.String())
 }
 
 func (o observer) Connectivity(peers, relays int) { o.cb.Connectivity(peers, relays) }
