@@ -22,7 +22,8 @@ type recorder struct {
 	stored   map[string]int // "mailbox/uid" → calls
 	from     []string
 	outcomes []string // "recipient outcome"
-	peersUp  int
+	peers    int      // as last reported by Connectivity
+	relays   int
 }
 
 func newRecorder(t *testing.T) *recorder { return &recorder{t: t, stored: map[string]int{}} }
@@ -34,12 +35,23 @@ func (r *recorder) MessageStored(mailbox string, uid int64, from string) {
 	r.stored[mailbox+"/"+strconv.FormatInt(uid, 10)]++
 	r.from = append(r.from, from)
 }
-func (r *recorder) MessageOutcome(rcpt, id, outcome string) {
+func (r *recorder) MessageOutcome(rcpt, messageID, outcome string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.outcomes = append(r.outcomes, rcpt+" "+outcome)
+	r.outcomes = append(r.outcomes, rcpt+" "+messageID+" "+outcome)
 }
-func (r *recorder) Connectivity(peers, relays int) { r.mu.Lock(); r.peersUp = peers; r.mu.Unlock() }
+func (r *recorder) Connectivity(peers, relays int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.peers, r.relays = peers, relays
+}
+
+// connectivity returns the peers and relays last reported.
+func (r *recorder) connectivity() (peers, relays int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.peers, r.relays
+}
 
 // snapshot returns the stored counts, senders and outcomes heard so far.
 func (r *recorder) snapshot() (map[string]int, []string, []string) {
@@ -210,7 +222,7 @@ func TestPeerChangeCallbacksAndStatus(t *testing.T) {
 		_, _, outcomes := cb.snapshot()
 		return len(outcomes) == 1
 	})
-	if _, _, outcomes := cb.snapshot(); outcomes[0] != bob.Addr.String()+" delivered" {
+	if _, _, outcomes := cb.snapshot(); outcomes[0] != bob.Addr.String()+" <through.the.new.peer@test> delivered" {
 		t.Fatalf("outcomes %v, want one delivered to bob", outcomes)
 	}
 
