@@ -1,7 +1,7 @@
 // Package testkit holds what the project's tests share: waiting for a
-// condition or a value with a deadline instead of sleeping, and a logger
-// that writes into the test's own log. It uses only the standard library
-// and is imported only by tests.
+// condition or a value with a deadline instead of sleeping, a logger that
+// writes into the test's own log, and a self-signed TLS certificate. It
+// uses only the standard library and is imported only by tests.
 package testkit
 
 import (

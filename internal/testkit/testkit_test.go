@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"crypto/tls"
 	"testing"
 	"time"
 )
@@ -25,5 +26,39 @@ func TestReceive(t *testing.T) {
 	}
 	if v := Receive(t, time.Second, "any value", ch, nil); v != 3 {
 		t.Fatalf("Receive returned %d, want 3", v)
+	}
+}
+
+func TestSelfSignedCertServesTLS(t *testing.T) {
+	for _, host := range []string{"node.example", "::1"} {
+		certPEM, keyPEM := SelfSignedCert(t, host)
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			t.Fatalf("%s: certificate and key do not pair: %v", host, err)
+		}
+		if err := pair.Leaf.VerifyHostname(host); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+}
+
+func TestIssuedCertIsSignedByItsIssuer(t *testing.T) {
+	caPEM, caKeyPEM := SelfSignedCert(t, "ca.example")
+	certPEM, keyPEM := IssuedCert(t, "node.example", caPEM, caKeyPEM)
+	ca, err := tls.X509KeyPair(caPEM, caKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// CheckSignatureFrom would want the issuer to be a CA, which it is
+	// not: check the signature with the issuer's key alone.
+	if err := ca.Leaf.CheckSignature(pair.Leaf.SignatureAlgorithm, pair.Leaf.RawTBSCertificate, pair.Leaf.Signature); err != nil {
+		t.Errorf("the issued certificate is not signed by the issuer's key: %v", err)
+	}
+	if err := pair.Leaf.CheckSignature(pair.Leaf.SignatureAlgorithm, pair.Leaf.RawTBSCertificate, pair.Leaf.Signature); err == nil {
+		t.Error("the issued certificate is signed by its own key")
 	}
 }
