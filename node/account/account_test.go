@@ -41,6 +41,10 @@ func parseDCLogin(t *testing.T, link string) (addr string, q url.Values) {
 	return u.Opaque, q
 }
 
+// dcChecks is the value of the ic and sc parameters for each
+// CertificateChecks that writes them.
+var dcChecks = map[account.CertificateChecks]string{account.ChecksStrict: "1", account.ChecksAcceptInvalid: "3"}
+
 // checkRoundTrip asserts that link carries exactly what s holds.
 func checkRoundTrip(t *testing.T, s account.Settings, link string) {
 	t.Helper()
@@ -53,6 +57,9 @@ func checkRoundTrip(t *testing.T, s account.Settings, link string) {
 		"p": {s.Password}, "v": {"1"},
 		"ih": {s.IMAP.Host}, "ip": {strconv.Itoa(int(s.IMAP.Port))}, "is": {sec[s.IMAP.Security]},
 		"sh": {s.SMTP.Host}, "sp": {strconv.Itoa(int(s.SMTP.Port))}, "ss": {sec[s.SMTP.Security]},
+	}
+	if checks := dcChecks[s.CertificateChecks]; checks != "" {
+		want["ic"], want["sc"] = []string{checks}, []string{checks}
 	}
 	if len(q) != len(want) {
 		t.Errorf("link %q has parameters %v, want exactly %v", link, q, want)
@@ -104,6 +111,36 @@ func TestDCLoginSecurityAndHosts(t *testing.T) {
 	checkRoundTrip(t, s, link)
 }
 
+// TestDCLoginCertificateChecks covers the ic and sc parameters: written
+// after the servers, both with the same value, and not at all by default
+// so that a link for the loopback listeners stays as it was.
+func TestDCLoginCertificateChecks(t *testing.T) {
+	s := settings("x")
+	s.IMAP = account.Server{Host: "node.example", Port: 993, Security: account.TLS}
+	s.SMTP = account.Server{Host: "node.example", Port: 465, Security: account.TLS}
+	plain, err := s.DCLogin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain, "ic=") || strings.Contains(plain, "sc=") {
+		t.Errorf("default checks: link %q carries certificate checks", plain)
+	}
+	for checks, suffix := range map[account.CertificateChecks]string{
+		account.ChecksStrict:        "&ic=1&sc=1",
+		account.ChecksAcceptInvalid: "&ic=3&sc=3",
+	} {
+		s.CertificateChecks = checks
+		link, err := s.DCLogin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if link != plain+suffix {
+			t.Errorf("checks %d: link\n%s\nwant\n%s", checks, link, plain+suffix)
+		}
+		checkRoundTrip(t, s, link)
+	}
+}
+
 func TestDCLoginRefusesIncompleteSettings(t *testing.T) {
 	for name, edit := range map[string]func(*account.Settings){
 		"no password":        func(s *account.Settings) { s.Password = "" },
@@ -112,6 +149,7 @@ func TestDCLoginRefusesIncompleteSettings(t *testing.T) {
 		"no SMTP port":       func(s *account.Settings) { s.SMTP.Port = 0 },
 		"unknown security":   func(s *account.Settings) { s.SMTP.Security = 7 },
 		"password not UTF-8": func(s *account.Settings) { s.Password = "\xff" },
+		"unknown checks":     func(s *account.Settings) { s.CertificateChecks = 3 },
 	} {
 		s := settings("pw")
 		edit(&s)
