@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/mdp/qrterminal/v3"
 
@@ -19,41 +20,48 @@ import (
 const maxQRLink = 2000
 
 // printDCLogin asks for the password, checks it against the stored hash
-// and prints the account settings, the Delta Chat dclogin: link and a QR
-// code of it. The node keeps only the hash, so the user must type the
-// password for it to go into the link.
+// and prints the settings a mail client on this machine uses, the Delta
+// Chat dclogin: link and a QR code of it.
 func printDCLogin(n *node.Node, cfg node.Config, stdin io.Reader, stdout, stderr io.Writer) int {
-	pw, err := readPassword(stdin, stderr, "Password: ")
+	pw, err := askPassword(n, stdin, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "yggpost: -dclogin: %v\n", err)
-		return exitUsage
-	}
-	if err := n.CheckPassword(pw); err != nil {
-		fmt.Fprintf(stderr, "yggpost: -dclogin: %v\n", dcloginRefusal(err))
-		return exitUsage
+		return usageError(stderr, "-dclogin", err)
 	}
 	settings, err := accountSettings(n, cfg, pw)
 	if err != nil {
-		fmt.Fprintf(stderr, "yggpost: -dclogin: %v\n", err)
-		return exitUsage
+		return usageError(stderr, "-dclogin", err)
 	}
-	link, err := settings.DCLogin()
+	text, err := accountText(settings, account.TableOptions{})
 	if err != nil {
-		fmt.Fprintf(stderr, "yggpost: -dclogin: %v\n", err)
-		return exitUsage
+		return usageError(stderr, "-dclogin", err)
 	}
-	writeSettings(stdout, settings)
-	fmt.Fprintf(stdout, "\nDelta Chat: scan this code, or open or paste the link (it holds the password):\n\n%s\n\n", link)
-	if len(link) > maxQRLink {
-		fmt.Fprintln(stdout, "(the link is too long for a QR code: use a shorter password)")
-		return exitOK
-	}
-	qrterminal.GenerateHalfBlock(link, qrterminal.M, stdout)
+	fmt.Fprint(stdout, text)
 	return exitOK
 }
 
-// dcloginRefusal says in words why a password was not taken.
-func dcloginRefusal(err error) error {
+// usageError prints err as the reason the command given by flag was
+// refused, and returns the exit code for it.
+func usageError(stderr io.Writer, flag string, err error) int {
+	fmt.Fprintf(stderr, "yggpost: %s: %v\n", flag, err)
+	return exitUsage
+}
+
+// askPassword reads the password and checks it against the stored hash.
+// The node keeps only the hash, so the user must type the password for
+// it to go into a link.
+func askPassword(n *node.Node, stdin io.Reader, stderr io.Writer) (string, error) {
+	pw, err := readPassword(stdin, stderr, "Password: ")
+	if err != nil {
+		return "", err
+	}
+	if err := n.CheckPassword(pw); err != nil {
+		return "", passwordRefusal(err)
+	}
+	return pw, nil
+}
+
+// passwordRefusal says in words why a password was not taken.
+func passwordRefusal(err error) error {
 	switch {
 	case errors.Is(err, node.ErrBadLogin):
 		return errors.New("wrong password: type the password set with yggpost -password")
@@ -61,6 +69,29 @@ func dcloginRefusal(err error) error {
 		return err
 	}
 	return fmt.Errorf("check password: %w", err)
+}
+
+// accountText is s as a settings table, then its Delta Chat dclogin:
+// link and a QR code of it: one text, built whole before any of it is
+// printed, so that settings a link cannot carry print nothing.
+func accountText(s account.Settings, table account.TableOptions) (string, error) {
+	rows, err := s.Table(table)
+	if err != nil {
+		return "", err
+	}
+	link, err := s.DCLogin()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString(rows)
+	fmt.Fprintf(&b, "\nDelta Chat: scan this code, or open or paste the link (it holds the password):\n\n%s\n\n", link)
+	if len(link) > maxQRLink {
+		b.WriteString("(the link is too long for a QR code: use a shorter password)\n")
+		return b.String(), nil
+	}
+	qrterminal.GenerateHalfBlock(link, qrterminal.M, &b)
+	return b.String(), nil
 }
 
 // accountSettings are the settings a mail client on this machine uses to
@@ -82,26 +113,29 @@ func accountSettings(n *node.Node, cfg node.Config, password string) (account.Se
 // (net.Listen takes the first IPv4 address), and one on all interfaces
 // (no host, 0.0.0.0 or ::) is reached there too; so both are given to the
 // client as 127.0.0.1, which a client that tries ::1 first for localhost
-// still reaches. The listeners speak no TLS yet.
+// still reaches. The loopback listeners speak no TLS.
 func loopbackServer(flag, addr string) (account.Server, error) {
-	host, portText, err := net.SplitHostPort(addr)
+	port, err := listenPort(flag, addr)
 	if err != nil {
-		return account.Server{}, fmt.Errorf("%s %q: want host:port: %w", flag, addr, err)
+		return account.Server{}, err
 	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil || port == 0 {
-		return account.Server{}, fmt.Errorf("%s %q: a client needs a fixed port from 1 to 65535", flag, addr)
-	}
+	host, _, _ := net.SplitHostPort(addr) // listenPort has split it
 	if ip := net.ParseIP(host); host == "" || host == "localhost" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return account.Server{Host: host, Port: uint16(port), Security: account.Plain}, nil
+	return account.Server{Host: host, Port: port, Security: account.Plain}, nil
 }
 
-// writeSettings prints s as a table a user can copy into any mail client.
-func writeSettings(w io.Writer, s account.Settings) {
-	fmt.Fprintf(w, "Address and user name  %s\n", s.Address)
-	fmt.Fprintf(w, "Password               the one you just typed\n")
-	fmt.Fprintf(w, "IMAP server            %s port %d, security %s\n", s.IMAP.Host, s.IMAP.Port, s.IMAP.Security)
-	fmt.Fprintf(w, "SMTP server            %s port %d, security %s\n", s.SMTP.Host, s.SMTP.Port, s.SMTP.Security)
+// listenPort is the port of a listen address given with flag, which a
+// client needs fixed: not 0, which picks a free port at each start.
+func listenPort(flag, addr string) (uint16, error) {
+	_, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: want host:port: %w", flag, addr, err)
+	}
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil || port == 0 {
+		return 0, fmt.Errorf("%s %q: a client needs a fixed port from 1 to 65535", flag, addr)
+	}
+	return uint16(port), nil
 }

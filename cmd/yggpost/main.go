@@ -56,6 +56,7 @@ type options struct {
 	passwordHash string
 	printAddress bool
 	dclogin      bool
+	setup        setupFlags
 	verbose      bool
 	relay        relayFlags
 }
@@ -79,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	fs.BoolVar(&o.dclogin, "dclogin", false, "ask for the password, then print the account settings, a Delta Chat dclogin: link and its QR code, and exit")
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	o.relay.register(fs)
+	o.setup.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, nil, err
 	}
@@ -100,6 +102,7 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost -password           set the IMAP/SMTP password
   yggpost -address            print the mail address
   yggpost -dclogin            print the account settings and a Delta Chat link and QR code
+  yggpost -setup HOST         the same for devices reaching this node as HOST, and their profiles
   yggpost -relay -listen URL  run a relay for members that are offline (see docs/relay.md)
   yggpost -relay-invite N     print N invite tokens for this relay
 
@@ -169,6 +172,8 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return setPassword(n, stdin, stderr)
 	case o.dclogin:
 		return printDCLogin(n, o.cfg, stdin, stdout, stderr)
+	case o.setup.host != "":
+		return runSetup(n, o.cfg, o.setup, stdin, stdout, stderr)
 	case o.passwordHash != "":
 		if err := n.SetPasswordHash(o.passwordHash); err != nil {
 			fmt.Fprintf(stderr, "yggpost: -passwordhash: %v\n", err)
