@@ -45,3 +45,11 @@ func noError(code imap.ResponseCode, text string) error {
 func badError(text string) error {
 	return &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeClientBug, Text: text}
 }
+
+// errPrivacyRequired answers a login that may not happen without TLS
+// (RFC 5530 PRIVACYREQUIRED).
+var errPrivacyRequired = &imap.Error{
+	Type: imap.StatusResponseTypeNo,
+	Code: imap.ResponseCodePrivacyRequired,
+	Text: "Log in over TLS: issue STARTTLS first, or use the IMAPS port",
+}

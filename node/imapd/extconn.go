@@ -3,22 +3,27 @@ package imapd
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // maxExtLine bounds one line of a command that extConn answers itself (ID);
 // longer lines are passed to imapserver untouched.
 const maxExtLine = 8 << 10
 
-// extListener wraps every accepted connection in an extConn.
+// extListener wraps every accepted connection in an extConn. With
+// implicit set, the connection runs TLS from its first byte.
 type extListener struct {
 	net.Listener
-	log *slog.Logger
+	log      *slog.Logger
+	sec      connSecurity
+	implicit bool
 }
 
 func (l extListener) Accept() (net.Conn, error) {
@@ -26,7 +31,12 @@ func (l extListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newExtConn(c, l.log), nil
+	x := newExtConn(c, l.log)
+	x.sec = l.sec
+	if l.implicit {
+		x.switchTo(tls.Server(c, l.sec.tls))
+	}
+	return x, nil
 }
 
 // extConn sits between a client and imapserver. It answers ID (RFC 2971),
@@ -41,11 +51,20 @@ func (l extListener) Accept() (net.Conn, error) {
 // which extConn sees on the way out. Since imapserver asks for more input
 // only once it has answered everything before, an ID answered at that
 // moment keeps the order of pipelined responses.
+//
+// extConn also runs TLS (starttls.go): STARTTLS is answered here, not by
+// imapserver, so that the commands extConn follows are read from inside
+// TLS. It decides what the capability lists say about TLS and passwords.
 type extConn struct {
-	net.Conn
-	log *slog.Logger
-	src *bufio.Reader
-	out []byte // client bytes ready for imapserver
+	net.Conn // the accepted connection: addresses, deadlines
+	log      *slog.Logger
+	src      *bufio.Reader
+	out      []byte // client bytes ready for imapserver
+
+	sec    connSecurity
+	secure atomic.Bool // TLS runs (implicit, or after STARTTLS)
+	authed atomic.Bool // the session logged in: no STARTTLS any more
+	under  net.Conn    // what carries the bytes: the accepted conn or TLS over it; under wmu
 
 	inCommand   bool   // the next line continues a command (after a literal)
 	inTail      []byte // end of a long line read in parts, for literalAtEnd
@@ -58,7 +77,7 @@ type extConn struct {
 }
 
 func newExtConn(c net.Conn, log *slog.Logger) *extConn {
-	return &extConn{Conn: c, log: log, src: bufio.NewReaderSize(c, maxExtLine), w: outTracker{atLineStart: true}}
+	return &extConn{Conn: c, under: c, log: log, src: bufio.NewReaderSize(c, maxExtLine), w: outTracker{atLineStart: true}}
 }
 
 // Read hands imapserver the client's bytes, minus the commands extConn
@@ -97,6 +116,9 @@ func (c *extConn) fill() error {
 	}
 	if complete && !c.inCommand && isIDCommand(line) {
 		return c.answerID(line)
+	}
+	if complete && !c.inCommand && c.sec.tls != nil && isStartTLSCommand(line) {
+		return c.startTLS(line)
 	}
 	c.out = append(c.out[:0], line...)
 	if !complete {
@@ -181,8 +203,9 @@ func literalAtEnd(line []byte) (n int64, sync bool, ok bool) {
 }
 
 // Write passes imapserver's output to the client. It notes continuation
-// requests and adds ID to capability lists. imapserver flushes after every
-// line, so a capability line arrives at the start of one Write.
+// requests and rewrites capability lists (withCapabilities). imapserver
+// flushes after every line, so a capability line arrives at the start of
+// one Write.
 func (c *extConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -191,13 +214,21 @@ func (c *extConn) Write(p []byte) (int, error) {
 		if bytes.HasPrefix(p, []byte("+")) {
 			c.contSent = true
 		}
-		out = withIDCapability(p)
+		out = c.withCapabilities(p)
 	}
 	c.w.scan(p)
-	if _, err := c.Conn.Write(out); err != nil {
+	if _, err := c.under.Write(out); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// Close closes the connection, ending TLS properly when it runs.
+func (c *extConn) Close() error {
+	c.wmu.Lock()
+	under := c.under
+	c.wmu.Unlock()
+	return under.Close()
 }
 
 // writeResponse writes lines extConn composed itself, always whole lines
@@ -205,7 +236,7 @@ func (c *extConn) Write(p []byte) (int, error) {
 func (c *extConn) writeResponse(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if _, err := c.Conn.Write(b); err != nil {
+	if _, err := c.under.Write(b); err != nil {
 		return fmt.Errorf("write response: %w", err)
 	}
 	return nil
@@ -241,14 +272,31 @@ func (t *outTracker) scan(p []byte) {
 // list: "* CAPABILITY", "* OK [CAPABILITY" and "tag OK [CAPABILITY".
 var capabilityLine = regexp.MustCompile(`^(\* |[!#-'*,-Z^-z|~]+ OK \[)CAPABILITY IMAP4rev1`)
 
-// withIDCapability inserts " ID" after IMAP4rev1 in a capability line.
-func withIDCapability(p []byte) []byte {
+// withCapabilities rewrites a capability line: it inserts " ID" after
+// IMAP4rev1, and before login it says what the connection offers: STARTTLS
+// while TLS does not run yet, and LOGINDISABLED instead of the AUTH=
+// mechanisms where a password may not be sent yet (clientsec).
+func (c *extConn) withCapabilities(p []byte) []byte {
 	loc := capabilityLine.FindIndex(p)
 	if loc == nil || bytes.Count(p, []byte("\n")) != 1 || !bytes.HasSuffix(p, []byte("\n")) {
 		return p
 	}
-	out := make([]byte, 0, len(p)+3)
+	out := make([]byte, 0, len(p)+32)
 	out = append(out, p[:loc[1]]...)
 	out = append(out, " ID"...)
-	return append(out, p[loc[1]:]...)
+	rest := p[loc[1]:]
+	if c.authed.Load() {
+		return append(out, rest...)
+	}
+	if c.sec.tls != nil && !c.secure.Load() {
+		out = append(out, " STARTTLS"...)
+	}
+	if !c.passwordAllowed() {
+		out = append(out, " LOGINDISABLED"...)
+		rest = authMechanisms.ReplaceAll(rest, nil)
+	}
+	return append(out, rest...)
 }
+
+// authMechanisms matches the AUTH= entries of a capability list.
+var authMechanisms = regexp.MustCompile(`(?i) AUTH=[^ \]\r\n]+`)

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"github.com/yggpost/yggpost/internal/clientsec"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -28,10 +30,19 @@ type Options struct {
 	// MaxAppendSize bounds one APPEND literal (advertised as APPENDLIMIT);
 	// 0 means DefaultMaxAppendSize. At most 4 GiB - 1.
 	MaxAppendSize int64
+	// TLSConfig, when set, is offered with STARTTLS on Serve's listeners
+	// and used from the first byte on ServeTLS's. Its GetCertificate may
+	// change the certificate at any time (a renewal).
+	TLSConfig *tls.Config
+	// Policy says who may log in without TLS: clients on loopback, and
+	// everyone only if Policy.AllowPlain. Others see LOGINDISABLED until
+	// STARTTLS, and a login is refused with [PRIVACYREQUIRED].
+	Policy clientsec.Policy
 }
 
 // Server is an IMAP server over one mailbox store.
 type Server struct {
+	sec   connSecurity
 	store *mailbox.Store
 	auth  func(username, password string) error
 	log   *slog.Logger
@@ -59,6 +70,7 @@ func New(opts Options) *Server {
 		limit = 1<<32 - 1
 	}
 	s := &Server{
+		sec:   connSecurity{tls: opts.TLSConfig, policy: opts.Policy},
 		store: opts.Store,
 		auth:  opts.Authenticate,
 		log:   log,
@@ -66,9 +78,11 @@ func New(opts Options) *Server {
 		hubs:  make(map[string]*hub),
 	}
 	s.imap = imapserver.New(&imapserver.Options{
-		NewSession:   s.newSession,
-		Caps:         capabilities(),
-		Logger:       printfLogger{log},
+		NewSession: s.newSession,
+		Caps:       capabilities(),
+		Logger:     printfLogger{log},
+		// extConn runs TLS and says when a password may be sent
+		// (LOGINDISABLED); the session refuses a login that may not.
 		InsecureAuth: true,
 	})
 	return s
@@ -98,10 +112,25 @@ func capabilities() imap.CapSet {
 	}
 }
 
-// Serve accepts IMAP connections on l until Close. It returns nil after
-// Close and an error if accepting fails otherwise.
+// Serve accepts IMAP connections on l until Close, offering STARTTLS when
+// Options.TLSConfig is set. It returns nil after Close and an error if
+// accepting fails otherwise.
 func (s *Server) Serve(l net.Listener) error {
-	if err := s.imap.Serve(extListener{Listener: l, log: s.log}); err != nil {
+	return s.serve(l, false)
+}
+
+// ServeTLS is Serve for a listener whose connections run TLS from the
+// first byte (IMAPS, port 993 by convention, RFC 8314). It needs
+// Options.TLSConfig.
+func (s *Server) ServeTLS(l net.Listener) error {
+	if s.sec.tls == nil {
+		return fmt.Errorf("serve imaps on %s: no TLS certificate configured", l.Addr())
+	}
+	return s.serve(l, true)
+}
+
+func (s *Server) serve(l net.Listener, implicitTLS bool) error {
+	if err := s.imap.Serve(extListener{Listener: l, log: s.log, sec: s.sec, implicit: implicitTLS}); err != nil {
 		return fmt.Errorf("serve imap on %s: %w", l.Addr(), err)
 	}
 	return nil
@@ -151,9 +180,6 @@ func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver
 	id := s.nextID.Add(1)
 	remote := c.NetConn().RemoteAddr()
 	log := s.log.With("session", id, "remote", remote.String())
-	if tcp, ok := remote.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		log.Warn("imap client connected from a non-loopback address; passwords travel in clear")
-	}
 	log.Debug("imap session started")
 	return &session{srv: s, conn: c, log: log}, nil, nil
 }

@@ -50,6 +50,11 @@ func (s *session) Close() error {
 // Login checks the credentials with Options.Authenticate (RFC 9051 6.2.3).
 // The reason of a failure is logged, never told to the client.
 func (s *session) Login(username, password string) error {
+	ext, _ := s.conn.NetConn().(*extConn)
+	if ext != nil && !ext.passwordAllowed() {
+		s.log.Warn("imap login without TLS refused", "user", username)
+		return errPrivacyRequired
+	}
 	if s.srv.auth == nil {
 		s.log.Warn("imap login refused: no authenticator configured")
 		return imapserver.ErrAuthFailed
@@ -57,6 +62,9 @@ func (s *session) Login(username, password string) error {
 	if err := s.srv.auth(username, password); err != nil {
 		s.log.Info("imap login failed", "user", username, "err", err)
 		return imapserver.ErrAuthFailed
+	}
+	if ext != nil {
+		ext.authed.Store(true)
 	}
 	s.user = username
 	s.log = s.log.With("user", username)
