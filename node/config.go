@@ -38,10 +38,29 @@ type Config struct {
 	// Database is the Badger directory holding the mailbox, the outbox,
 	// the node's key and the password hash.
 	Database string
-	// SMTPAddr and IMAPAddr are the loopback listen addresses for the
-	// user's mail clients ("host:port"; port 0 picks a free port).
+	// SMTPAddr and IMAPAddr are the listen addresses for the user's mail
+	// clients ("host:port"; port 0 picks a free port): loopback by
+	// default. Both offer STARTTLS.
 	SMTPAddr string
 	IMAPAddr string
+	// IMAPSAddr and SubmissionsAddr, when set, are listen addresses whose
+	// connections run TLS from the first byte (IMAPS, port 993, and SMTP
+	// submission, port 465, by convention).
+	IMAPSAddr       string
+	SubmissionsAddr string
+	// TLSCertFile and TLSKeyFile are the user's certificate (with its
+	// chain) and key in PEM, read again by ReloadTLS; without them the
+	// node uses a self-signed certificate it keeps in its database.
+	TLSCertFile string
+	TLSKeyFile  string
+	// TLSHosts are the host names and addresses by which other devices
+	// reach the node; the self-signed certificate names them.
+	TLSHosts []string
+	// AllowPlainAuth lets mail clients on other machines send their
+	// password without TLS. It is meant for a network that protects
+	// itself (a VPN, a mesh-only LAN); anyone who can read the network
+	// reads the password. Loopback clients may always.
+	AllowPlainAuth bool
 	// Peers are Yggdrasil peers to connect to (tcp:// or tls:// URLs).
 	Peers []string
 	// Listen are Yggdrasil listen URLs, so other nodes can peer with us.
@@ -120,9 +139,21 @@ func (c Config) withDefaults() Config {
 // a user can act on.
 func (c Config) Validate() error {
 	c = c.withDefaults()
-	for _, a := range []struct{ flag, addr string }{{"-smtp", c.SMTPAddr}, {"-imap", c.IMAPAddr}} {
+	for _, a := range []struct{ flag, addr string }{{"-smtp", c.SMTPAddr}, {"-imap", c.IMAPAddr},
+		{"-imaps", c.IMAPSAddr}, {"-submissions", c.SubmissionsAddr}} {
+		if a.addr == "" && (a.flag == "-imaps" || a.flag == "-submissions") {
+			continue
+		}
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			return fmt.Errorf("%s %q: want host:port: %w", a.flag, a.addr, err)
+		}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("-tls-cert and -tls-key go together: give both, or neither for the node's self-signed certificate")
+	}
+	for _, h := range c.TLSHosts {
+		if h == "" || strings.ContainsAny(h, " /:@") && net.ParseIP(h) == nil {
+			return fmt.Errorf("-tls-host %q: want a host name or an IP address", h)
 		}
 	}
 	for _, p := range c.Peers {

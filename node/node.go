@@ -24,6 +24,7 @@ import (
 	"sync"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/tlscert"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/imapd"
 	"github.com/yggpost/yggpost/node/membership"
@@ -45,6 +46,7 @@ type Node struct {
 	addr  envelope.Address
 	auth  authenticator
 	book  *peerbook.Book
+	tls   *tlscert.Source // the certificate the client listeners present
 
 	// The two mail flows (see docs/architecture.md): submit → deliver, and
 	// receive (the receiver is made with the running parts below).
@@ -70,8 +72,10 @@ type Node struct {
 	queue    *outbox.Queue
 	peerSrv  *peer.Server
 	smtpLn   net.Listener
+	smtpsLn  net.Listener // nil unless Config.SubmissionsAddr
 	smtpSrv  *smtpd.Server
 	imapLn   net.Listener
+	imapsLn  net.Listener // nil unless Config.IMAPSAddr
 	imapSrv  *imapd.Server
 }
 
@@ -107,9 +111,14 @@ func Open(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
+	certs, err := openCertificate(cfg, store, addr)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	n := &Node{
 		cfg: cfg, log: cfg.Logger, store: store, key: key, addr: addr,
-		auth: authenticator{store: store, local: addr}, book: book,
+		auth: authenticator{store: store, local: addr}, book: book, tls: certs,
 		marks: sentMarks{store: store, observer: cfg.Observer, log: cfg.Logger}, ready: make(chan struct{}),
 	}
 	n.submit = &submitter{local: addr, key: key, store: store, maxSize: cfg.MaxMessageSize, retry: n.retry, observer: cfg.Observer, log: cfg.Logger}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/clientsec"
 	"github.com/yggpost/yggpost/internal/periodic"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/imapd"
@@ -147,8 +148,10 @@ func (n *Node) newPeerServer() *peer.Server {
 }
 
 // buildClientServers binds the SMTP and IMAP listeners for the user's mail
-// clients.
+// clients: the plain ones (with STARTTLS), and those with TLS from the
+// first byte when configured.
 func (n *Node) buildClientServers() error {
+	policy := clientsec.Policy{AllowPlain: n.cfg.AllowPlainAuth}
 	var err error
 	if n.smtpLn, err = net.Listen("tcp", n.cfg.SMTPAddr); err != nil {
 		return fmt.Errorf("listen for SMTP on %s: %w", n.cfg.SMTPAddr, err)
@@ -163,13 +166,36 @@ func (n *Node) buildClientServers() error {
 	if n.imapLn, err = net.Listen("tcp", n.cfg.IMAPAddr); err != nil {
 		return fmt.Errorf("listen for IMAP on %s: %w", n.cfg.IMAPAddr, err)
 	}
+	if n.cfg.IMAPSAddr != "" {
+		if n.imapsLn, err = net.Listen("tcp", n.cfg.IMAPSAddr); err != nil {
+			return fmt.Errorf("listen for IMAPS on %s: %w", n.cfg.IMAPSAddr, err)
+		}
+	}
 	n.imapSrv = imapd.New(imapd.Options{
 		Store:         n.store,
 		Authenticate:  n.auth.check,
 		Logger:        n.log.With("component", "imap"),
 		MaxAppendSize: n.cfg.MaxMessageSize,
+		TLSConfig:     n.tls.Config(),
+		Policy:        policy,
 	})
+	n.warnIfExposed(policy)
 	return nil
+}
+
+// warnIfExposed says so in the log when a client listener takes
+// connections from other machines, and what protects the password there.
+func (n *Node) warnIfExposed(policy clientsec.Policy) {
+	for _, ln := range []net.Listener{n.smtpLn, n.imapLn} {
+		if ln == nil || clientsec.Loopback(ln.Addr()) {
+			continue
+		}
+		if policy.AllowPlain {
+			n.log.Warn("listening beyond loopback with -allow-plain-auth: passwords may cross the network without TLS", "addr", ln.Addr().String())
+		} else {
+			n.log.Info("listening beyond loopback: clients there must use TLS (STARTTLS) before they log in", "addr", ln.Addr().String())
+		}
+	}
 }
 
 // serve starts every goroutine of a running node; docs/architecture.md
@@ -195,6 +221,13 @@ func (n *Node) serve(ctx context.Context, goServe goFunc) {
 	goServe("peer", func() error { return n.acceptStreams(ctx) })
 	goServe("smtp", func() error { return n.smtpSrv.Serve(n.smtpLn) })
 	goServe("imap", func() error { return n.imapSrv.Serve(n.imapLn) })
+	if n.imapsLn != nil {
+		goServe("imaps", func() error { return n.imapSrv.ServeTLS(n.imapsLn) })
+	}
+	goServe("tls-renewal", func() error {
+		periodic.Every(ctx, tlsRenewal, func() { _ = n.ReloadTLS() }) // ReloadTLS logs
+		return nil
+	})
 	n.greeter.Kick() // we may have been offline: tell recent correspondents
 }
 
@@ -207,7 +240,7 @@ func (n *Node) stopServing() {
 	if n.smtpSrv != nil {
 		n.smtpSrv.Close()
 	}
-	for _, ln := range []net.Listener{n.imapLn, n.smtpLn} {
+	for _, ln := range []net.Listener{n.imapLn, n.imapsLn, n.smtpLn, n.smtpsLn} {
 		if ln != nil {
 			ln.Close() // in case Serve had not taken it yet
 		}

@@ -1,6 +1,7 @@
 // Command yggpost runs a Yggpost node: email over the Yggdrasil mesh with the
 // mailbox on this machine, served to ordinary mail clients over IMAP and SMTP
-// on loopback.
+// on loopback, and over TLS to other devices (-imaps, -submissions, and
+// STARTTLS on -imap and -smtp); SIGHUP reads the -tls-cert files again.
 //
 // With -relay the node also holds mail for members that are offline; it
 // logs a "relay status" line at start and every 10 minutes, and prints the
@@ -57,6 +58,7 @@ type options struct {
 	printAddress bool
 	dclogin      bool
 	setup        setupFlags
+	tls          tlsFlags
 	verbose      bool
 	relay        relayFlags
 }
@@ -81,10 +83,12 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	o.relay.register(fs)
 	o.setup.register(fs)
+	o.tls.register(fs, &o.cfg)
 	if err := fs.Parse(args); err != nil {
 		return o, nil, err
 	}
 	o.cfg.Peers, o.cfg.Listen = peers, listen
+	o.tls.apply(&o.cfg)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if err := o.relay.apply(set, &o.cfg); err != nil {
@@ -101,6 +105,7 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost demo relay          show a relay holding mail for a member who is offline
   yggpost -password           set the IMAP/SMTP password
   yggpost -address            print the mail address
+  yggpost -tls-fingerprint    print the TLS certificate's SHA-256 fingerprint
   yggpost -dclogin            print the account settings and a Delta Chat link and QR code
   yggpost -setup HOST         the same for devices reaching this node as HOST, and their profiles
   yggpost -relay -listen URL  run a relay for members that are offline (see docs/relay.md)
@@ -150,6 +155,11 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return exitUsage
 		}
 	}
+	if host, err := setupHost(o.setup.host); o.setup.host != "" && err == nil {
+		// The self-signed certificate must name the host the devices
+		// will reach; a bad host is reported by runSetup.
+		o.cfg.TLSHosts = append(o.cfg.TLSHosts, host)
+	}
 	if err := o.cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "yggpost: %v\n", err)
 		return exitUsage
@@ -167,6 +177,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	switch {
 	case o.printAddress:
 		fmt.Fprintln(stdout, n.Address())
+		return exitOK
+	case o.tls.fingerprint:
+		fmt.Fprintln(stdout, n.TLSFingerprint())
 		return exitOK
 	case o.setPassword:
 		return setPassword(n, stdin, stderr)
@@ -196,6 +209,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 // runNode runs n until ctx ends.
 func runNode(ctx context.Context, n *node.Node, logger *slog.Logger) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go reloadOnHangup(ctx, n, logger)
 	if err := n.Run(ctx); err != nil {
 		logger.Error("node stopped", "err", err)
 		return exitRuntime
@@ -211,6 +227,7 @@ func runRelay(ctx context.Context, n *node.Node, logger *slog.Logger, stdout io.
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { reportRelayStatus(ctx, n, relayStatusInterval, sig, logger, stdout) })
+	wg.Go(func() { reloadOnHangup(ctx, n, logger) })
 	err := n.Run(ctx)
 	cancel()
 	wg.Wait()

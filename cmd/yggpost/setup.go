@@ -16,14 +16,6 @@ import (
 	"github.com/yggpost/yggpost/node/account"
 )
 
-// The ports of IMAP and mail submission over TLS from the first byte
-// (RFC 8314, section 7), where -setup sends other devices until the node
-// has flags for its TLS listeners.
-const (
-	defaultIMAPSAddr       = ":993"
-	defaultSubmissionsAddr = ":465"
-)
-
 // profileFile is the name -setup gives the Apple configuration profile.
 const profileFile = "yggpost.mobileconfig"
 
@@ -47,8 +39,7 @@ type tlsListeners struct {
 }
 
 // remoteAccess is what -setup tells other devices beyond the account:
-// the servers and the certificate they meet there. The TLS flags fill it
-// in runSetup, one line each.
+// the servers and the certificate they meet there.
 type remoteAccess struct {
 	IMAP, SMTP account.Server
 	// Certificate is the listeners' certificate, PEM or DER, or nil when
@@ -69,13 +60,12 @@ func runSetup(n *node.Node, cfg node.Config, flags setupFlags, stdin io.Reader, 
 	if err != nil {
 		return usageError(stderr, "-setup", err)
 	}
-	// Until the node has TLS flags, its TLS listeners are taken to be on
-	// the standard ports, and their certificate is not known.
-	listeners := tlsListeners{IMAPS: defaultIMAPSAddr, Submissions: defaultSubmissionsAddr, IMAP: cfg.IMAPAddr, SMTP: cfg.SMTPAddr}
+	listeners := tlsListeners{IMAPS: cfg.IMAPSAddr, Submissions: cfg.SubmissionsAddr, IMAP: cfg.IMAPAddr, SMTP: cfg.SMTPAddr}
 	access, err := listeners.access(host)
 	if err != nil {
 		return usageError(stderr, "-setup", err)
 	}
+	access.Certificate = n.TLSCertificatePEM()
 	pw, err := askPassword(n, stdin, stderr)
 	if err != nil {
 		return usageError(stderr, "-setup", err)
