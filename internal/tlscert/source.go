@@ -48,12 +48,14 @@ type Options struct {
 // Change says what Open or Reload did to the certificate in service.
 type Change struct {
 	// Old is the fingerprint of the certificate that was in service, or
-	// stored from the node's previous run; empty if there was none.
+	// stored from the node's previous run; empty if there was none. Open
+	// with the user's files leaves it empty: what the previous run served
+	// is not known.
 	Old string
 	// New is the fingerprint of the certificate in service now.
 	New string
 	// Reason says why a new self-signed certificate was made, as a phrase
-	// such as "the stored one expires on 2027-03-01"; empty if none was.
+	// such as "the previous one expires on 2027-03-01"; empty if none was.
 	Reason string
 }
 
