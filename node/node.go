@@ -185,6 +185,23 @@ func (n *Node) IMAPAddr() string {
 	return n.imapLn.Addr().String()
 }
 
+// IMAPSAddr is the bound address of the IMAPS listener, "" without one:
+// see SMTPAddr.
+func (n *Node) IMAPSAddr() string {
+	if !n.running() || n.imapsLn == nil {
+		return ""
+	}
+	return n.imapsLn.Addr().String()
+}
+
+// SubmissionsAddr: see IMAPSAddr.
+func (n *Node) SubmissionsAddr() string {
+	if !n.running() || n.smtpsLn == nil {
+		return ""
+	}
+	return n.smtpsLn.Addr().String()
+}
+
 // MeshListenAddrs: see SMTPAddr.
 func (n *Node) MeshListenAddrs() []string {
 	if !n.running() {

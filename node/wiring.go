@@ -10,6 +10,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/clientsec"
+	"github.com/yggpost/yggpost/internal/loginguard"
 	"github.com/yggpost/yggpost/internal/periodic"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/imapd"
@@ -152,6 +153,8 @@ func (n *Node) newPeerServer() *peer.Server {
 // first byte when configured.
 func (n *Node) buildClientServers() error {
 	policy := clientsec.Policy{AllowPlain: n.cfg.AllowPlainAuth}
+	// One guard for both protocols: a guesser gains nothing by switching.
+	guard := loginguard.New(loginguard.Options{Logger: n.log.With("component", "login-guard")})
 	var err error
 	if n.smtpLn, err = net.Listen("tcp", n.cfg.SMTPAddr); err != nil {
 		return fmt.Errorf("listen for SMTP on %s: %w", n.cfg.SMTPAddr, err)
@@ -178,6 +181,7 @@ func (n *Node) buildClientServers() error {
 		MaxAppendSize: n.cfg.MaxMessageSize,
 		TLSConfig:     n.tls.Config(),
 		Policy:        policy,
+		Guard:         guard,
 	})
 	n.warnIfExposed(policy)
 	return nil

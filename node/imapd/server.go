@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/yggpost/yggpost/internal/clientsec"
+	"github.com/yggpost/yggpost/internal/loginguard"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -38,11 +39,18 @@ type Options struct {
 	// everyone only if Policy.AllowPlain. Others see LOGINDISABLED until
 	// STARTTLS, and a login is refused with [PRIVACYREQUIRED].
 	Policy clientsec.Policy
+	// Guard, when set, slows down and then refuses password guessing per
+	// client address (shared with the SMTP server); nil checks every
+	// login at once.
+	Guard *loginguard.Guard
 }
 
 // Server is an IMAP server over one mailbox store.
 type Server struct {
 	sec   connSecurity
+	guard *loginguard.Guard
+	ctx   context.Context // cancelled by Close: ends logins waiting out a delay
+	stop  context.CancelFunc
 	store *mailbox.Store
 	auth  func(username, password string) error
 	log   *slog.Logger
@@ -71,12 +79,14 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		sec:   connSecurity{tls: opts.TLSConfig, policy: opts.Policy},
+		guard: opts.Guard,
 		store: opts.Store,
 		auth:  opts.Authenticate,
 		log:   log,
 		limit: uint32(limit),
 		hubs:  make(map[string]*hub),
 	}
+	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
 		Caps:       capabilities(),
@@ -146,6 +156,7 @@ func (s *Server) Close() error {
 	if already {
 		return nil
 	}
+	s.stop()
 	err := s.imap.Close()
 	s.sessions.Wait()
 	if err != nil {

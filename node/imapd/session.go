@@ -1,11 +1,14 @@
 package imapd
 
 import (
+	"errors"
 	"log/slog"
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/yggpost/yggpost/internal/loginguard"
 )
 
 // session is one IMAP connection. imapserver calls its methods one at a
@@ -59,7 +62,17 @@ func (s *session) Login(username, password string) error {
 		s.log.Warn("imap login refused: no authenticator configured")
 		return imapserver.ErrAuthFailed
 	}
-	if err := s.srv.auth(username, password); err != nil {
+	check := func() error { return s.srv.auth(username, password) }
+	var err error
+	if s.srv.guard != nil {
+		err = s.srv.guard.Login(s.srv.ctx, s.conn.NetConn().RemoteAddr(), check)
+	} else {
+		err = check()
+	}
+	if refused, ok := errors.AsType[*loginguard.Refused](err); ok {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: refused.Error()}
+	}
+	if err != nil {
 		s.log.Info("imap login failed", "user", username, "err", err)
 		return imapserver.ErrAuthFailed
 	}

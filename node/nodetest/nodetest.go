@@ -34,6 +34,7 @@ type Options struct {
 	Peers  []string // mesh peers
 	Listen bool     // listen for peerings on tcp://127.0.0.1:0
 	Quiet  bool     // discard the node's log (benchmarks)
+	TLS    bool     // also serve IMAPS and submissions on loopback
 	Limit  int64    // MaxMessageSize; 0 for the default
 	GiveUp time.Duration
 
@@ -59,7 +60,10 @@ type Node struct {
 	Addr     envelope.Address
 	SMTPAddr string
 	IMAPAddr string
-	Config   node.Config // as opened, for a restart
+	// IMAPSAddr and SubmissionsAddr are set with Options.TLS.
+	IMAPSAddr       string
+	SubmissionsAddr string
+	Config          node.Config // as opened, for a restart
 
 	cancel context.CancelFunc
 	done   chan error
@@ -95,6 +99,9 @@ func (o Options) config(t testing.TB, name string) node.Config {
 	}
 	if o.Listen {
 		cfg.Listen = []string{"tcp://127.0.0.1:0"}
+	}
+	if o.TLS {
+		cfg.IMAPSAddr, cfg.SubmissionsAddr = "127.0.0.1:0", "127.0.0.1:0"
 	}
 	if o.Tweak != nil {
 		o.Tweak(&cfg)
@@ -132,6 +139,7 @@ func run(t testing.TB, name string, cfg node.Config) *Node {
 		t.Fatalf("node %s not ready after 30s", name)
 	}
 	tn.SMTPAddr, tn.IMAPAddr = n.SMTPAddr(), n.IMAPAddr()
+	tn.IMAPSAddr, tn.SubmissionsAddr = n.IMAPSAddr(), n.SubmissionsAddr()
 	return tn
 }
 
