@@ -123,17 +123,34 @@ func authenticate(username, password string) error {
 // the test, checking that Serve returned.
 func startServer(t *testing.T, sub Submitter, tweak func(*Options)) (*Server, string) {
 	t.Helper()
+	s := newServer(sub, tweak)
+	return s, serveOn(t, s, s.Serve, nil)
+}
+
+// newServer is the Server of the tests, with tweak applied to its options.
+func newServer(sub Submitter, tweak func(*Options)) *Server {
 	opts := Options{Local: local, Authenticate: authenticate, Submitter: sub, Hostname: "node.test"}
 	if tweak != nil {
 		tweak(&opts)
 	}
-	s := New(opts)
+	return New(opts)
+}
+
+// serveOn runs serve (s.Serve or s.ServeTLS) on a new listener on
+// 127.0.0.1:0, wrapped by wrap unless it is nil, and returns its address.
+// At the end of the test it closes s and checks that serve returned.
+func serveOn(t *testing.T, s *Server, serve func(net.Listener) error, wrap func(net.Listener) net.Listener) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
+	address := l.Addr().String()
+	if wrap != nil {
+		l = wrap(l)
+	}
 	served := make(chan error, 1)
-	go func() { served <- s.Serve(l) }()
+	go func() { served <- serve(l) }()
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("close: %v", err)
@@ -148,7 +165,7 @@ func startServer(t *testing.T, sub Submitter, tweak func(*Options)) (*Server, st
 			t.Errorf("serve did not return after Close")
 		}
 	})
-	return s, l.Addr().String()
+	return address
 }
 
 // dialAuthed returns a go-smtp client that has said EHLO and AUTH PLAIN.
