@@ -8,13 +8,23 @@ import (
 )
 
 // AuthMechanisms lists the SASL mechanisms offered in EHLO (RFC 4954 §3).
-// Both send the password in the clear, which is what loopback allows.
+// Both send the password as it is, so they are offered only where
+// Options.Policy allows a password: over TLS, on loopback, or anywhere
+// with AllowPlain. Elsewhere the list is empty and go-smtp leaves the
+// AUTH line out of EHLO.
 func (ss *session) AuthMechanisms() []string {
+	if !ss.passwordOK {
+		return nil
+	}
 	return []string{sasl.Plain, sasl.Login}
 }
 
-// Auth starts one AUTH exchange (RFC 4954 §4).
+// Auth starts one AUTH exchange (RFC 4954 §4), or refuses it where
+// Options.Policy allows no password yet (RFC 3207 §4).
 func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if !ss.passwordOK {
+		return nil, ss.refusePassword()
+	}
 	switch mech {
 	case sasl.Plain:
 		return sasl.NewPlainServer(func(identity, username, password string) error {
@@ -27,6 +37,27 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 		return &loginServer{authenticate: ss.authenticate}, nil
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+var (
+	// replyStartTLSFirst refuses AUTH before STARTTLS (RFC 3207 §4).
+	replyStartTLSFirst = reply(530, 5, 7, 0, "Must issue a STARTTLS command first")
+	// replyNoTLS is the same refusal where STARTTLS would not help.
+	replyNoTLS = reply(530, 5, 7, 0, "passwords are accepted only from this machine: this node has no TLS configured")
+)
+
+// refusePassword answers an AUTH that Options.Policy does not allow here,
+// and warns once per connection: a password may just have crossed the
+// network in the clear (an initial response carries it).
+func (ss *session) refusePassword() error {
+	if !ss.warned {
+		ss.warned = true
+		ss.log.Warn("smtp AUTH refused without TLS from a client on another machine")
+	}
+	if ss.s.tls == nil {
+		return replyNoTLS
+	}
+	return replyStartTLSFirst
 }
 
 // authenticate checks the credentials with the node; any failure is the

@@ -1,23 +1,28 @@
 package smtpd
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
 )
 
 // limitListener hands go-smtp at most MaxConnections connections at a
-// time, each wrapped in a timeoutConn. A connection above the limit gets
-// "421 4.7.0" and is closed; accepting goes on.
+// time (counted over all listeners), each wrapped in a timeoutConn, and
+// for ServeTLS in a TLS server connection over that (tls.go). A
+// connection above the limit gets "421 4.7.0" and is closed; accepting
+// goes on.
 type limitListener struct {
 	net.Listener
-	s *Server
+	s           *Server
+	implicitTLS bool // ServeTLS: TLS from the first byte
 }
 
-func newLimitListener(l net.Listener, s *Server) *limitListener {
-	return &limitListener{Listener: l, s: s}
+func newLimitListener(l net.Listener, s *Server, implicitTLS bool) *limitListener {
+	return &limitListener{Listener: l, s: s, implicitTLS: implicitTLS}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -26,8 +31,13 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		tc := &timeoutConn{Conn: c, s: l.s}
+		tc := &timeoutConn{Conn: c, s: l.s, tlsBegun: l.implicitTLS}
 		err = l.s.conns.add(tc, l.s.opts.MaxConnections)
+		if err == nil && l.implicitTLS {
+			// go-smtp runs the handshake on its connection goroutine,
+			// so a slow client does not hold up Accept.
+			return tls.Server(tc, l.s.tls), nil
+		}
 		if err == nil {
 			return tc, nil
 		}
@@ -37,11 +47,15 @@ func (l *limitListener) Accept() (net.Conn, error) {
 }
 
 // refuse answers a connection that will not be served and closes it,
-// without holding up Accept on a client that does not read.
+// without holding up Accept on a client that does not read. On a TLS
+// listener it closes without a word: a reply would need a handshake
+// first, which is the work the limit is there to spare.
 func (l *limitListener) refuse(c net.Conn, reason error) {
-	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-	if _, err := fmt.Fprintf(c, "421 4.7.0 %s, try again later\r\n", reason); err != nil {
-		l.s.log.Debug("write refusal", "remote", c.RemoteAddr().String(), "err", err)
+	if !l.implicitTLS {
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := fmt.Fprintf(c, "421 4.7.0 %s, try again later\r\n", reason); err != nil {
+			l.s.log.Debug("write refusal", "remote", c.RemoteAddr().String(), "err", err)
+		}
 	}
 	if err := c.Close(); err != nil {
 		l.s.log.Debug("close refused connection", "remote", c.RemoteAddr().String(), "err", err)
@@ -51,12 +65,16 @@ func (l *limitListener) refuse(c net.Conn, reason error) {
 // timeoutConn applies the read and write timeouts to every single Read
 // and Write, and ends reading between transactions once the server shuts
 // down. busy is set while a message is being received and submitted.
+// When the connection runs TLS, timeoutConn is under it and sees the
+// TLS records, so the timeouts apply to the handshake too.
 type timeoutConn struct {
 	net.Conn
 	s *Server
 
 	mu        sync.Mutex
 	busy      bool
+	tlsBegun  bool      // a TLS handshake began: a raw write would break the stream
+	secure    *tls.Conn // the TLS connection over this one, once its handshake is done
 	closeOnce sync.Once
 	byeOnce   sync.Once
 	closeErr  error
@@ -90,12 +108,45 @@ func (c *timeoutConn) endForShutdown() bool {
 	if busy || !c.s.conns.isShuttingDown() {
 		return false
 	}
-	c.byeOnce.Do(func() {
-		if _, err := c.Write([]byte("421 4.3.2 Service shutting down, try again later\r\n")); err != nil {
-			c.s.log.Debug("write shutdown notice", "err", err)
-		}
-	})
+	c.byeOnce.Do(c.sayShuttingDown)
 	return true
+}
+
+// sayShuttingDown writes the shutdown notice where the client reads it:
+// on this connection before TLS, through TLS once the session inside it
+// has started (newSession calls tlsDone). A TLS Write from inside the TLS
+// Read that called endForShutdown is safe then, as Read holds only the
+// TLS input lock. From the start of a handshake to the first EHLO inside
+// TLS neither is safe, and the connection just ends.
+func (c *timeoutConn) sayShuttingDown() {
+	c.mu.Lock()
+	secure, begun := c.secure, c.tlsBegun
+	c.mu.Unlock()
+	var w io.Writer = c
+	switch {
+	case secure != nil:
+		w = secure
+	case begun:
+		return
+	}
+	if _, err := io.WriteString(w, "421 4.3.2 Service shutting down, try again later\r\n"); err != nil {
+		c.s.log.Debug("write shutdown notice", "err", err)
+	}
+}
+
+// beginTLS records that a TLS handshake began on this connection.
+func (c *timeoutConn) beginTLS() {
+	c.mu.Lock()
+	c.tlsBegun = true
+	c.mu.Unlock()
+}
+
+// tlsDone records secure, whose handshake is done, as the TLS connection
+// over this one.
+func (c *timeoutConn) tlsDone(secure *tls.Conn) {
+	c.mu.Lock()
+	c.tlsBegun, c.secure = true, secure
+	c.mu.Unlock()
 }
 
 func (c *timeoutConn) Write(p []byte) (int, error) {

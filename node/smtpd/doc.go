@@ -1,12 +1,25 @@
 // Package smtpd is the SMTP submission front end of a Yggpost node: the
 // user's own mail clients (Thunderbird, Delta Chat, mutt, …) connect to it
-// on loopback to send mail.
+// to send mail, on loopback or, over TLS, from the user's other machines.
+//
+// It serves TLS when Options.TLSConfig is set: Serve offers STARTTLS
+// (RFC 3207), ServeTLS runs TLS from the first byte (the submissions
+// port, RFC 8314). Whether a client may send its password is
+// Options.Policy's decision (clientsec.Policy), made per connection: over
+// TLS always, without TLS from loopback, and from other machines only
+// with Policy.AllowPlain. Where it may not, EHLO offers no AUTH and AUTH
+// is answered 530 5.7.0 "Must issue a STARTTLS command first" (RFC 3207
+// §4). Commands a client sent after STARTTLS, before the handshake, are
+// dropped (go-smtp reads on from the new TLS stream), so nothing sent in
+// the clear runs inside TLS. A failed handshake leaves the connection in
+// plaintext, where the rules without TLS still apply.
 //
 // It owns the submission rules and nothing else; it stores nothing. A
 // message is accepted only when
 //
 //   - the client has authenticated with AUTH PLAIN or AUTH LOGIN
-//     (RFC 4954); before that MAIL is refused with 530 5.7.0;
+//     (RFC 4954) where the policy above allows it; before that MAIL is
+//     refused with 530 5.7.0;
 //   - MAIL FROM is the node's own address (RFC 5321 §4.1.1.2); the null
 //     sender is refused, because nothing on this port is a bounce;
 //   - every RCPT TO is a <64 hex>@yggmail address whose key is an
@@ -39,8 +52,11 @@
 // message is durably queued; any failure is reported to the client, so a
 // message is either acknowledged and stored or not acknowledged at all.
 //
-// Connections are bounded in number (Options.MaxConnections, refused with
-// 421 4.7.0 above it) and in idleness (Options.ReadTimeout and
+// Connections are bounded in number (Options.MaxConnections over all
+// listeners, refused with 421 4.7.0 above it, or closed unanswered on a
+// ServeTLS listener) and in idleness (Options.ReadTimeout and
 // Options.WriteTimeout apply to every single read and write, so a slow
-// but progressing upload is not cut off).
+// but progressing upload is not cut off; with TLS, to the records under
+// it, the handshake included). Shutdown ends idle connections with 421
+// 4.3.2, through TLS where it runs, and lets a message in transfer finish.
 package smtpd

@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/clientsec"
 	"github.com/yggpost/yggpost/node/mailheader"
 )
 
@@ -68,12 +70,23 @@ type Options struct {
 	ReadTimeout    time.Duration
 	WriteTimeout   time.Duration
 	Logger         *slog.Logger // nil discards
+
+	// TLSConfig, when set, is offered with STARTTLS (RFC 3207) on Serve's
+	// listeners and used from the first byte on ServeTLS's (RFC 8314).
+	// New keeps a copy; its GetCertificate may change the certificate at
+	// any time (a renewal). nil: no TLS, and STARTTLS is not offered.
+	TLSConfig *tls.Config
+	// Policy says who may send a password without TLS: clients on
+	// loopback, and everyone only if Policy.AllowPlain. Others are
+	// offered no AUTH until STARTTLS, and AUTH is answered 530 5.7.0.
+	Policy clientsec.Policy
 }
 
 // Server is an SMTP submission server for the local user.
 type Server struct {
 	opts  Options
 	log   *slog.Logger
+	tls   *tls.Config // opts.TLSConfig as go-smtp and ServeTLS use it (tls.go); nil without TLS
 	smtp  *smtp.Server
 	conns *connSet
 
@@ -88,7 +101,7 @@ type Server struct {
 // New returns a Server ready to Serve. It does not listen by itself.
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
-	s := &Server{opts: opts, log: opts.Logger, conns: newConnSet()}
+	s := &Server{opts: opts, log: opts.Logger, tls: tlsConfig(opts.TLSConfig), conns: newConnSet()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.smtp = newSMTPServer(s)
 	return s
@@ -128,7 +141,11 @@ func newSMTPServer(s *Server) *smtp.Server {
 	srv.MaxMessageBytes = s.opts.MaxMessageSize
 	srv.MaxRecipients = s.opts.MaxRecipients
 	srv.MaxLineLength = maxLineLength
-	srv.AllowInsecureAuth = true // loopback only; there is no TLS here
+	srv.TLSConfig = s.tls // nil: STARTTLS is neither offered nor done
+	// Whether a password may be sent is decided per connection by
+	// Options.Policy (session.passwordOK), not by go-smtp, which would
+	// allow it only over TLS and refuse loopback clients without it.
+	srv.AllowInsecureAuth = true
 	srv.EnableSMTPUTF8 = true
 	srv.EnableBINARYMIME = true
 	// Timeouts are applied per read and write by timeoutConn instead of
@@ -139,18 +156,38 @@ func newSMTPServer(s *Server) *smtp.Server {
 }
 
 // Serve accepts connections on l until Close or Shutdown, and returns nil
-// then. Any other accept error is returned wrapped. Given a listener after
-// Close (also when Close races with the start of Serve), it closes it and
-// returns smtp.ErrServerClosed at once. Serve may run on several listeners.
+// then; with Options.TLSConfig its clients may switch to TLS with
+// STARTTLS. Any other accept error is returned wrapped. Given a listener
+// after Close (also when Close races with the start of Serve), it closes
+// it and returns smtp.ErrServerClosed at once. Serve and ServeTLS may run
+// on several listeners; MaxConnections counts the connections of all.
 func (s *Server) Serve(l net.Listener) error {
+	return s.serve(l, false)
+}
+
+// ServeTLS is Serve for a listener whose connections run TLS from the
+// first byte (the submissions port, 465 by convention; RFC 8314 §3.3).
+// It needs Options.TLSConfig.
+func (s *Server) ServeTLS(l net.Listener) error {
+	if s.opts.TLSConfig == nil {
+		return fmt.Errorf("serve smtp submissions on %s: no TLS configured (Options.TLSConfig is nil)", l.Addr())
+	}
+	return s.serve(l, true)
+}
+
+func (s *Server) serve(l net.Listener, implicitTLS bool) error {
 	if s.opts.Submitter == nil || s.opts.Authenticate == nil {
 		return errors.New("smtpd: Options.Submitter and Options.Authenticate are required")
+	}
+	if err := checkTLSConfig(s.opts.TLSConfig); err != nil {
+		return fmt.Errorf("serve smtp on %s: %w", l.Addr(), err)
 	}
 	if !s.track(l) {
 		return smtp.ErrServerClosed
 	}
-	ll := newLimitListener(l, s)
-	s.log.Debug("smtp submission listening", "addr", l.Addr().String(), "local", s.opts.Local.String())
+	ll := newLimitListener(l, s, implicitTLS)
+	s.log.Debug("smtp submission listening", "addr", l.Addr().String(), "local", s.opts.Local.String(),
+		"starttls", s.tls != nil && !implicitTLS, "implicit_tls", implicitTLS)
 	if err := s.smtp.Serve(ll); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 		return fmt.Errorf("serve smtp on %s: %w", l.Addr(), err)
 	}

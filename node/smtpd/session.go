@@ -16,16 +16,31 @@ type session struct {
 	conn *timeoutConn // nil if the connection was not accepted by a limitListener
 	log  *slog.Logger
 
+	// passwordOK: the client may authenticate on this connection
+	// (Options.Policy). go-smtp makes a new session after STARTTLS.
+	passwordOK bool
+	warned     bool // a refused AUTH was logged
+
 	authed  bool
 	mailSet bool
 	rcpts   []envelope.Address
 	seen    map[envelope.Address]bool
 }
 
+// newSession starts the session of a connection at its first EHLO or
+// HELO, and again at the first one after STARTTLS.
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	tc, _ := c.Conn().(*timeoutConn)
-	log := s.log.With("remote", c.Conn().RemoteAddr().String())
-	return &session{s: s, conn: tc, log: log}, nil
+	tc, secure := layers(c.Conn())
+	remote := c.Conn().RemoteAddr()
+	log := s.log.With("remote", remote.String())
+	if secure != nil {
+		if tc != nil {
+			tc.tlsDone(secure)
+		}
+		logTLS(log, secure.ConnectionState())
+	}
+	ok := s.opts.Policy.PasswordAllowed(remote, secure != nil)
+	return &session{s: s, conn: tc, log: log, passwordOK: ok}, nil
 }
 
 // Mail starts a transaction; RFC 5321 §4.1.1.2. Only the local user may

@@ -2,12 +2,16 @@ package smtpd
 
 import (
 	"context"
+	"encoding/pem"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yggpost/yggpost/internal/testkit"
 )
 
 // swaks runs the swaks SMTP test tool against address and returns its
@@ -59,5 +63,48 @@ func TestSwaks(t *testing.T) {
 	out, ok = swaks(t, address, "--auth", "PLAIN", "--from", local.String(), "--to", "friend@example.org")
 	if ok || !strings.Contains(out, "550 5.1.1") {
 		t.Fatalf("swaks to a non-yggmail address was not refused with 550 5.1.1:\n%s", out)
+	}
+}
+
+// swaks with STARTTLS (--tls) on Serve's listener and with TLS from the
+// first byte (--tls-on-connect) on ServeTLS's, checking the server's
+// certificate against the test certificate.
+func TestSwaksTLS(t *testing.T) {
+	srvTLS, _ := testTLS(t, "127.0.0.1")
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srvTLS.Certificates[0].Certificate[0]})
+	if err := os.WriteFile(ca, certPEM, 0o600); err != nil {
+		t.Fatalf("write certificate: %v", err)
+	}
+	sub := newFileSubmitter(t)
+	s := newServer(sub, func(o *Options) { o.TLSConfig = srvTLS })
+	modes := []struct{ flag, address string }{
+		{"--tls", serveOn(t, s, s.Serve, nil)},
+		{"--tls-on-connect", serveOn(t, s, s.ServeTLS, nil)},
+	}
+	// --tls-verify works: with another certificate as the CA it fails.
+	other := filepath.Join(t.TempDir(), "other.pem")
+	otherPEM, _ := testkit.SelfSignedCert(t, "127.0.0.1")
+	if err := os.WriteFile(other, otherPEM, 0o600); err != nil {
+		t.Fatalf("write certificate: %v", err)
+	}
+	if out, ok := swaks(t, modes[1].address, "--tls-on-connect", "--tls-verify", "--tls-ca-path", other,
+		"--auth", "PLAIN", "--from", local.String(), "--to", alice.String()); ok {
+		t.Fatalf("swaks verified the server against another certificate:\n%s", out)
+	}
+	for i, mode := range modes {
+		out, ok := swaks(t, mode.address, mode.flag, "--tls-verify", "--tls-ca-path", ca, "--auth", "PLAIN",
+			"--from", local.String(), "--to", alice.String(), "--h-From", "<"+local.String()+">",
+			"--header", "Subject: swaks "+mode.flag, "--body", "over TLS")
+		if !ok {
+			t.Fatalf("swaks %s failed:\n%s", mode.flag, out)
+		}
+		if !strings.Contains(out, "TLS started") {
+			t.Fatalf("swaks %s did not report TLS:\n%s", mode.flag, out)
+		}
+		body := string(waitSubmissions(t, sub, i+1)[i].body(t))
+		if !strings.Contains(body, "Subject: swaks "+mode.flag) || !strings.Contains(body, "over TLS") {
+			t.Fatalf("swaks %s message:\n%s", mode.flag, body)
+		}
 	}
 }
