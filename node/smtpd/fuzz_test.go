@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/clientsec"
 	"github.com/yggpost/yggpost/node/mailheader"
 )
 
@@ -99,19 +100,28 @@ func fuzzSeeds() []string {
 		"EHLO x\r\nAUTH LOGIN\r\n" + base64Std([]byte(local.String())) + "\r\n*\r\nAUTH LOGIN =\r\n",
 		login + mail + "DATA\r\nFrom: <" + local.String() + ">\r\n\r\n.\r\nRSET\r\nNOOP\r\nVRFY x\r\n",
 		login + "MAIL FROM:<" + local.String() + "> SIZE=99999999999\r\nRCPT TO:<" + strings.Repeat("a", 3000) + ">\r\n",
+		// STARTTLS, then plaintext or the start of a ClientHello where
+		// the handshake should be.
+		"EHLO x\r\nSTARTTLS\r\n" + login + mail + "DATA\r\n" + msg + ".\r\n",
+		"EHLO x\r\nSTARTTLS\r\n\x16\x03\x01\x00\x2a\x01\x00\x00\x26\x03\x03",
+		login + "STARTTLS\r\nSTARTTLS\r\nAUTH LOGIN\r\n",
 	}
 }
 
 // FuzzSession feeds arbitrary client bytes to a server over a pipe. The
 // server must not panic, must not hang, and may submit only messages
-// that pass the From: check.
+// that pass the From: check. It offers STARTTLS, and the client (not on
+// loopback) may send a password without TLS or not, as allowPlain says.
 func FuzzSession(f *testing.F) {
+	srvTLS, _ := testTLS(f, "node.test")
 	for _, s := range fuzzSeeds() {
-		f.Add([]byte(s))
+		f.Add([]byte(s), true)
+		f.Add([]byte(s), false)
 	}
-	f.Fuzz(func(t *testing.T, input []byte) {
+	f.Fuzz(func(t *testing.T, input []byte, allowPlain bool) {
 		s := New(Options{Local: local, Authenticate: authenticate, Submitter: checkingSubmitter{t},
-			MaxMessageSize: 1 << 16, MaxRecipients: 5, Logger: slog.New(panicWatch{t})})
+			MaxMessageSize: 1 << 16, MaxRecipients: 5, Logger: slog.New(panicWatch{t}),
+			TLSConfig: srvTLS, Policy: clientsec.Policy{AllowPlain: allowPlain}})
 		l := newPipeListener()
 		served := make(chan error, 1)
 		go func() { served <- s.Serve(l) }()
