@@ -159,12 +159,20 @@ func (n *Node) buildClientServers() error {
 	if n.smtpLn, err = net.Listen("tcp", n.cfg.SMTPAddr); err != nil {
 		return fmt.Errorf("listen for SMTP on %s: %w", n.cfg.SMTPAddr, err)
 	}
+	if n.cfg.SubmissionsAddr != "" {
+		if n.smtpsLn, err = net.Listen("tcp", n.cfg.SubmissionsAddr); err != nil {
+			return fmt.Errorf("listen for SMTP submissions on %s: %w", n.cfg.SubmissionsAddr, err)
+		}
+	}
 	n.smtpSrv = smtpd.New(smtpd.Options{
 		Local:          n.addr,
 		Authenticate:   n.auth.check,
 		Submitter:      n.submit,
 		MaxMessageSize: n.cfg.MaxMessageSize,
 		Logger:         n.log.With("component", "smtp"),
+		TLSConfig:      n.tls.Config(),
+		Policy:         policy,
+		Guard:          guard,
 	})
 	if n.imapLn, err = net.Listen("tcp", n.cfg.IMAPAddr); err != nil {
 		return fmt.Errorf("listen for IMAP on %s: %w", n.cfg.IMAPAddr, err)
@@ -225,6 +233,9 @@ func (n *Node) serve(ctx context.Context, goServe goFunc) {
 	goServe("peer", func() error { return n.acceptStreams(ctx) })
 	goServe("smtp", func() error { return n.smtpSrv.Serve(n.smtpLn) })
 	goServe("imap", func() error { return n.imapSrv.Serve(n.imapLn) })
+	if n.smtpsLn != nil {
+		goServe("submissions", func() error { return n.smtpSrv.ServeTLS(n.smtpsLn) })
+	}
 	if n.imapsLn != nil {
 		goServe("imaps", func() error { return n.imapSrv.ServeTLS(n.imapsLn) })
 	}

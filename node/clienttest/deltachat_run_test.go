@@ -64,6 +64,10 @@ type dcAccount struct {
 	IMAPPort   int    `json:"imapPort"`
 	SMTPServer string `json:"smtpServer"`
 	SMTPPort   int    `json:"smtpPort"`
+	// IMAPSecurity and SMTPSecurity are Delta Chat's "plain" (when
+	// empty), "ssl" or "starttls".
+	IMAPSecurity string `json:"imapSecurity,omitempty"`
+	SMTPSecurity string `json:"smtpSecurity,omitempty"`
 }
 
 // dcConfig is what testdata/deltachat.mjs reads.

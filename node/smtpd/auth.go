@@ -5,6 +5,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/yggpost/yggpost/internal/loginguard"
 )
 
 // AuthMechanisms lists the SASL mechanisms offered in EHLO (RFC 4954 §3).
@@ -63,7 +65,17 @@ func (ss *session) refusePassword() error {
 // authenticate checks the credentials with the node; any failure is the
 // same 535 5.7.8 to the client, the reason goes to the log.
 func (ss *session) authenticate(username, password string) error {
-	if err := ss.s.opts.Authenticate(username, password); err != nil {
+	check := func() error { return ss.s.opts.Authenticate(username, password) }
+	var err error
+	if g := ss.s.opts.Guard; g != nil {
+		err = g.Login(ss.s.ctx, ss.remote, check)
+	} else {
+		err = check()
+	}
+	if refused, ok := errors.AsType[*loginguard.Refused](err); ok {
+		return reply(454, 4, 7, 0, "%s", refused.Error())
+	}
+	if err != nil {
 		ss.log.Warn("smtp authentication failed", "user", username, "err", err)
 		return smtp.ErrAuthFailed
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/clientsec"
+	"github.com/yggpost/yggpost/internal/loginguard"
 	"github.com/yggpost/yggpost/node/mailheader"
 )
 
@@ -80,6 +81,10 @@ type Options struct {
 	// loopback, and everyone only if Policy.AllowPlain. Others are
 	// offered no AUTH until STARTTLS, and AUTH is answered 530 5.7.0.
 	Policy clientsec.Policy
+	// Guard, when set, slows down and then refuses password guessing per
+	// client address (shared with the IMAP server); nil checks every AUTH
+	// at once.
+	Guard *loginguard.Guard
 }
 
 // Server is an SMTP submission server for the local user.

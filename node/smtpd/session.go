@@ -3,6 +3,7 @@ package smtpd
 import (
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/emersion/go-smtp"
 
@@ -12,9 +13,10 @@ import (
 // session is the state of one client connection: whether it has
 // authenticated, and the transaction being built (RFC 5321 §3.3).
 type session struct {
-	s    *Server
-	conn *timeoutConn // nil if the connection was not accepted by a limitListener
-	log  *slog.Logger
+	s      *Server
+	conn   *timeoutConn // nil if the connection was not accepted by a limitListener
+	remote net.Addr
+	log    *slog.Logger
 
 	// passwordOK: the client may authenticate on this connection
 	// (Options.Policy). go-smtp makes a new session after STARTTLS.
@@ -40,7 +42,7 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 		logTLS(log, secure.ConnectionState())
 	}
 	ok := s.opts.Policy.PasswordAllowed(remote, secure != nil)
-	return &session{s: s, conn: tc, log: log, passwordOK: ok}, nil
+	return &session{s: s, conn: tc, remote: remote, log: log, passwordOK: ok}, nil
 }
 
 // Mail starts a transaction; RFC 5321 §4.1.1.2. Only the local user may

@@ -6,7 +6,9 @@
 //
 // CONFIG: {modules, dataDir, bccSelf, firstRound, rounds, waitMs, resume,
 // fileBytes, bounceBytes, accounts:
-// [{name, addr, password, imapServer, imapPort, smtpServer, smtpPort}, x2]};
+// [{name, addr, password, imapServer, imapPort, smtpServer, smtpPort,
+// imapSecurity, smtpSecurity}, x2]} (security "plain" when not given, or
+// "ssl" or "starttls"; certificates are not checked);
 // modules is the directory whose node_modules holds
 // @deltachat/stdio-rpc-server. With resume set, the accounts of an earlier
 // run in the same dataDir are used as they are (no configuration, no
@@ -85,12 +87,12 @@ async function configure(rpc, acc) {
     password: acc.password,
     imapServer: acc.imapServer,
     imapPort: acc.imapPort,
-    imapSecurity: "plain",
+    imapSecurity: acc.imapSecurity ?? "plain",
     imapUser: null,
     imapFolder: null,
     smtpServer: acc.smtpServer,
     smtpPort: acc.smtpPort,
-    smtpSecurity: "plain",
+    smtpSecurity: acc.smtpSecurity ?? "plain",
     smtpUser: null,
     smtpPassword: null,
     certificateChecks: "acceptInvalidCertificates",
