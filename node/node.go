@@ -263,7 +263,9 @@ func (n *Node) Run(ctx context.Context) error {
 		})
 	})
 	n.log.Info("node running", "address", n.addr.String(), "smtp", n.smtpLn.Addr().String(), "imap", n.imapLn.Addr().String(),
+		"submissions", n.SubmissionsAddr(), "imaps", n.IMAPSAddr(),
 		"peers", n.cfg.Peers, "listen", n.meshAddr, "multicast", n.cfg.Multicast)
+	logCertificate(n.log, n.tls, tlscert.Change{})
 	close(n.ready)
 	<-ctx.Done()
 	err := context.Cause(ctx)

@@ -17,7 +17,8 @@ const tlsRenewal = 24 * time.Hour
 
 // openCertificate loads the certificate the IMAP and SMTP listeners
 // present: the user's files, or the self-signed one kept in store (made on
-// first start). It logs the fingerprint, which users pin in their clients.
+// first start). A new self-signed certificate is logged here; Run logs the
+// one in service with its fingerprint, which users pin in their clients.
 func openCertificate(cfg Config, store *mailbox.Store, addr envelope.Address) (*tlscert.Source, error) {
 	src, change, err := tlscert.Open(tlscert.Options{
 		CertFile: cfg.TLSCertFile,
@@ -29,7 +30,9 @@ func openCertificate(cfg Config, store *mailbox.Store, addr envelope.Address) (*
 	if err != nil {
 		return nil, fmt.Errorf("TLS certificate: %w", err)
 	}
-	logCertificate(cfg.Logger, src, change)
+	if change.Reason != "" {
+		logCertificate(cfg.Logger, src, change)
+	}
 	return src, nil
 }
 
@@ -38,6 +41,8 @@ func openCertificate(cfg Config, store *mailbox.Store, addr envelope.Address) (*
 func logCertificate(log *slog.Logger, src *tlscert.Source, change tlscert.Change) {
 	args := []any{"sha256", src.Fingerprint(), "self_signed", src.SelfSigned(), "expires", src.Leaf().NotAfter.Format(time.DateOnly)}
 	switch {
+	case change.Reason != "" && change.Old == "":
+		log.Info("new self-signed TLS certificate", append(args, "reason", change.Reason)...)
 	case change.Reason != "":
 		log.Warn("new TLS certificate: clients that pinned the old one will ask to trust this one", append(args, "reason", change.Reason, "old_sha256", change.Old)...)
 	case change.Changed() && change.Old != "":
