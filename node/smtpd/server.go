@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -254,7 +255,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // errorLog routes go-smtp's internal error messages to slog.
+//
+// go-smtp recovers a panic in a connection's handler, answers 421 and
+// reports it with the whole stack. A client can cause one from anywhere
+// (commands sent in the same burst after go-smtp closed the connection for
+// too many errors run without a session), so the report is one Warn line
+// with the address and the stack goes to Debug: a client on the network
+// cannot flood the log with stacks.
 type errorLog struct{ log *slog.Logger }
 
-func (e errorLog) Printf(format string, v ...any) { e.log.Warn(fmt.Sprintf(format, v...)) }
+func (e errorLog) Printf(format string, v ...any) {
+	if strings.HasPrefix(format, "panic serving %v: %v\n%s") && len(v) == 3 {
+		e.log.Warn("smtp connection ended by an internal error", "remote", fmt.Sprint(v[0]), "err", fmt.Sprint(v[1]))
+		e.log.Debug("smtp internal error stack", "remote", fmt.Sprint(v[0]), "stack", fmt.Sprintf("%s", v[2]))
+		return
+	}
+	e.log.Warn(fmt.Sprintf(format, v...))
+}
 func (e errorLog) Println(v ...any)               { e.log.Warn(fmt.Sprint(v...)) }
