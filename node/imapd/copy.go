@@ -46,14 +46,22 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	if err != nil {
 		return err
 	}
-	if err := w.WriteCopyData(data); err != nil {
-		return err
+	if data != nil {
+		if err := w.WriteCopyData(data); err != nil {
+			return err
+		}
 	}
 	s.sel.hub.sync(nil, nil)
 	return nil
 }
 
+// copyData is the COPYUID of a copy or move, nil when nothing was copied
+// (every message named was expunged meanwhile): RFC 4315 has no COPYUID
+// with empty sets, and the answer is a plain OK.
 func (s *session) copyData(dest string, src, dst []uint32) (*imap.CopyData, error) {
+	if len(src) == 0 {
+		return nil, nil
+	}
 	st, err := s.srv.store.Status(dest)
 	if err != nil {
 		return nil, storeError("status of "+quote(dest), err)

@@ -104,6 +104,10 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, t target, options *imap.Fe
 		if err := it(rw); err != nil {
 			s.log.Warn("fetch failed mid-response; closing connection", "uid", t.msg.UID, "err", err)
 			s.conn.NetConn().Close()
+			// Closing the writer releases the connection's response
+			// encoder; imapserver would otherwise wait for it forever
+			// to write the tagged response, and the session never end.
+			_ = rw.Close() // fails: the connection is closed
 			return fmt.Errorf("fetch message %d: %w", t.msg.UID, err)
 		}
 	}
