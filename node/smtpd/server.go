@@ -272,4 +272,4 @@ func (e errorLog) Printf(format string, v ...any) {
 	}
 	e.log.Warn(fmt.Sprintf(format, v...))
 }
-func (e errorLog) Println(v ...any)               { e.log.Warn(fmt.Sprint(v...)) }
+func (e errorLog) Println(v ...any) { e.log.Warn(fmt.Sprint(v...)) }
