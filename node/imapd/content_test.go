@@ -53,3 +53,29 @@ func (r *rawConn) appendRaw(tag, mailbox, flagsAndDate, msg string) string {
 	}
 	return last
 }
+
+// fetchEach appends each message to INBOX, selects it and checks that
+// FETCH of item on message i answers want[i].
+func (r *rawConn) fetchEach(item string, msgs, want []string) {
+	r.t.Helper()
+	for i, m := range msgs {
+		r.appendRaw(fmt.Sprintf("a%d", i), "INBOX", "", m)
+	}
+	r.send("s SELECT INBOX")
+	r.until("s OK")
+	for i := range msgs {
+		tag := fmt.Sprintf("f%d", i)
+		r.expect(fmt.Sprintf("%s FETCH %d %s", tag, i+1, item),
+			fmt.Sprintf("* %d FETCH (%s %s)", i+1, item, want[i]), tag+" OK FETCH completed")
+	}
+}
+
+// expectSearch sends SEARCH query and checks the numbers it answers.
+func (r *rawConn) expectSearch(tag, query, want string) {
+	r.t.Helper()
+	r.sendRaw(tag + " SEARCH " + query + "\r\n")
+	got := r.until(tag + " ")
+	if w := strings.TrimSpace("* SEARCH " + want); len(got) != 2 || got[0] != w || !strings.HasPrefix(got[1], tag+" OK") {
+		r.t.Errorf("SEARCH %s: got %q, want %q", query, got, w)
+	}
+}

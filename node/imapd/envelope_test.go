@@ -1,7 +1,6 @@
 package imapd
 
 import (
-	"fmt"
 	"testing"
 )
 
@@ -22,14 +21,9 @@ func TestEnvelopeProto(t *testing.T) {
 			`(NIL "=?x-unknown?q?abc?=" ((NIL NIL "after" "bad.line")) ((NIL NIL "after" "bad.line")) ((NIL NIL "after" "bad.line")) NIL NIL NIL NIL NIL)`},
 		{"\x00\x01garbage\r\n", `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`},
 	}
-	for i, tc := range cases {
-		r.appendRaw(fmt.Sprintf("a%d", i), "INBOX", "", tc.header+"\r\nbody\r\n")
+	var msgs, want []string
+	for _, tc := range cases {
+		msgs, want = append(msgs, tc.header+"\r\nbody\r\n"), append(want, tc.want)
 	}
-	r.send("s SELECT INBOX")
-	r.until("s OK")
-	for i, tc := range cases {
-		tag := fmt.Sprintf("f%d", i)
-		r.expect(fmt.Sprintf("%s FETCH %d ENVELOPE", tag, i+1),
-			fmt.Sprintf("* %d FETCH (ENVELOPE %s)", i+1, tc.want), tag+" OK FETCH completed")
-	}
+	r.fetchEach("ENVELOPE", msgs, want)
 }

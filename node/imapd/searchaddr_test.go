@@ -3,7 +3,6 @@ package imapd
 import (
 	"encoding/base64"
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -56,12 +55,6 @@ func TestSearchAddressesAndText(t *testing.T) {
 		{"CHARSET UTF-8 TEXT {5+}\r\nCafé", "1"},
 		{"TEXT nowhere", ""},
 	} {
-		tag := fmt.Sprintf("q%d", i)
-		r.sendRaw(tag + " SEARCH " + tc.query + "\r\n")
-		got := r.until(tag + " ")
-		want := strings.TrimSpace("* SEARCH " + tc.want)
-		if len(got) != 2 || got[0] != want || !strings.HasPrefix(got[1], tag+" OK") {
-			t.Errorf("SEARCH %s: got %q, want %q", tc.query, got, want)
-		}
+		r.expectSearch(fmt.Sprintf("q%d", i), tc.query, tc.want)
 	}
 }

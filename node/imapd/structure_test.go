@@ -1,7 +1,6 @@
 package imapd
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -25,16 +24,11 @@ func TestOddMIMEProto(t *testing.T) {
 		{digest,
 			`(("message" "rfc822" NIL NIL NIL "7bit" 34 (NIL "first" NIL NIL NIL ((NIL NIL "g" NIL) (NIL NIL "a" "b") (NIL NIL NIL NIL)) NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 3 0 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)("text" "plain" ("charset" "utf-8") NIL NIL "base64" 4 0 NIL NIL NIL NIL) "digest" ("boundary" "d") NIL NIL NIL)`},
 	}
-	for i, tc := range cases {
-		r.appendRaw(fmt.Sprintf("a%d", i), "INBOX", "", tc.msg)
+	var msgs, want []string
+	for _, tc := range cases {
+		msgs, want = append(msgs, tc.msg), append(want, tc.want)
 	}
-	r.send("s SELECT INBOX")
-	r.until("s OK")
-	for i, tc := range cases {
-		tag := fmt.Sprintf("f%d", i)
-		r.expect(fmt.Sprintf("%s FETCH %d BODYSTRUCTURE", tag, i+1),
-			fmt.Sprintf("* %d FETCH (BODYSTRUCTURE %s)", i+1, tc.want), tag+" OK FETCH completed")
-	}
+	r.fetchEach("BODYSTRUCTURE", msgs, want)
 	for _, tc := range []struct{ item, want string }{
 		{"BODY.PEEK[1]", lit("BODY[1] ", "Subject: first\r\nTo: g: a@b;\r\n\r\none")},
 		{"BODY.PEEK[1.HEADER.FIELDS (subject)]", lit(`BODY[1.HEADER.FIELDS ("subject")] `, "Subject: first\r\n\r\n")},
