@@ -42,9 +42,9 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 	}
 	rec := messageRec{Flags: flags, Size: p.Size, Date: opts.Date, Blob: p.ID}
 	if rec.Date.IsZero() {
-		rec.Date = time.Now()
+		rec.Date = time.Now().Round(0) // the node's local zone, as a mail client's day is
 	}
-	rec.Date = rec.Date.UTC()
+	rec.Date = inZone(rec.Date)
 	rec, dup, err := s.commitAppend(name, rec, p, opts.EnvelopeID)
 	if err != nil || dup {
 		s.drop(p)

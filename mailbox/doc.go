@@ -24,7 +24,8 @@
 //	                               subscription, UIDVALIDITY, UIDNEXT,
 //	                               HIGHESTMODSEQ, message count, unseen, size)
 //	"i" + mailbox id + uid         message record (flags, size, internal date,
-//	                               modseq, blob id)
+//	                               modseq, blob id; then the internal date's
+//	                               zone offset, only if it is not UTC)
 //	"c" + blob id + chunk index    one chunk of a body (at most chunkSize bytes)
 //	"r" + blob id                  blob reference count (uint32)
 //	"d" + envelope id              delivered-envelope marker (mailbox id + uid),

@@ -30,6 +30,9 @@ func FuzzDecodeMailbox(f *testing.F) {
 func FuzzDecodeMessage(f *testing.F) {
 	r := messageRec{Flags: []string{`\Seen`, "$Label"}, Size: 1 << 20, Date: time.Unix(1700000000, 5).UTC(), ModSeq: 4, Blob: blobID{1, 2}}
 	f.Add(r.encode())
+	zoned := r
+	zoned.Date = inZone(time.Unix(1700000000, 0).In(time.FixedZone("", -(9*3600 + 30*60))))
+	f.Add(zoned.encode())
 	f.Add([]byte{recordVersion, 200})
 	f.Add([]byte{2, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {

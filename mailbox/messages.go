@@ -30,14 +30,14 @@ type Message struct {
 	UID          uint32
 	Flags        []string // sorted, canonical, no duplicates
 	Size         int64
-	InternalDate time.Time
+	InternalDate time.Time // in a fixed zone: the offset Append was given, UTC for a record written without one
 	ModSeq       uint64
 }
 
 // AppendOptions are the optional parts of Append.
 type AppendOptions struct {
 	Flags []string
-	Date  time.Time // internal date; zero means now
+	Date  time.Time // internal date, kept with its zone offset; zero means now, in the local zone
 	// EnvelopeID, if set, is the de-duplication key of a delivered
 	// envelope: a second Append with the same id (within DeliveredTTL)
 	// stores nothing and reports duplicate.

@@ -72,11 +72,28 @@ type messageRec struct {
 	uid    uint32 // from the key, not encoded
 	Flags  []string
 	Size   int64
-	Date   time.Time
+	Date   time.Time // in a fixed zone: UTC, or the offset it was given in (inZone)
 	ModSeq uint64
 	Blob   blobID
 }
 
+// maxZoneOffset bounds the zone offset of an internal date, in seconds:
+// an IMAP date-time zone is at most 24 hours and 59 minutes either way.
+const maxZoneOffset = 24*3600 + 59*60
+
+// inZone returns t in a fixed zone of its own offset: UTC for offset 0,
+// so that a date stored and read back equals the date given.
+func inZone(t time.Time) time.Time {
+	_, off := t.Zone()
+	if off == 0 || off < -maxZoneOffset || off > maxZoneOffset {
+		return t.UTC()
+	}
+	return t.In(time.FixedZone("", off))
+}
+
+// encode writes the zone offset of Date (seconds east of UTC) after the
+// blob id, and only when it is not 0: a record with a UTC date is the
+// same as before internal dates kept their zone.
 func (r *messageRec) encode() []byte {
 	e := newEnc()
 	e.strs(r.Flags)
@@ -84,6 +101,9 @@ func (r *messageRec) encode() []byte {
 	e.time(r.Date)
 	e.uint(r.ModSeq)
 	e.raw(r.Blob[:])
+	if _, off := r.Date.Zone(); off != 0 && !r.Date.IsZero() {
+		e.int(int64(off))
+	}
 	return e.b
 }
 
@@ -95,6 +115,15 @@ func decodeMessage(b []byte) (messageRec, error) {
 	r.Date = d.time()
 	r.ModSeq = d.uint(math.MaxUint64)
 	d.raw(r.Blob[:])
+	if len(d.b) > 0 { // a date with a zone other than UTC
+		off := d.int()
+		if (off < -maxZoneOffset || off > maxZoneOffset || r.Date.IsZero()) && d.err == nil {
+			d.fail("bad zone offset")
+		}
+		if d.err == nil && off != 0 {
+			r.Date = r.Date.In(time.FixedZone("", int(off)))
+		}
+	}
 	if r.Size < 0 && d.err == nil {
 		d.fail("negative size")
 	}

@@ -1,13 +1,11 @@
 package imapd
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/emersion/go-message/textproto"
+	"github.com/emersion/go-imap/v2"
 
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/mailheader"
@@ -57,15 +55,14 @@ func (c *content) header() ([]byte, error) {
 	return raw, nil
 }
 
-// parsedHeader parses the header block. A malformed header yields the
-// fields that could be read.
-func (c *content) parsedHeader() (textproto.Header, error) {
+// envelope builds the message's ENVELOPE from its header block
+// (envelopeOf): a header that cannot be parsed still has one.
+func (c *content) envelope() (*imap.Envelope, error) {
 	raw, err := c.header()
 	if err != nil {
-		return textproto.Header{}, err
+		return nil, err
 	}
-	h, _ := textproto.ReadHeader(bufio.NewReader(io.MultiReader(bytes.NewReader(raw), bytes.NewReader([]byte("\r\n")))))
-	return h, nil
+	return envelopeOf(raw), nil
 }
 
 // copyRange writes n bytes of the message starting at off to w.

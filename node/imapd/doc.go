@@ -26,7 +26,8 @@
 //     returns only after every session and hub goroutine has ended.
 //   - Message bodies are streamed from the store: BODY[], BODY[TEXT] and
 //     partial fetches of them never hold the whole message in memory.
-//     Sections of inner MIME parts and BINARY are extracted in memory.
+//     Sections of inner MIME parts and BINARY are streamed twice, once to
+//     measure them and once to send them; only header blocks are held.
 //
 // Between each client and imapserver sits an extConn (extconn.go), which
 // answers the ID command (RFC 2971) that imapserver does not know, in any

@@ -122,11 +122,10 @@ type item func(rw *imapserver.FetchResponseWriter) error
 func (s *session) prepareItems(c *content, options *imap.FetchOptions) ([]item, error) {
 	var items []item
 	if options.Envelope {
-		h, err := c.parsedHeader()
+		env, err := c.envelope()
 		if err != nil {
 			return nil, storeError("fetch envelope", err)
 		}
-		env := imapserver.ExtractEnvelope(h)
 		items = append(items, func(rw *imapserver.FetchResponseWriter) error { rw.WriteEnvelope(env); return nil })
 	}
 	if options.BodyStructure != nil {

@@ -31,6 +31,9 @@ func FuzzSession(f *testing.F) {
 		"a ID (\"name\" {3+}\r\nabc)\r\nb ID NIL\r\n",
 		"a APPEND Sent {40+}\r\nMessage-ID: <x@y>\r\nSubject: s\r\n\r\nbody\r\n\r\n",
 		"a UID SEARCH RETURN (MIN MAX COUNT) OR CC x BCC y\r\n",
+		"a FETCH 1:* (BINARY.PEEK[1]<0.10> BINARY.SIZE[2] BINARY[2.1] BODY.PEEK[2.MIME] BODY.PEEK[2.HEADER.FIELDS (Subject)] BODY.PEEK[2.TEXT])\r\n",
+		"a APPEND INBOX ~{7+}\r\nx\x00y\rz\n\r\na FETCH * (BODY[] BINARY[1])\r\n",
+		"a APPEND INBOX (\\Seen) \" 1-Jan-2026 23:30:00 -0500\" {2+}\r\nhi\r\na SEARCH ON 1-Jan-2026 FROM \"(c)\" HEADER To \"\"\r\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -9,8 +10,9 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	gomessage "github.com/emersion/go-message"
-	_ "github.com/emersion/go-message/charset" // lets SEARCH BODY decode legacy charsets
-	"github.com/emersion/go-message/mail"
+	_ "github.com/emersion/go-message/charset" // lets SEARCH and ENVELOPE decode legacy charsets
+
+	"github.com/yggpost/yggpost/node/mailheader"
 )
 
 // maxSearchText bounds how much decoded text of one message SEARCH BODY and
@@ -73,10 +75,9 @@ type searchCtx struct{ maxSeq, maxUID uint32 }
 
 // searchMsg caches what matching needs to read of one message.
 type searchMsg struct {
-	t      target
-	c      *content
-	header *mail.Header
-	text   *string
+	t    target
+	c    *content
+	text *string
 }
 
 func (x *searchCtx) match(m *searchMsg, cr *imap.SearchCriteria) (bool, error) {
@@ -169,20 +170,20 @@ func hasFlagFold(flags []string, f string) bool {
 // matchContent checks the criteria that read the header or the text.
 func matchContent(m *searchMsg, cr *imap.SearchCriteria) (bool, error) {
 	needHeader := len(cr.Header) > 0 || len(cr.Text) > 0 || !cr.SentSince.IsZero() || !cr.SentBefore.IsZero()
-	if needHeader && m.header == nil {
-		h, err := m.c.parsedHeader()
-		if err != nil {
+	var block []byte
+	if needHeader {
+		var err error
+		if block, err = m.c.header(); err != nil {
 			return false, err
 		}
-		m.header = &mail.Header{Header: gomessage.Header{Header: h}}
 	}
 	if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
-		if !dateInRange(sentDate(m), cr.SentSince, cr.SentBefore) {
+		if !dateInRange(sentDate(m.t, block), cr.SentSince, cr.SentBefore) {
 			return false, nil
 		}
 	}
 	for _, hf := range cr.Header {
-		if !headerHas(m.header, hf.Key, hf.Value) {
+		if !headerHas(block, hf.Key, hf.Value) {
 			return false, nil
 		}
 	}
@@ -202,8 +203,7 @@ func matchContent(m *searchMsg, cr *imap.SearchCriteria) (bool, error) {
 		}
 	}
 	for _, t := range cr.Text {
-		raw, _ := m.c.header()
-		if !containsFold(*m.text, t) && !containsFold(string(raw), t) {
+		if !containsFold(*m.text, t) && !containsFold(string(block), t) && !containsFold(mailheader.DecodeText(string(block)), t) {
 			return false, nil
 		}
 	}
@@ -213,57 +213,113 @@ func matchContent(m *searchMsg, cr *imap.SearchCriteria) (bool, error) {
 // sentDate is the date of the Date header field in its own time zone, or,
 // for a message without a readable one, the internal date (as Dovecot
 // does; RFC 9051 leaves it open).
-func sentDate(m *searchMsg) time.Time {
-	sent, err := m.header.Date()
-	if err != nil || sent.IsZero() {
-		return m.t.msg.InternalDate
+func sentDate(t target, block []byte) time.Time {
+	if sent := sentDateOf(block); !sent.IsZero() {
+		return sent
 	}
-	return sent
+	return t.msg.InternalDate
 }
 
-// headerHas reports whether a field key contains value; an empty value
-// asks only for the field's presence.
-func headerHas(h *mail.Header, key, value string) bool {
-	for f := h.FieldsByKey(key); f.Next(); {
-		if value == "" {
+// addressFields are the fields whose addresses SEARCH also matches as
+// read, comments removed.
+var addressFields = map[string]bool{
+	"from": true, "sender": true, "reply-to": true, "to": true, "cc": true, "bcc": true,
+	"resent-from": true, "resent-sender": true, "resent-to": true, "resent-cc": true, "resent-bcc": true,
+}
+
+// headerHas reports whether a field called key contains value, as a
+// substring without regard to case (RFC 9051 6.4.4): in the field as
+// written, with its encoded words decoded, or, for an address field, in
+// one of its addresses as mailheader.AddressList reads them ("Name
+// <local@domain>", comments removed, so <user (c)@ (c) example.org>
+// matches user@example.org). An empty value asks only whether there is
+// such a field.
+func headerHas(block []byte, key, value string) bool {
+	for _, v := range mailheader.Values(block, key) {
+		if value == "" || containsFold(v, value) || containsFold(mailheader.DecodeText(v), value) {
 			return true
 		}
-		text, err := f.Text()
-		if err != nil {
-			text = f.Value()
-		}
-		if containsFold(text, value) {
+		if addressFields[strings.ToLower(key)] && addressesContain(v, value) {
 			return true
 		}
 	}
 	return false
 }
 
-// bodyText returns the decoded text of the message's text/* parts (and of a
-// message that is not MIME), up to maxSearchText bytes.
+func addressesContain(v, value string) bool {
+	for _, e := range mailheader.AddressList(v) {
+		if e.IsGroup && containsFold(e.Group, value) {
+			return true
+		}
+	}
+	for _, m := range mailheader.Mailboxes(mailheader.AddressList(v)) {
+		addr := m.Local + "@" + m.Domain
+		if containsFold(addr, value) || containsFold(m.Name+" <"+addr+">", value) {
+			return true
+		}
+	}
+	return false
+}
+
+// bodyText returns the decoded text of the message's text/* parts, and of
+// the header of a message a message/rfc822 part holds, up to
+// maxSearchText bytes: transfer encodings undone (leniently, as BINARY
+// does) and charsets converted to UTF-8 where go-message knows them.
 func bodyText(c *content) (string, error) {
 	r, err := c.open()
 	if err != nil {
 		return "", err
 	}
 	defer r.Close()
+	er := &errReader{r: r}
 	var buf bytes.Buffer
-	ent, err := gomessage.Read(r)
-	if ent == nil {
-		return "", nil // not parseable as a message: nothing to match
+	textOf(readEntity(er), &buf, 0)
+	if er.err != nil {
+		return "", fmt.Errorf("read message %d: %w", c.msg.UID, er.err)
 	}
-	_ = err // an unknown charset or encoding still yields the raw text
-	walkErr := ent.Walk(func(_ []int, part *gomessage.Entity, err error) error {
-		if err != nil || buf.Len() >= maxSearchText {
-			return nil
-		}
-		if t, _, _ := part.Header.ContentType(); strings.HasPrefix(t, "text/") {
-			_, _ = io.CopyN(&buf, part.Body, int64(maxSearchText-buf.Len()))
-		}
-		return nil
-	})
-	_ = walkErr // a malformed MIME tree still yields the text read so far
 	return buf.String(), nil
+}
+
+func textOf(e entity, buf *bytes.Buffer, depth int) {
+	if buf.Len() >= maxSearchText || depth > maxNesting {
+		return
+	}
+	switch {
+	case e.boundary() != "":
+		e.parts(func(_ int, p entity) bool {
+			textOf(p, buf, depth+1)
+			return buf.Len() < maxSearchText
+		})
+	case e.isMessage():
+		inner := e.encapsulated()
+		buf.WriteString(mailheader.DecodeText(string(inner.raw)))
+		textOf(inner, buf, depth+1)
+	default:
+		if typ, _, params, _ := e.mediaType(); typ == "text" {
+			partText(e, params["charset"], buf)
+		}
+	}
+}
+
+// partText appends the decoded text of a text/* part to buf; a part in an
+// encoding this server cannot undo is searched as stored.
+func partText(e entity, charset string, buf *bytes.Buffer) {
+	var raw bytes.Buffer
+	capped := &window{w: &raw, left: int64(maxSearchText - buf.Len())}
+	dec, err := transferDecoder(e.transferEncoding(), capped)
+	if err != nil {
+		dec = nopCloser{capped}
+	}
+	if _, err := io.Copy(dec, e.body); err == nil {
+		_ = dec.Close() // writes only to memory
+	}
+	text := io.Reader(&raw)
+	if cs := strings.ToLower(charset); cs != "" && cs != "utf-8" && cs != "us-ascii" && gomessage.CharsetReader != nil {
+		if conv, err := gomessage.CharsetReader(charset, bytes.NewReader(raw.Bytes())); err == nil {
+			text = conv
+		}
+	}
+	_, _ = io.CopyN(buf, text, int64(maxSearchText-buf.Len())) // memory only; a charset error keeps what was converted
 }
 
 func containsFold(s, sub string) bool {

@@ -1,21 +1,23 @@
 package imapd
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 	gomessage "github.com/emersion/go-message"
-	"github.com/emersion/go-message/textproto"
 )
 
 // structure computes BODYSTRUCTURE (RFC 9051 7.5.2) by streaming the
 // message once: leaf parts are counted, never buffered (imapserver's
-// ExtractBodyStructure reads each leaf part whole into memory).
+// ExtractBodyStructure reads each leaf part whole into memory). Parts are
+// found and typed as BODY[part] and BINARY find them (entity): a missing
+// or unreadable Content-Type is text/plain; charset=us-ascii, or
+// message/rfc822 in a multipart/digest.
 func (s *session) structure(c *content) (imap.BodyStructure, error) {
 	r, err := c.open()
 	if err != nil {
@@ -23,9 +25,7 @@ func (s *session) structure(c *content) (imap.BodyStructure, error) {
 	}
 	defer r.Close()
 	er := &errReader{r: r}
-	br := bufio.NewReader(er)
-	h, _ := textproto.ReadHeader(br)
-	bs := partStructure(h, br, 0)
+	bs := partStructure(readEntity(er), 0)
 	if er.err != nil {
 		return nil, fmt.Errorf("read message %d: %w", c.msg.UID, er.err)
 	}
@@ -48,41 +48,35 @@ func (e *errReader) Read(p []byte) (int, error) {
 }
 
 // maxNesting bounds multipart and message/rfc822 nesting; deeper parts are
-// described as opaque leaves.
+// described as leaves.
 const maxNesting = 32
 
-func partStructure(raw textproto.Header, body io.Reader, depth int) imap.BodyStructure {
-	h := gomessage.Header{Header: raw}
-	mediaType, params, _ := h.ContentType()
-	typ, sub, _ := strings.Cut(mediaType, "/")
-	if typ == "multipart" && depth < maxNesting {
-		if bs := multipartStructure(h, sub, params, body, depth); bs != nil {
+func partStructure(e entity, depth int) imap.BodyStructure {
+	typ, sub, params, _ := e.mediaType()
+	h := gomessage.Header{Header: e.header}
+	if e.boundary() != "" && depth < maxNesting {
+		if bs := multipartStructure(e, h, sub, params, depth); bs != nil {
 			return bs
 		}
 	}
-	cr := &lineCounter{r: body}
+	cr := &lineCounter{r: e.body}
 	bs := &imap.BodyStructureSinglePart{
 		Type: typ, Subtype: sub, Params: params,
 		ID:          h.Get("Content-Id"),
 		Description: h.Get("Content-Description"),
-		Encoding:    h.Get("Content-Transfer-Encoding"),
+		Encoding:    cteToken(h.Get("Content-Transfer-Encoding")),
 		Extended: &imap.BodyStructureSinglePartExt{
 			Disposition: disposition(h),
 			Language:    languages(h),
 			Location:    h.Get("Content-Location"),
 		},
 	}
-	if (mediaType == "message/rfc822" || mediaType == "message/global") && depth < maxNesting {
-		br := bufio.NewReader(cr)
-		inner, _ := textproto.ReadHeader(br)
-		bs.MessageRFC822 = &imap.BodyStructureMessageRFC822{
-			Envelope:      imapserver.ExtractEnvelope(inner),
-			BodyStructure: partStructure(inner, br, depth+1),
-		}
-		_, _ = io.Copy(io.Discard, br) // count the rest; read errors surface through errReader
+	if e.isMessage() {
+		bs.MessageRFC822 = messageStructure(cr, depth)
+	}
+	_, _ = io.Copy(io.Discard, cr) // count the rest; read errors surface through errReader
+	if bs.MessageRFC822 != nil {
 		bs.MessageRFC822.NumLines = cr.lines
-	} else {
-		_, _ = io.Copy(io.Discard, cr) // read errors surface through errReader
 	}
 	if typ == "text" {
 		bs.Text = &imap.BodyStructureText{NumLines: cr.lines}
@@ -91,22 +85,32 @@ func partStructure(raw textproto.Header, body io.Reader, depth int) imap.BodyStr
 	return bs
 }
 
+// messageStructure describes the message a message/rfc822 part holds: its
+// envelope and structure, which the syntax requires (RFC 9051 9,
+// body-type-msg); past maxNesting an empty envelope and a text/plain body.
+func messageStructure(body io.Reader, depth int) *imap.BodyStructureMessageRFC822 {
+	if depth+1 >= maxNesting {
+		return &imap.BodyStructureMessageRFC822{
+			Envelope:      &imap.Envelope{},
+			BodyStructure: &imap.BodyStructureSinglePart{Type: "text", Subtype: "plain", Text: &imap.BodyStructureText{}, Extended: &imap.BodyStructureSinglePartExt{}},
+		}
+	}
+	inner := readEntity(body)
+	return &imap.BodyStructureMessageRFC822{
+		Envelope:      envelopeOf(inner.raw),
+		BodyStructure: partStructure(inner, depth+1),
+	}
+}
+
 // multipartStructure describes a multipart body; nil if it has no parts
 // (imapserver cannot write an empty multipart), so the caller describes it
 // as a leaf.
-func multipartStructure(h gomessage.Header, sub string, params map[string]string, body io.Reader, depth int) imap.BodyStructure {
-	if params["boundary"] == "" {
-		return nil
-	}
-	mr := textproto.NewMultipartReader(body, params["boundary"])
+func multipartStructure(e entity, h gomessage.Header, sub string, params map[string]string, depth int) imap.BodyStructure {
 	bs := &imap.BodyStructureMultiPart{Subtype: sub}
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		bs.Children = append(bs.Children, partStructure(p.Header, p, depth+1))
-	}
+	e.parts(func(_ int, p entity) bool {
+		bs.Children = append(bs.Children, partStructure(p, depth+1))
+		return true
+	})
 	if len(bs.Children) == 0 {
 		return nil
 	}
@@ -119,8 +123,15 @@ func multipartStructure(h gomessage.Header, sub string, params map[string]string
 	return bs
 }
 
+// disposition reads Content-Disposition (RFC 2183); a parameter that
+// cannot be read loses the parameters, not the value.
 func disposition(h gomessage.Header) *imap.BodyStructureDisposition {
-	value, params, _ := h.ContentDisposition()
+	v := h.Get("Content-Disposition")
+	value, params, err := mime.ParseMediaType(v)
+	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+		value, _, _ = strings.Cut(v, ";")
+		value, params = strings.ToLower(strings.TrimSpace(value)), nil
+	}
 	if value == "" {
 		return nil
 	}
