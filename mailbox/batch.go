@@ -25,6 +25,7 @@ type batch struct {
 
 	pendChanges, changes []boxChange
 	pendFreed, freed     []blobID
+	pendHeld, held       []heldKey // messages retained for watchers
 }
 
 // boxChange is a Change together with the id of its mailbox.
@@ -100,7 +101,8 @@ func (b *batch) commit() error {
 	}
 	b.changes = append(b.changes, b.pendChanges...)
 	b.freed = append(b.freed, b.pendFreed...)
-	b.pendChanges, b.pendFreed = nil, nil
+	b.held = append(b.held, b.pendHeld...)
+	b.pendChanges, b.pendFreed, b.pendHeld = nil, nil, nil
 	return nil
 }
 
@@ -168,12 +170,21 @@ func (b *batch) refs(id blobID) (uint32, error) {
 
 // finish ends a batch: it discards an uncommitted transaction, publishes
 // the committed changes and deletes the blobs no longer referenced.
+// Retained messages are held by the watchers before the changes are
+// published, so a watcher that sees an expunge already holds the message.
+// Callers hold s.mu.
 func (s *Store) finish(b *batch) {
 	b.txn.Discard()
+	orphans := s.watch.hold(b.held)
 	s.watch.publish(b.changes)
 	for _, id := range b.freed {
 		if err := s.deleteBlob(id); err != nil {
 			s.log.Warn("body left for the next sweep", "err", err)
+		}
+	}
+	for _, k := range orphans {
+		if err := s.dropExpunged(k.id, []uint32{k.uid}); err != nil {
+			s.log.Warn("expunged message left for the next sweep", "err", err)
 		}
 	}
 }

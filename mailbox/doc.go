@@ -22,10 +22,14 @@
 //	"n" + mailbox name             mailbox id (uint32); INBOX is stored as "INBOX"
 //	"b" + mailbox id               mailbox record (name, special use,
 //	                               subscription, UIDVALIDITY, UIDNEXT,
-//	                               HIGHESTMODSEQ, message count, unseen, size)
+//	                               HIGHESTMODSEQ, message count, unseen, size,
+//	                               highest UID claimed as \Recent)
 //	"i" + mailbox id + uid         message record (flags, size, internal date,
 //	                               modseq, blob id; then the internal date's
 //	                               zone offset, only if it is not UTC)
+//	"x" + mailbox id + uid         record of an expunged message retained for
+//	                               open watchers (WatchRetaining), holding
+//	                               its blob reference
 //	"c" + blob id + chunk index    one chunk of a body (at most chunkSize bytes)
 //	"r" + blob id                  blob reference count (uint32)
 //	"d" + envelope id              delivered-envelope marker (mailbox id + uid),
@@ -63,7 +67,13 @@
 //     change to a mailbox (append, flags, expunge) takes a new MODSEQ.
 //   - The message count, unseen count and total size in the mailbox record
 //     are updated in the same transaction as the message records.
-//   - \Recent is never stored.
+//   - \Recent is not a stored flag. The mailbox record keeps the highest
+//     UID an IMAP session claimed as recent (SetRecentUID); it only grows,
+//     so a message is recent for one session only, also across restarts.
+//   - A message expunged (or moved away) while a retaining watcher of its
+//     mailbox is open keeps its record under "x" and its blob reference
+//     until every watcher open at that moment has released it; Open drops
+//     all of them. Counters never include them.
 //   - All index writes are serialised by one mutex in the Store, so UID
 //     allocation is race-free and the change feed is delivered in MODSEQ
 //     order. Body chunks are written outside that mutex.

@@ -18,6 +18,7 @@ const (
 	tagDelivered = 'd'
 	tagOutbound  = 'o'
 	tagSentRow   = 'w'
+	tagExpunged  = 'x'
 )
 
 // blobID names one stored body (its chunks and reference count).
@@ -36,6 +37,10 @@ func mailboxKey(id uint32) []byte    { return keyOf(tagMailbox, be32(id)) }
 func messagePrefix(id uint32) []byte { return keyOf(tagMessage, be32(id)) }
 func messageKey(id, uid uint32) []byte {
 	return keyOf(tagMessage, be32(id), be32(uid))
+}
+func expungedPrefix(id uint32) []byte { return keyOf(tagExpunged, be32(id)) }
+func expungedKey(id, uid uint32) []byte {
+	return keyOf(tagExpunged, be32(id), be32(uid))
 }
 func chunkPrefix(b blobID) []byte         { return chunkstore.Prefix(tagChunk, b) }
 func chunkKey(b blobID, n uint32) []byte  { return chunkstore.ChunkKey(tagChunk, b, n) }

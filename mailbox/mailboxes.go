@@ -46,6 +46,11 @@ type Status struct {
 	UIDValidity   uint32
 	HighestModSeq uint64
 	Size          int64 // sum of message sizes
+	// RecentUID is the highest UID claimed as \Recent (SetRecentUID);
+	// Recent counts the messages above it, recent for whichever IMAP
+	// session learns of them first (RFC 3501 2.3.2).
+	RecentUID uint32
+	Recent    uint32
 }
 
 func (s *Store) createDefaults() error {
@@ -286,14 +291,62 @@ func (s *Store) Status(name string) (Status, error) {
 		return Status{}, err
 	}
 	defer s.leave()
-	var rec mailboxRec
+	var st Status
 	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		rec, err = lookup(txn, name)
-		return err
+		rec, err := lookup(txn, name)
+		if err != nil {
+			return err
+		}
+		st = rec.status()
+		st.Recent = countFrom(txn, rec.id, rec.RecentUID+1)
+		return nil
 	})
 	if err != nil {
 		return Status{}, fmt.Errorf("status: %w", err)
 	}
-	return rec.status(), nil
+	return st, nil
+}
+
+// countFrom counts the messages of mailbox id whose UID is at least uid,
+// reading keys only.
+func countFrom(txn *badger.Txn, id, uid uint32) uint32 {
+	it := keyIterator(txn, messagePrefix(id))
+	defer it.Close()
+	var n uint32
+	for it.Seek(messageKey(id, uid)); it.Valid(); it.Next() {
+		n++
+	}
+	return n
+}
+
+// SetRecentUID records that the messages of name up to uid are claimed as
+// \Recent by an IMAP session, so that no later session, even after a
+// restart, sees them as recent again. The mark only grows, and never past
+// the last UID given out; it is not a change of the mailbox (no MODSEQ).
+func (s *Store) SetRecentUID(name string, uid uint32) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	cname, err := canonName(name)
+	if err != nil {
+		return fmt.Errorf("set recent: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBatch()
+	defer s.finish(b)
+	rec, err := b.mailbox(cname)
+	if err != nil {
+		return fmt.Errorf("set recent: %w", err)
+	}
+	uid = min(uid, rec.UIDNext-1)
+	if uid <= rec.RecentUID {
+		return nil
+	}
+	rec.RecentUID = uid
+	if err := b.commit(); err != nil {
+		return fmt.Errorf("set recent in %q: %w", cname, err)
+	}
+	return nil
 }

@@ -132,9 +132,10 @@ func loadMessage(txn *badger.Txn, id, uid uint32) (messageRec, error) {
 	return m, nil
 }
 
-// OpenMessage streams the body of message uid. The reader sees a snapshot:
-// it keeps working if the message is expunged meanwhile. The caller must
-// Close it.
+// OpenMessage streams the body of message uid, or of an expunged message
+// a retaining watcher still holds (WatchRetaining). The reader sees a
+// snapshot: it keeps working if the message is expunged meanwhile. The
+// caller must Close it.
 func (s *Store) OpenMessage(mailbox string, uid uint32) (io.ReadCloser, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -146,7 +147,7 @@ func (s *Store) OpenMessage(mailbox string, uid uint32) (io.ReadCloser, error) {
 		txn.Discard()
 		return nil, fmt.Errorf("open message: %w", err)
 	}
-	m, err := loadMessage(txn, rec.id, uid)
+	m, _, err := loadMessageOrExpunged(txn, rec.id, uid)
 	if err != nil {
 		txn.Discard()
 		return nil, fmt.Errorf("open message in %q: %w", rec.Name, err)
@@ -186,12 +187,19 @@ func (b *batch) add(rec *mailboxRec, m messageRec) (messageRec, error) {
 	return m, nil
 }
 
-// remove deletes message m from rec and releases its blob reference.
+// remove deletes message m from rec and releases its blob reference, or,
+// while a retaining watcher of rec is open, retains it.
 func (b *batch) remove(rec *mailboxRec, m *messageRec) error {
 	if err := b.del(messageKey(rec.id, m.uid)); err != nil {
 		return fmt.Errorf("remove message %d from %q: %w", m.uid, rec.Name, err)
 	}
-	if err := b.dropRef(m.Blob); err != nil {
+	var err error
+	if b.s.watch.retaining(rec.id) {
+		err = b.retain(rec, m)
+	} else {
+		err = b.dropRef(m.Blob)
+	}
+	if err != nil {
 		return err
 	}
 	rec.ModSeq++

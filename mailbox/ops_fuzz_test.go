@@ -8,8 +8,10 @@ import (
 
 // FuzzStoreOps runs a program of store operations, with fuzzed mailbox
 // names and flags, against one store, and checks after each program that
-// the counters of every mailbox match its messages. Errors are allowed
-// (bad names, missing mailboxes); panics and inconsistencies are not.
+// the counters of every mailbox match its messages and, once a retaining
+// watcher of INBOX released what it held, that no body is left without a
+// message. Errors are allowed (bad names, missing mailboxes); panics and
+// inconsistencies are not.
 func FuzzStoreOps(f *testing.F) {
 	f.Add([]byte{9, 18, 0, 1, 10, 2, 3, 4, 5, 6, 7, 27, 13}, "Work", `\Seen`)
 	f.Add([]byte{0, 3, 0, 4, 5, 1, 2, 6, 7, 8}, "inbox/x", `\Deleted`)
@@ -19,6 +21,11 @@ func FuzzStoreOps(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer s.Close()
+	w, err := s.WatchRetaining("INBOX")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer w.Close()
 	f.Fuzz(func(t *testing.T, prog []byte, name, flag string) {
 		boxes := []string{"INBOX", "Trash", name}
 		for i, op := range prog {
@@ -26,7 +33,35 @@ func FuzzStoreOps(f *testing.F) {
 			runOp(s, op, box, other, name, flag)
 		}
 		checkCounters(t, s)
+		if err := w.Release(w.Held()); err != nil {
+			t.Fatal(err)
+		}
+		checkBodies(t, s)
 	})
+}
+
+// checkBodies verifies that the bodies on disk are exactly those of the
+// messages (the outbox is empty here).
+func checkBodies(t *testing.T, s *Store) {
+	recs, err := s.allMailboxes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[blobID]bool{}
+	for _, r := range recs {
+		msgs, err := s.listMessages(r.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.Size > 0 {
+				used[m.Blob] = true
+			}
+		}
+	}
+	if n, err := s.CountBodies(); err != nil || n != len(used) {
+		t.Fatalf("%d bodies on disk, %d in use (%v)", n, len(used), err)
+	}
 }
 
 func runOp(s *Store, op byte, box, other, name, flag string) {

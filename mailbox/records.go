@@ -19,6 +19,12 @@ type mailboxRec struct {
 	Messages    uint32
 	Unseen      uint32
 	Size        int64
+	// RecentUID is the highest UID an IMAP session has claimed as \Recent
+	// (RFC 3501 2.3.2); messages above it are recent for the next session
+	// to learn of them. It is written only when it is not UIDNEXT-1, so a
+	// record with nothing recent is as before the field existed, and such
+	// a record decodes with UIDNEXT-1: nothing is recent after an upgrade.
+	RecentUID uint32
 }
 
 func (r *mailboxRec) encode() []byte {
@@ -32,6 +38,9 @@ func (r *mailboxRec) encode() []byte {
 	e.uint(uint64(r.Messages))
 	e.uint(uint64(r.Unseen))
 	e.int(r.Size)
+	if r.RecentUID != r.UIDNext-1 {
+		e.uint(uint64(r.RecentUID))
+	}
 	return e.b
 }
 
@@ -47,8 +56,15 @@ func decodeMailbox(b []byte) (mailboxRec, error) {
 	r.Messages = uint32(d.uint(math.MaxUint32))
 	r.Unseen = uint32(d.uint(math.MaxUint32))
 	r.Size = d.int()
+	r.RecentUID = r.UIDNext - 1
+	if len(d.b) > 0 { // written by a release that keeps the \Recent mark
+		r.RecentUID = uint32(d.uint(math.MaxUint32))
+	}
 	if r.UIDNext == 0 && d.err == nil {
 		d.fail("UIDNEXT 0")
+	}
+	if r.RecentUID >= r.UIDNext && d.err == nil {
+		d.fail("recent UID past UIDNEXT")
 	}
 	if c, err := canonName(r.Name); d.err == nil && (err != nil || c != r.Name) {
 		d.fail("bad mailbox name")
@@ -64,6 +80,7 @@ func (r *mailboxRec) status() Status {
 	return Status{
 		Messages: r.Messages, Unseen: r.Unseen, UIDNext: r.UIDNext,
 		UIDValidity: r.UIDValidity, HighestModSeq: r.ModSeq, Size: r.Size,
+		RecentUID: r.RecentUID,
 	}
 }
 

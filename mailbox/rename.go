@@ -41,7 +41,7 @@ func (s *Store) DeleteMailbox(name string) error {
 	if err := b.commit(); err != nil {
 		return fmt.Errorf("delete mailbox %q: %w", cname, err)
 	}
-	s.watch.end(rec.id, ErrNoMailbox)
+	s.watch.endMailbox(rec.id, ErrNoMailbox)
 	if err := s.purge(b, rec.id); err != nil {
 		return fmt.Errorf("delete messages of %q: %w", cname, err)
 	}
@@ -49,8 +49,8 @@ func (s *Store) DeleteMailbox(name string) error {
 }
 
 // purge deletes every message record of mailbox id, including records
-// that cannot be decoded, and releases their bodies. The batch must have
-// no uncommitted writes; purge commits.
+// that cannot be decoded and retained ones, and releases their bodies. The
+// batch must have no uncommitted writes; purge commits.
 func (s *Store) purge(b *batch, id uint32) error {
 	keys, err := s.keysWithPrefix(messagePrefix(id))
 	if err != nil {
@@ -71,7 +71,10 @@ func (s *Store) purge(b *batch, id uint32) error {
 			return err
 		}
 	}
-	return b.commit()
+	if err := b.commit(); err != nil {
+		return err
+	}
+	return s.sweepExpunged(expungedPrefix(id))
 }
 
 func (b *batch) purgeOne(key []byte, blobs map[uint32]blobID) error {

@@ -9,12 +9,16 @@ import (
 )
 
 // sweep repairs what an interrupted write left behind: message records of
-// deleted mailboxes, and body chunks nobody references.
+// deleted mailboxes, and body chunks nobody references. It also drops the
+// expunged messages retained for watchers, as none outlives the process.
 func (s *Store) sweep() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.sweepMessages(); err != nil {
 		return err
+	}
+	if err := s.sweepExpunged([]byte{tagExpunged}); err != nil {
+		return fmt.Errorf("drop retained messages: %w", err)
 	}
 	return s.sweepChunks()
 }

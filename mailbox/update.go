@@ -139,14 +139,16 @@ func (s *Store) selectMessages(b *batch, rec *mailboxRec, uids []uint32) ([]mess
 // Copy copies the given messages (UIDs that do not exist are skipped) to
 // dst with their flags and internal dates, and returns the source UIDs and
 // the new destination UIDs in matching order (for COPYUID). The bodies are
-// shared, not duplicated.
+// shared, not duplicated. An expunged message a retaining watcher still
+// holds is copied too (RFC 2180 4.4.2: its clients have not been told yet).
 func (s *Store) Copy(src string, uids []uint32, dst string) (srcUIDs, dstUIDs []uint32, err error) {
 	return s.transferAll("copy", src, uids, dst, false)
 }
 
 // Move is Copy followed by removal from src. Each message is added to dst
 // and removed from src in the same transaction, so a crash can leave a
-// message in both mailboxes, never in neither.
+// message in both mailboxes, never in neither. A retained expunged message
+// is copied only: it is gone from src already.
 func (s *Store) Move(src string, uids []uint32, dst string) (srcUIDs, dstUIDs []uint32, err error) {
 	return s.transferAll("move", src, uids, dst, true)
 }
@@ -167,7 +169,7 @@ func (s *Store) transferAll(op, src string, uids []uint32, dst string, move bool
 	if len(uids) == 0 {
 		return nil, nil, nil
 	}
-	msgs, err := s.selectMessages(b, from, normalUIDs(uids))
+	msgs, expunged, err := s.selectForTransfer(b, from, uids)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s from %q: %w", op, from.Name, err)
 	}
@@ -177,7 +179,7 @@ func (s *Store) transferAll(op, src string, uids []uint32, dst string, move bool
 				return nil, nil, fmt.Errorf("%s to %q: %w", op, to.Name, err)
 			}
 		}
-		uid, err := b.transfer(from, &msgs[i], to, move)
+		uid, err := b.transfer(from, &msgs[i], to, move && !expunged[msgs[i].uid])
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s to %q: %w", op, to.Name, err)
 		}
@@ -187,6 +189,27 @@ func (s *Store) transferAll(op, src string, uids []uint32, dst string, move bool
 		return nil, nil, fmt.Errorf("%s to %q: %w", op, to.Name, err)
 	}
 	return srcUIDs, dstUIDs, nil
+}
+
+// selectForTransfer loads the given messages of rec in UID order, and the
+// retained records of those expunged (reported in expunged); UIDs that are
+// neither are skipped.
+func (s *Store) selectForTransfer(b *batch, rec *mailboxRec, uids []uint32) (msgs []messageRec, expunged map[uint32]bool, err error) {
+	expunged = map[uint32]bool{}
+	for _, uid := range normalUIDs(uids) {
+		m, gone, err := loadMessageOrExpunged(b.txn, rec.id, uid)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		msgs = append(msgs, m)
+		if gone {
+			expunged[uid] = true
+		}
+	}
+	return msgs, expunged, nil
 }
 
 // pair canonicalises and loads a source and a destination mailbox.

@@ -46,28 +46,59 @@ const WatchBuffer = 1024
 // then read the mailbox, so that it misses nothing.
 //
 // Policy for slow readers: writers never block. If a watcher's buffer is
-// full, the watcher is dropped: its channel is closed and Err returns
+// full, the watcher ends: its channel is closed and Err returns
 // ErrOverflow; the reader must re-read the mailbox (Messages, Status) and
-// Watch again. When the mailbox is deleted the channel is closed with
-// Err() == ErrNoMailbox, and when the Store closes, with ErrClosed. A
+// watch again (Renew). When the mailbox is deleted the channel is closed
+// with Err() == ErrNoMailbox, and when the Store closes, with ErrClosed. A
 // renamed mailbox keeps its watchers.
+//
+// A watcher from WatchRetaining also retains what is expunged while it is
+// open (see there) until it releases it, closes, or the mailbox is deleted;
+// it keeps retaining after an overflow, until Close or Renew.
 type Watcher struct {
-	set *watchers
-	id  uint32
-	c   chan Change
-	err error // guarded by set.mu
+	set    *watchers
+	store  *Store
+	id     uint32
+	c      chan Change
+	retain bool
+	// guarded by set.mu:
+	err   error
+	ended bool                // the channel is closed
+	held  map[uint32]struct{} // expunged UIDs retained for this watcher
 }
 
-// watchers is the registry of watchers by mailbox id.
+// heldKey names one expunged message kept for retaining watchers.
+type heldKey struct{ id, uid uint32 }
+
+// watchers is the registry of open watchers by mailbox id, and the count
+// of retaining watchers that hold each expunged message.
 type watchers struct {
-	mu   sync.Mutex
-	byID map[uint32]map[*Watcher]struct{}
+	mu    sync.Mutex
+	byID  map[uint32]map[*Watcher]struct{}
+	holds map[heldKey]int
 }
 
-func (ws *watchers) init() { ws.byID = map[uint32]map[*Watcher]struct{}{} }
+func (ws *watchers) init() {
+	ws.byID = map[uint32]map[*Watcher]struct{}{}
+	ws.holds = map[heldKey]int{}
+}
 
 // Watch subscribes to the changes of mailbox.
 func (s *Store) Watch(mailbox string) (*Watcher, error) {
+	return s.watchMailbox(mailbox, false)
+}
+
+// WatchRetaining is Watch for a reader that shows the mailbox to clients
+// who learn of expunges later (an IMAP server, RFC 2180 4.1.1): a message
+// expunged while the watcher is open keeps its body and its last record,
+// readable with OpenMessage and copied by Copy and Move, until the watcher
+// releases it (Release) or closes. What a crash leaves retained is
+// deleted by Open.
+func (s *Store) WatchRetaining(mailbox string) (*Watcher, error) {
+	return s.watchMailbox(mailbox, true)
+}
+
+func (s *Store) watchMailbox(mailbox string, retain bool) (*Watcher, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
@@ -85,11 +116,11 @@ func (s *Store) Watch(mailbox string) (*Watcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch: %w", err)
 	}
-	return s.watch.add(rec.id), nil
+	return s.watch.add(s, rec.id, retain), nil
 }
 
-func (ws *watchers) add(id uint32) *Watcher {
-	w := &Watcher{set: ws, id: id, c: make(chan Change, WatchBuffer)}
+func (ws *watchers) add(s *Store, id uint32, retain bool) *Watcher {
+	w := &Watcher{set: ws, store: s, id: id, c: make(chan Change, WatchBuffer), retain: retain, held: map[uint32]struct{}{}}
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if ws.byID[id] == nil {
@@ -110,29 +141,70 @@ func (w *Watcher) Err() error {
 	return w.err
 }
 
-// Close unsubscribes the watcher and closes its channel. It is safe to
-// call more than once and after the watcher ended.
+// Close unsubscribes the watcher, closes its channel and releases what it
+// retains. It is safe to call more than once and after the watcher ended.
 func (w *Watcher) Close() {
+	if !w.retain || w.store.enter() != nil {
+		w.set.mu.Lock()
+		w.set.remove(w)
+		w.set.mu.Unlock()
+		return
+	}
+	defer w.store.leave()
+	w.store.mu.Lock()
+	defer w.store.mu.Unlock()
 	w.set.mu.Lock()
-	defer w.set.mu.Unlock()
-	w.set.drop(w, nil)
+	free := w.set.remove(w)
+	w.set.mu.Unlock()
+	w.store.dropExpunged(w.id, free)
 }
 
-// drop removes w and closes its channel, once. Callers hold mu.
-func (ws *watchers) drop(w *Watcher, why error) {
-	set, ok := ws.byID[w.id]
-	if !ok {
+// end closes the channel of w, once, with why. A watcher that retains
+// nothing leaves the registry; a retaining one stays, as a holder, until
+// Close. Callers hold mu.
+func (ws *watchers) end(w *Watcher, why error) {
+	if w.ended {
 		return
 	}
-	if _, ok := set[w]; !ok {
-		return
+	w.ended, w.err = true, why
+	close(w.c)
+	if !w.retain {
+		ws.unregister(w)
 	}
+}
+
+// remove ends w without an error, unregisters it and returns the UIDs no
+// watcher retains any more. Callers hold mu.
+func (ws *watchers) remove(w *Watcher) []uint32 {
+	ws.end(w, nil)
+	ws.unregister(w)
+	var free []uint32
+	for uid := range w.held {
+		if ws.unhold(heldKey{w.id, uid}) {
+			free = append(free, uid)
+		}
+	}
+	w.held = map[uint32]struct{}{}
+	return free
+}
+
+func (ws *watchers) unregister(w *Watcher) {
+	set := ws.byID[w.id]
 	delete(set, w)
 	if len(set) == 0 {
 		delete(ws.byID, w.id)
 	}
-	w.err = why
-	close(w.c)
+}
+
+// unhold drops one hold on k and reports whether it was the last.
+func (ws *watchers) unhold(k heldKey) bool {
+	n := ws.holds[k] - 1
+	if n > 0 {
+		ws.holds[k] = n
+		return false
+	}
+	delete(ws.holds, k)
+	return true
 }
 
 // publish delivers committed changes without blocking.
@@ -144,21 +216,30 @@ func (ws *watchers) publish(changes []boxChange) {
 	defer ws.mu.Unlock()
 	for _, bc := range changes {
 		for w := range ws.byID[bc.id] {
+			if w.ended {
+				continue
+			}
 			select {
 			case w.c <- bc.c:
 			default:
-				ws.drop(w, ErrOverflow)
+				ws.end(w, ErrOverflow)
 			}
 		}
 	}
 }
 
-// end closes every watcher of mailbox id with why.
-func (ws *watchers) end(id uint32, why error) {
+// endMailbox closes every watcher of mailbox id with why and forgets what
+// they retained (the mailbox is being deleted with it).
+func (ws *watchers) endMailbox(id uint32, why error) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	for w := range ws.byID[id] {
-		ws.drop(w, why)
+		ws.end(w, why)
+		ws.unregister(w)
+		for uid := range w.held {
+			delete(ws.holds, heldKey{id, uid})
+		}
+		w.held = map[uint32]struct{}{}
 	}
 }
 
@@ -167,7 +248,10 @@ func (ws *watchers) closeAll(why error) {
 	defer ws.mu.Unlock()
 	for _, set := range ws.byID {
 		for w := range set {
-			ws.drop(w, why)
+			ws.end(w, why)
+			ws.unregister(w)
+			w.held = map[uint32]struct{}{}
 		}
 	}
+	ws.holds = map[heldKey]int{}
 }
