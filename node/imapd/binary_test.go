@@ -124,9 +124,9 @@ func TestBinaryProto(t *testing.T) {
 	for _, item := range []string{"BINARY.PEEK[8]", "BINARY.SIZE[8]"} {
 		r.expect("u FETCH 1 ("+item+")", "~u NO \\[UNKNOWN-CTE\\] .*")
 	}
-	r.expect("k FETCH 1 (FLAGS)", `* 1 FETCH (FLAGS ())`, "k OK FETCH completed")
+	r.expect("k FETCH 1 (FLAGS)", `* 1 FETCH (FLAGS (\Recent))`, "k OK FETCH completed")
 	r.send("n FETCH 1 (BINARY[4])")
-	if got := r.response("n"); got[0] != `* 1 FETCH (FLAGS (\Seen) `+lit("BINARY[4] ~", "seven bit")+")" {
+	if got := r.response("n"); got[0] != `* 1 FETCH (FLAGS (\Seen \Recent) `+lit("BINARY[4] ~", "seven bit")+")" {
 		t.Errorf("BINARY without PEEK: %q", got)
 	}
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // A COPY of a message another session expunged, before this session was
-// told, copies nothing and answers a plain OK: no COPYUID with empty sets
+// told, copies what the store still retains for it (RFC 2180 4.4.2); a
+// COPY that copies nothing answers a plain OK: no COPYUID with empty sets
 // (which broke the response line), and the session goes on.
 func TestCopyOfAMessageExpungedElsewhere(t *testing.T) {
 	e := newEnv(t)
@@ -32,9 +33,13 @@ func TestCopyOfAMessageExpungedElsewhere(t *testing.T) {
 	}
 	b.send("c COPY 1 Archive")
 	got := b.until("c ")
-	last := got[len(got)-1]
-	if !strings.HasPrefix(last, "c OK") || strings.Contains(last, "COPYUID") {
-		t.Errorf("COPY of an expunged message: %q; want a plain OK", got)
+	if last := got[len(got)-1]; !strings.HasPrefix(last, "c OK [COPYUID ") {
+		t.Errorf("COPY of a message expunged elsewhere: %q; want it copied", got)
+	}
+	b.send("u UID COPY 99 Archive")
+	got = b.until("u ")
+	if last := got[len(got)-1]; !strings.HasPrefix(last, "u OK") || strings.Contains(last, "COPYUID") {
+		t.Errorf("COPY of nothing: %q; want a plain OK", got)
 	}
 	b.send("d NOOP")
 	if got := b.until("d "); !strings.HasPrefix(got[len(got)-1], "d OK") {

@@ -7,21 +7,32 @@
 // session has of its selected mailbox:
 //
 //   - One hub per mailbox that at least one session has selected. The hub
-//     subscribes to the store's change feed (mailbox.Store.Watch) and keeps
-//     the server-side message list (UIDs in ascending order) together with an
-//     imapserver.MailboxTracker. Every change, whoever made it (SMTP
-//     delivery, another IMAP session, this session), is turned into tracker
-//     updates, so every session gets its own correctly numbered untagged
-//     EXISTS, EXPUNGE and FETCH (FLAGS) responses, during IDLE or at the end
-//     of any command.
-//   - Sessions translate between their client's sequence numbers and the
-//     hub's list through their imapserver.SessionTracker.
+//     subscribes to the store's change feed (mailbox.Store.WatchRetaining)
+//     and keeps the server-side message list (UIDs in ascending order) and
+//     one view per session that has the mailbox selected. Every change,
+//     whoever made it (SMTP delivery, another IMAP session, this session),
+//     is queued on every view, so every session gets its own correctly
+//     numbered untagged EXISTS, RECENT, EXPUNGE, FETCH (FLAGS) and FLAGS
+//     responses, during IDLE or at the end of any command.
+//   - A view (view.go) is what one client was told: its message UIDs in
+//     sequence order, its pending updates and its \Recent messages. It
+//     replaces imapserver's SessionTracker, which can neither tell sessions
+//     apart for \Recent nor keep an expunged message addressable.
 //
 // Invariants:
 //
 //   - The hub's list only ever grows at the end (UIDs come in ascending
-//     order from the store) and shrinks by expunges; the tracker's message
-//     count always equals the list length.
+//     order from the store). A message expunged from the store stays in it,
+//     marked gone, while a view still has it (RFC 2180 4.1.1: its session
+//     can FETCH, SEARCH and COPY it until told); the store retains its
+//     record and body for the hub's watcher until the hub releases it, and
+//     drops whatever is still retained when it opens after a crash.
+//   - A message is recent (RFC 3501 2.3.2) in the first read-write session
+//     told of it; the highest UID claimed is saved in the store before the
+//     client is told, so no other session, also after a restart, sees it
+//     as recent (recent.go).
+//   - Keywords are announced with FLAGS (and PERMANENTFLAGS) before any
+//     FETCH response carries them (keywords.go).
 //   - A hub's goroutine stops when the last session using it leaves; Close
 //     returns only after every session and hub goroutine has ended.
 //   - Message bodies are streamed from the store: BODY[], BODY[TEXT] and

@@ -12,7 +12,9 @@ import (
 
 // Fetch implements FETCH and UID FETCH (RFC 9051 6.4.5, RFC 3516 BINARY).
 // Fetching a body section without PEEK sets \Seen first, and the new
-// FLAGS are part of the response.
+// FLAGS are part of the response. A message another session expunged is
+// answered from what the store retains until this session is told
+// (RFC 2180 4.1.1); its flags no longer change.
 func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
 	ts, err := s.targets(numSet)
 	if err != nil {
@@ -23,6 +25,9 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		if ts, seen, err = s.markSeen(ts); err != nil {
 			return err
 		}
+	}
+	if err := s.announceKeywords(); err != nil {
+		return err
 	}
 	for _, t := range ts {
 		if err := s.fetchOne(w, t, options, seen[t.msg.UID]); err != nil {
@@ -48,7 +53,8 @@ func setsSeen(options *imap.FetchOptions) bool {
 }
 
 // markSeen adds \Seen to the targets that lack it and returns the targets
-// with their new flags and the set of UIDs that changed.
+// with their new flags and the set of UIDs that changed. Like STORE, it
+// goes through the hub so that this session gets no second FETCH of them.
 func (s *session) markSeen(ts []target) ([]target, map[uint32]bool, error) {
 	var uids []uint32
 	for _, t := range ts {
@@ -60,7 +66,9 @@ func (s *session) markSeen(ts []target) ([]target, map[uint32]bool, error) {
 	if len(uids) == 0 {
 		return ts, changed, nil
 	}
-	updated, err := s.srv.store.StoreFlags(s.sel.name, uids, mailbox.FlagsAdd, []string{mailbox.FlagSeen})
+	updated, err := s.sel.hub.storeFlags(s.sel.tracker, func() ([]mailbox.Message, error) {
+		return s.srv.store.StoreFlags(s.sel.name, uids, mailbox.FlagsAdd, []string{mailbox.FlagSeen})
+	})
 	if err != nil {
 		return nil, nil, storeError("set \\Seen", err)
 	}
@@ -74,7 +82,6 @@ func (s *session) markSeen(ts []target) ([]target, map[uint32]bool, error) {
 			ts[i].msg = m
 		}
 	}
-	s.sel.hub.sync(s.sel.tracker, changed)
 	return ts, changed, nil
 }
 
@@ -92,7 +99,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, t target, options *imap.Fe
 		rw.WriteUID(imap.UID(t.msg.UID))
 	}
 	if options.Flags || flagsChanged {
-		rw.WriteFlags(imapFlags(t.msg.Flags))
+		rw.WriteFlags(s.flagsOf(t.msg.UID, t.msg.Flags))
 	}
 	if options.InternalDate {
 		rw.WriteInternalDate(t.msg.InternalDate)

@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"strings"
+
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
@@ -9,7 +11,14 @@ import (
 
 // Store implements STORE and UID STORE (RFC 9051 6.4.6): FLAGS, +FLAGS,
 // -FLAGS, each optionally .SILENT. Other sessions learn of the change
-// through the hub; this one gets its FETCH (FLAGS) here unless silent.
+// through the hub; this one gets its FETCH (FLAGS) here unless silent,
+// after a FLAGS response if the change created a keyword. \Recent is the
+// server's to set and is ignored (RFC 3501 2.3.2).
+//
+// Messages expunged by another session but not yet reported to this one
+// cannot change (RFC 2180 4.2): .SILENT still ends with OK (4.2.1);
+// otherwise the others are stored and reported and the command ends with
+// NO [EXPUNGEISSUED] (4.2.2, 4.2.3; RFC 5530).
 func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, _ *imap.StoreOptions) error {
 	if s.sel.readOnly {
 		return noError(imap.ResponseCodeCannot, "mailbox is read-only (EXAMINE)")
@@ -18,39 +27,61 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err != nil || len(ts) == 0 {
 		return err
 	}
-	op := map[imap.StoreFlagsOp]mailbox.FlagOp{
-		imap.StoreFlagsAdd: mailbox.FlagsAdd, imap.StoreFlagsDel: mailbox.FlagsRemove, imap.StoreFlagsSet: mailbox.FlagsReplace,
-	}[flags.Op]
-	names := make([]string, 0, len(flags.Flags))
-	for _, f := range flags.Flags {
-		if f != "\\Recent" {
-			names = append(names, string(f))
-		}
-	}
+	op, names := storeArgs(flags)
 	updated, err := s.sel.hub.storeFlags(s.sel.tracker, func() ([]mailbox.Message, error) {
 		return s.srv.store.StoreFlags(s.sel.name, uidsOf(ts), op, names)
 	})
 	if err != nil {
 		return storeError("store flags", err)
 	}
+	if err := s.announceKeywords(); err != nil {
+		return err
+	}
+	expunged, err := s.writeStored(w, ts, updated, flags.Silent)
+	if err == nil && expunged && !flags.Silent {
+		err = noError(responseCodeExpungeIssued, "some of the messages were expunged and cannot change")
+	}
+	return err
+}
+
+// storeArgs translates a STORE into the store's operation and flags,
+// without \Recent.
+func storeArgs(flags *imap.StoreFlags) (mailbox.FlagOp, []string) {
+	op := map[imap.StoreFlagsOp]mailbox.FlagOp{
+		imap.StoreFlagsAdd: mailbox.FlagsAdd, imap.StoreFlagsDel: mailbox.FlagsRemove, imap.StoreFlagsSet: mailbox.FlagsReplace,
+	}[flags.Op]
+	names := make([]string, 0, len(flags.Flags))
+	for _, f := range flags.Flags {
+		if !strings.EqualFold(string(f), string(flagRecent)) {
+			names = append(names, string(f))
+		}
+	}
+	return op, names
+}
+
+// writeStored writes the FETCH (FLAGS) of the targets the store updated,
+// unless silent, and reports whether some target was expunged.
+func (s *session) writeStored(w *imapserver.FetchWriter, ts []target, updated []mailbox.Message, silent bool) (expunged bool, err error) {
 	byUID := make(map[uint32]mailbox.Message, len(updated))
 	for _, m := range updated {
 		byUID[m.UID] = m
 	}
-	if flags.Silent {
-		return nil
-	}
 	for _, t := range ts {
 		m, ok := byUID[t.msg.UID]
-		if !ok {
-			continue // expunged meanwhile
+		if !ok || silent {
+			expunged = expunged || !ok
+			continue
 		}
 		rw := w.CreateMessage(t.seq)
 		rw.WriteUID(imap.UID(m.UID))
-		rw.WriteFlags(imapFlags(m.Flags))
+		rw.WriteFlags(s.flagsOf(m.UID, m.Flags))
 		if err := rw.Close(); err != nil {
-			return err
+			return expunged, err
 		}
 	}
-	return nil
+	return expunged, nil
 }
+
+// responseCodeExpungeIssued says that another session expunged messages
+// the command addressed (RFC 5530 3).
+const responseCodeExpungeIssued imap.ResponseCode = "EXPUNGEISSUED"

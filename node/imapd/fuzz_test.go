@@ -34,6 +34,8 @@ func FuzzSession(f *testing.F) {
 		"a FETCH 1:* (BINARY.PEEK[1]<0.10> BINARY.SIZE[2] BINARY[2.1] BODY.PEEK[2.MIME] BODY.PEEK[2.HEADER.FIELDS (Subject)] BODY.PEEK[2.TEXT])\r\n",
 		"a APPEND INBOX ~{7+}\r\nx\x00y\rz\n\r\na FETCH * (BODY[] BINARY[1])\r\n",
 		"a APPEND INBOX (\\Seen) \" 1-Jan-2026 23:30:00 -0500\" {2+}\r\nhi\r\na SEARCH ON 1-Jan-2026 FROM \"(c)\" HEADER To \"\"\r\n",
+		"a STORE 1 +FLAGS ($New \\Recent)\r\nb SEARCH NEW OLD RECENT\r\nc STATUS INBOX (RECENT)\r\n",
+		"a EXAMINE INBOX\r\nb FETCH 1:* (FLAGS)\r\nc SELECT INBOX\r\n",
 	} {
 		f.Add([]byte(seed))
 	}

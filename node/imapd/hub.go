@@ -8,30 +8,43 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-
 	"github.com/yggpost/yggpost/mailbox"
 )
 
 // hub is the shared server-side view of one selected mailbox: its message
-// list in UID order and the imapserver.MailboxTracker that fans changes out
-// to every session that has the mailbox selected. One goroutine per hub
-// follows the store's change feed; sessions also call sync after their own
-// writes so their untagged responses precede the tagged OK.
+// list in UID order and the views of the sessions that have it selected,
+// each with its queue of updates. One goroutine per hub follows the
+// store's change feed; sessions also call sync after their own writes so
+// their untagged responses precede the tagged OK.
+//
+// A message expunged from the store stays in the list, marked gone, until
+// every view that knows it has been told (RFC 2180 4.1.1): until then its
+// session can still FETCH it, as the store retains its record and body for
+// the hub's watcher (mailbox.Store.WatchRetaining). The hub goroutine then
+// releases it.
 type hub struct {
 	srv  *Server
 	name string
 	log  *slog.Logger
 
-	tracker *imapserver.MailboxTracker
-	refs    int // guarded by srv.mu
+	refs int // guarded by srv.mu
 
-	mu      sync.Mutex
-	msgs    []mailbox.Message      // server view, ascending UID
-	maxUID  uint32                 // highest UID ever in msgs
-	waiters map[chan struct{}]bool // sessions in IDLE, kicked after updates are queued
+	// syncMu orders the changes of the list: a re-read of the store with
+	// its merge, a session's STORE with its merge, a release of retained
+	// messages. So a list read earlier is never merged after one read
+	// later, and nothing is released that a merge in progress may add.
+	syncMu sync.Mutex
 
+	mu        sync.Mutex
+	msgs      []mailbox.Message // ascending UID: live messages and gone ones
+	gone      map[uint32]bool   // UIDs in msgs expunged from the store
+	maxUID    uint32            // highest UID ever in msgs
+	recentUID uint32            // highest UID claimed as \Recent (see recent.go)
+	keywords  []string          // every keyword seen in msgs, sorted; only grows
+	views     map[*view]struct{}
+	waiters   map[chan struct{}]bool // sessions in IDLE, kicked after updates are queued
+
+	kick chan struct{} // buffer 1: gone messages may be releasable
 	stop chan struct{}
 	done chan struct{}
 }
@@ -44,23 +57,28 @@ func (s *Server) acquire(name string) (*hub, error) {
 		h.refs++
 		return h, nil
 	}
-	w, err := s.store.Watch(name)
+	w, err := s.store.WatchRetaining(name)
 	if err != nil {
 		return nil, storeError("watch "+quote(name), err)
 	}
 	msgs, err := s.store.Messages(name)
+	var st mailbox.Status
+	if err == nil {
+		st, err = s.store.Status(name)
+	}
 	if err != nil {
 		w.Close()
 		return nil, storeError("list messages of "+quote(name), err)
 	}
 	h := &hub{
 		srv: s, name: name, log: s.log.With("mailbox", name),
-		tracker: imapserver.NewMailboxTracker(uint32(len(msgs))),
-		refs:    1, msgs: msgs,
-		stop: make(chan struct{}), done: make(chan struct{}),
+		refs: 1, msgs: msgs, gone: map[uint32]bool{}, recentUID: st.RecentUID,
+		views: map[*view]struct{}{},
+		kick:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
-	if n := len(msgs); n > 0 {
-		h.maxUID = msgs[n-1].UID
+	for _, m := range msgs {
+		h.maxUID = m.UID
+		h.addKeywordsLocked(m.Flags)
 	}
 	s.hubs[name] = h
 	go h.run(w)
@@ -84,7 +102,8 @@ func (s *Server) release(h *hub) {
 }
 
 // run follows the change feed until stop. A watcher that overflowed is
-// replaced and the list re-read; a deleted mailbox empties the view.
+// renewed and the list re-read; a deleted mailbox empties the view. Closing
+// the watcher at the end releases every message it retains.
 func (h *hub) run(w *mailbox.Watcher) {
 	defer close(h.done)
 	defer func() {
@@ -100,9 +119,12 @@ func (h *hub) run(w *mailbox.Watcher) {
 		select {
 		case <-h.stop:
 			return
+		case <-h.kick:
+			h.releaseRetained(w)
 		case c, ok := <-feed:
 			if ok {
 				h.apply(c, feed)
+				h.releaseRetained(w)
 				continue
 			}
 			w = h.rewatch(w)
@@ -110,24 +132,48 @@ func (h *hub) run(w *mailbox.Watcher) {
 	}
 }
 
-// rewatch handles a closed feed: after an overflow it subscribes again and
-// re-reads the mailbox; otherwise (mailbox deleted, store closed) it
-// syncs once and leaves the hub without a feed.
+// rewatch handles a closed feed: after an overflow it renews the watcher,
+// keeping what it retains, and re-reads the mailbox; otherwise (mailbox
+// deleted, store closed) it syncs once and leaves the hub without a feed.
 func (h *hub) rewatch(old *mailbox.Watcher) *mailbox.Watcher {
 	err := old.Err()
-	old.Close()
 	if !errors.Is(err, mailbox.ErrOverflow) {
+		old.Close()
 		h.log.Debug("change feed ended", "err", err)
 		h.sync(nil, nil)
 		return nil
 	}
-	w, werr := h.srv.store.Watch(h.name)
+	w, werr := old.Renew()
 	if werr != nil {
 		h.log.Warn("re-watch mailbox", "err", werr)
 		w = nil
 	}
 	h.sync(nil, nil)
 	return w
+}
+
+// releaseRetained gives back to the store the expunged messages w retains
+// that no view needs: those the list no longer has (every session was
+// told, see pruneLocked) or never had.
+func (h *hub) releaseRetained(w *mailbox.Watcher) {
+	if w == nil {
+		return
+	}
+	held := w.Held()
+	if len(held) == 0 {
+		return
+	}
+	h.syncMu.Lock()
+	defer h.syncMu.Unlock()
+	h.mu.Lock()
+	free := slices.DeleteFunc(held, func(uid uint32) bool {
+		_, listed := h.indexLocked(uid)
+		return listed
+	})
+	h.mu.Unlock()
+	if err := w.Release(free); err != nil {
+		h.log.Warn("release expunged messages", "err", err)
+	}
 }
 
 // apply handles one change and any already queued behind it. Flag changes
@@ -153,20 +199,23 @@ func (h *hub) apply(first mailbox.Change, feed <-chan mailbox.Change) {
 			return
 		}
 	}
+	h.syncMu.Lock()
+	defer h.syncMu.Unlock()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, c := range changes {
 		h.setFlagsLocked(c)
 	}
+	h.kickLocked()
 }
 
 // setFlagsLocked records the new flags of a FlagsChanged event and queues a
-// FETCH (FLAGS) for every session. An event the view already has (a
-// session's own STORE, merged by storeFlags; or one a re-read overtook),
-// known by its MODSEQ, changes nothing.
+// FETCH (FLAGS) for every view. An event the list already has (a session's
+// own STORE, merged by storeFlags; or one a re-read overtook), known by its
+// MODSEQ, changes nothing; nor does one of a gone message.
 func (h *hub) setFlagsLocked(c mailbox.Change) {
 	i, ok := h.indexLocked(c.UID)
-	if !ok || c.ModSeq <= h.msgs[i].ModSeq {
+	if !ok || h.gone[c.UID] || c.ModSeq <= h.msgs[i].ModSeq {
 		return
 	}
 	h.msgs[i].ModSeq = c.ModSeq
@@ -174,8 +223,8 @@ func (h *hub) setFlagsLocked(c mailbox.Change) {
 		return
 	}
 	h.msgs[i].Flags = slices.Clone(c.Flags)
-	h.tracker.QueueMessageFlags(uint32(i+1), imap.UID(c.UID), imapFlags(c.Flags), nil)
-	h.kickLocked()
+	h.addKeywordsLocked(c.Flags)
+	h.queueLocked(update{kind: updFlags, uid: c.UID, flags: h.msgs[i].Flags}, nil)
 }
 
 // wait registers a session about to IDLE: the returned channel (buffer
@@ -207,14 +256,13 @@ func (h *hub) kickLocked() {
 	}
 }
 
-// storeFlags runs a session's flag change and merges its result while
-// holding the view, so the hub goroutine cannot report the change to that
-// session first: source gets no FETCH for the messages it changed (it
-// reports them itself, or not at all for .SILENT), every other session
-// does.
-func (h *hub) storeFlags(source *imapserver.SessionTracker, change func() ([]mailbox.Message, error)) ([]mailbox.Message, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// storeFlags runs a session's flag change and merges its result before the
+// hub goroutine can report the change: source gets no FETCH for the
+// messages it changed (it reports them itself, or not at all for .SILENT),
+// every other session does.
+func (h *hub) storeFlags(source *view, change func() ([]mailbox.Message, error)) ([]mailbox.Message, error) {
+	h.syncMu.Lock()
+	defer h.syncMu.Unlock()
 	updated, err := change()
 	if err != nil {
 		return nil, err
@@ -228,6 +276,8 @@ func (h *hub) storeFlags(source *imapserver.SessionTracker, change func() ([]mai
 		h.log.Warn("re-read mailbox", "err", fmt.Errorf("list messages of %q: %w", h.name, err))
 		return updated, nil // the change is made; the feed will bring the view up to date
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.mergeLocked(fresh, source, own)
 	return updated, nil
 }
@@ -238,9 +288,11 @@ func (h *hub) indexLocked(uid uint32) (int, bool) {
 }
 
 // sync re-reads the message list from the store and queues the difference
-// as tracker updates. Flag changes of the UIDs in own are not sent back to
-// source, the session that made them and already reported them.
-func (h *hub) sync(source *imapserver.SessionTracker, own map[uint32]bool) {
+// as updates. Flag changes of the UIDs in own are not sent back to source,
+// the session that made them and already reported them.
+func (h *hub) sync(source *view, own map[uint32]bool) {
+	h.syncMu.Lock()
+	defer h.syncMu.Unlock()
 	fresh, err := h.srv.store.Messages(h.name)
 	if errors.Is(err, mailbox.ErrNoMailbox) {
 		fresh, err = nil, nil
@@ -254,46 +306,93 @@ func (h *hub) sync(source *imapserver.SessionTracker, own map[uint32]bool) {
 	h.mergeLocked(fresh, source, own)
 }
 
-// mergeLocked turns the difference between h.msgs and fresh into EXPUNGE,
-// FETCH (FLAGS) and EXISTS updates, in that order, keeping the tracker's
-// count equal to the list length at every step.
-func (h *hub) mergeLocked(fresh []mailbox.Message, source *imapserver.SessionTracker, own map[uint32]bool) {
+// mergeLocked turns the difference between h.msgs and fresh into expunge,
+// flag and exists updates, in that order. A message missing from fresh
+// stays in the list, gone, until pruneLocked finds no view that knows it.
+func (h *hub) mergeLocked(fresh []mailbox.Message, source *view, own map[uint32]bool) {
 	byUID := make(map[uint32]mailbox.Message, len(fresh))
 	for _, m := range fresh {
 		byUID[m.UID] = m
 	}
-	kept := make([]mailbox.Message, 0, len(fresh))
+	kept := make([]mailbox.Message, 0, len(h.msgs)+1)
 	for _, m := range h.msgs {
 		f, ok := byUID[m.UID]
-		if !ok {
-			h.tracker.QueueExpunge(uint32(len(kept) + 1))
-			continue
+		switch {
+		case h.gone[m.UID]:
+			f = m
+		case !ok:
+			f = m
+			h.gone[m.UID] = true
+			h.queueLocked(update{kind: updExpunge, uid: m.UID}, nil)
+		case !slices.Equal(m.Flags, f.Flags):
+			var except *view
+			if own[m.UID] {
+				except = source
+			}
+			h.addKeywordsLocked(f.Flags)
+			h.queueLocked(update{kind: updFlags, uid: m.UID, flags: f.Flags}, except)
 		}
 		kept = append(kept, f)
-		if !slices.Equal(m.Flags, f.Flags) {
-			src := (*imapserver.SessionTracker)(nil)
-			if own[m.UID] {
-				src = source
-			}
-			h.tracker.QueueMessageFlags(uint32(len(kept)), imap.UID(m.UID), imapFlags(f.Flags), src)
-		}
 	}
+	var added []uint32
 	for _, f := range fresh {
 		if f.UID <= h.maxUID {
 			continue // the store commits UIDs in ascending order, so it is known or expunged
 		}
 		kept = append(kept, f)
+		added = append(added, f.UID)
 		h.maxUID = f.UID
-		h.tracker.QueueNumMessages(uint32(len(kept)))
+		h.addKeywordsLocked(f.Flags)
+	}
+	if len(added) > 0 {
+		h.queueLocked(update{kind: updExists, uids: added}, nil)
 	}
 	h.msgs = kept
+	h.pruneLocked()
 	h.kickLocked()
 }
 
-func imapFlags(flags []string) []imap.Flag {
-	out := make([]imap.Flag, len(flags))
-	for i, f := range flags {
-		out[i] = imap.Flag(f)
+// pruneLocked drops from the list the gone messages no view knows any
+// more, and wakes the hub goroutine to release them in the store.
+func (h *hub) pruneLocked() {
+	if len(h.gone) == 0 {
+		return
 	}
-	return out
+	drop := map[uint32]bool{}
+	for uid := range h.gone {
+		if !h.knownLocked(uid) {
+			drop[uid] = true
+			delete(h.gone, uid)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	h.msgs = slices.DeleteFunc(h.msgs, func(m mailbox.Message) bool { return drop[m.UID] })
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
 }
+
+// knownLocked reports whether a view has uid or is about to be told of it.
+func (h *hub) knownLocked(uid uint32) bool {
+	for v := range h.views {
+		if v.knowsLocked(uid) {
+			return true
+		}
+	}
+	return false
+}
+
+// addKeywordsLocked adds the keywords among flags to h.keywords.
+func (h *hub) addKeywordsLocked(flags []string) {
+	for _, f := range flags {
+		if isKeyword(f) && !slices.Contains(h.keywords, f) {
+			h.keywords = append(h.keywords, f)
+			slices.Sort(h.keywords)
+		}
+	}
+}
+
+func isKeyword(flag string) bool { return flag != "" && flag[0] != '\\' }

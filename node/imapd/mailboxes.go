@@ -167,8 +167,7 @@ func (s *session) Status(name string, options *imap.StatusOptions) (*imap.Status
 		data.NumMessages = &st.Messages
 	}
 	if options.NumRecent {
-		var zero uint32
-		data.NumRecent = &zero
+		data.NumRecent = &st.Recent // not yet claimed by any session (recent.go)
 	}
 	if options.UIDNext {
 		data.UIDNext = imap.UID(st.UIDNext)

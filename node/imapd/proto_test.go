@@ -73,7 +73,9 @@ func selectLines(exists int, uv uint32, uidNext int, tag, access string) []strin
 
 // Three sessions on INBOX: A changes it, B idles, C has it read-only and
 // polls. Each sees every change, correctly numbered, at the moments the
-// protocol allows.
+// protocol allows; a new message is recent for the first read-write
+// session told of it; a new keyword is announced before a FETCH carries
+// it; C can fetch a message A expunged until C is told.
 func TestProtoSessionsShareMailbox(t *testing.T) {
 	e := newEnv(t)
 	uv := uidValidity(t, e.store, "INBOX")
@@ -85,22 +87,28 @@ func TestProtoSessionsShareMailbox(t *testing.T) {
 	a.expect("a1 SELECT INBOX", append(selectLines(0, uv, 1, "a1", perm), "a1 OK [READ-WRITE] SELECT completed")...)
 	b.expect("b1 SELECT INBOX", append(selectLines(0, uv, 1, "b1", perm), "b1 OK [READ-WRITE] SELECT completed")...)
 	c.expect("c1 EXAMINE INBOX", append(selectLines(0, uv, 1, "c1", "* OK [PERMANENTFLAGS ()] Permanent flags"), "c1 OK [READ-ONLY] EXAMINE completed")...)
-	b.send("b2 IDLE")
-	b.expectLines("IDLE", "+ idling")
 
 	msg := "Subject: one\r\n\r\nhello\r\n"
 	a.sendRaw(fmt.Sprintf("a2 APPEND INBOX {%d+}\r\n%s\r\n", len(msg), msg))
-	a.check("APPEND", a.until("a2 "), []string{"* 1 EXISTS", fmt.Sprintf("a2 OK [APPENDUID %d 1] APPEND completed", uv)})
-	b.expectLines("EXISTS during IDLE", "* 1 EXISTS")
+	a.check("APPEND", a.until("a2 "), []string{"* 1 EXISTS", "* 1 RECENT", fmt.Sprintf("a2 OK [APPENDUID %d 1] APPEND completed", uv)})
+	// B is told at once when it enters IDLE; A claimed the message.
+	b.send("b2 IDLE")
+	b.expectLines("IDLE", "+ idling", "* 1 EXISTS", "* 0 RECENT")
 	if _, _, err := e.store.Append("INBOX", strings.NewReader(msg), mailbox.AppendOptions{}); err != nil {
 		t.Fatal(err) // a delivery, as the node makes it
 	}
-	b.expectLines("delivery during IDLE", "* 2 EXISTS")
-	// A's own change is reported once, by the STORE itself.
-	a.expect("a3 STORE 1 +FLAGS (\\Seen $Work)", `* 1 FETCH (UID 1 FLAGS ($Work \Seen))`, "* 2 EXISTS", "a3 OK STORE completed")
-	b.expectLines("flags during IDLE", `* 1 FETCH (UID 1 FLAGS ($Work \Seen))`)
-	// imapserver's tracker reports each step of the count.
-	c.expect("c2 NOOP", "* 1 EXISTS", "* 2 EXISTS", `* 1 FETCH (UID 1 FLAGS ($Work \Seen))`, "c2 OK NOOP completed")
+	b.expectLines("delivery during IDLE", "* 2 EXISTS", "* 1 RECENT")
+	// A's own change is reported once, by the STORE itself, after the
+	// keyword it creates.
+	flags := `* FLAGS (\Seen \Answered \Flagged \Deleted \Draft $Work)`
+	a.expect("a3 STORE 1 +FLAGS (\\Seen $Work)", flags,
+		`* OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft $Work \*)] Flags permitted`,
+		`* 1 FETCH (UID 1 FLAGS ($Work \Seen \Recent))`, "* 2 EXISTS", "* 1 RECENT", "a3 OK STORE completed")
+	b.expectLines("flags during IDLE", flags,
+		`* OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft $Work \*)] Flags permitted`,
+		`* 1 FETCH (UID 1 FLAGS ($Work \Seen))`)
+	// C was told of both messages once both were claimed; one EXISTS.
+	c.expect("c2 NOOP", flags, "* 2 EXISTS", "* 0 RECENT", `* 1 FETCH (UID 1 FLAGS ($Work \Seen))`, "c2 OK NOOP completed")
 
 	a.expect("a4 STORE 1 +FLAGS.SILENT (\\Deleted)", "a4 OK STORE completed")
 	b.expectLines("flags during IDLE", `* 1 FETCH (UID 1 FLAGS ($Work \Deleted \Seen))`)
@@ -108,15 +116,15 @@ func TestProtoSessionsShareMailbox(t *testing.T) {
 	b.expectLines("EXPUNGE during IDLE", "* 1 EXPUNGE")
 	b.send("DONE")
 	b.expectLines("IDLE end", "b2 OK IDLE completed")
-	// RFC 9051 7.5.1: no EXPUNGE during FETCH by sequence number; the
-	// next NOOP brings it, and renumbers.
-	// Message 1 is gone from the store, so only its pending flag update
-	// comes, after the data of message 2.
-	c.expect("c3 FETCH 1:* (FLAGS)", `* 2 FETCH (FLAGS ())`, `* 1 FETCH (UID 1 FLAGS ($Work \Deleted \Seen))`, "c3 OK FETCH completed")
+	// RFC 9051 7.5.1: no EXPUNGE during FETCH by sequence number; until the
+	// next NOOP brings it, message 1 is still there for C (RFC 2180
+	// 4.1.1), followed by its pending flag update.
+	c.expect("c3 FETCH 1:* (FLAGS)", `* 1 FETCH (FLAGS ($Work \Deleted \Seen))`, `* 2 FETCH (FLAGS ())`,
+		`* 1 FETCH (UID 1 FLAGS ($Work \Deleted \Seen))`, "c3 OK FETCH completed")
 	c.expect("c4 NOOP", "* 1 EXPUNGE", "c4 OK NOOP completed")
 	c.expect("c5 FETCH 1:* (UID FLAGS)", `* 1 FETCH (UID 2 FLAGS ())`, "c5 OK FETCH completed")
 	c.expect("c6 STORE 1 +FLAGS (\\Seen)", `~c6 NO .*`)
-	b.expect("b3 UID FETCH 1:* (FLAGS)", `* 1 FETCH (UID 2 FLAGS ())`, "b3 OK UID FETCH completed")
+	b.expect("b3 UID FETCH 1:* (FLAGS)", `* 1 FETCH (UID 2 FLAGS (\Recent))`, "b3 OK UID FETCH completed")
 	a.expect("a6 LOGOUT", "* BYE Logging out", "a6 OK LOGOUT completed")
 }
 
@@ -132,7 +140,7 @@ func TestProtoRestartKeepsUIDsAndFlags(t *testing.T) {
 		r.sendRaw(fmt.Sprintf("a%d APPEND INBOX (\\Flagged $Label%d) {%d+}\r\n%s\r\n", i, i, len(m), m))
 		r.until(fmt.Sprintf("a%d OK", i))
 	}
-	r.expect("b1 SELECT INBOX", "* 3 EXISTS", "* 0 RECENT", "* OK [UNSEEN 1] First unseen message",
+	r.expect("b1 SELECT INBOX", "* 3 EXISTS", "* 3 RECENT", "* OK [UNSEEN 1] First unseen message",
 		fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", uv), "* OK [UIDNEXT 4] Predicted next UID", `~.*`, `~.*`, `~b1 OK .*`)
 	r.expect("b2 STORE 3 +FLAGS.SILENT (\\Deleted)", "b2 OK STORE completed")
 	r.expect("b3 CLOSE", "b3 OK CLOSE completed")
@@ -140,7 +148,8 @@ func TestProtoRestartKeepsUIDsAndFlags(t *testing.T) {
 	e.start()
 	r = dialRaw(t, e.addr)
 	r.login()
-	perm := `* OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft \*)] Permanent flags`
+	// The claim of b1 survives the restart: nothing is recent any more.
+	perm := `* OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft $Label1 $Label2 \*)] Permanent flags`
 	r.expect("c1 SELECT INBOX", "* 2 EXISTS", "* 0 RECENT", "* OK [UNSEEN 1] First unseen message",
 		fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", uv), "* OK [UIDNEXT 4] Predicted next UID", `~.*`, perm, `c1 OK [READ-WRITE] SELECT completed`)
 	r.expect("c2 FETCH 1:* (UID FLAGS)", `* 1 FETCH (UID 1 FLAGS ($Label1 \Flagged))`, `* 2 FETCH (UID 2 FLAGS ($Label2 \Flagged))`, "c2 OK FETCH completed")

@@ -29,6 +29,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	if err != nil {
 		return nil, err
 	}
+	all = s.withRecent(all) // RECENT, NEW and OLD match the session's \Recent
 	var ctx searchCtx
 	for _, t := range all {
 		ctx.maxSeq = max(ctx.maxSeq, t.seq)

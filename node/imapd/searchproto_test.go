@@ -82,9 +82,9 @@ func TestSearchProtocol(t *testing.T) {
 		{"DRAFT", ""},
 		{"KEYWORD $work", "1"},
 		{"UNKEYWORD $Work", "2 3 4"},
-		{"NEW", ""},
-		{"OLD", "1 2 3 4"},
-		{"RECENT", ""},
+		{"NEW", "2 3 4"}, // this session was the first told of the appends
+		{"OLD", ""},
+		{"RECENT", "1 2 3 4"},
 		{"2:*", "2 3 4"},
 		{"1,3", "1 3"},
 		{"UID 2:3", "1 2"},

@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"slices"
+
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
@@ -11,12 +13,14 @@ import (
 type selected struct {
 	hub         *hub
 	name        string
-	tracker     *imapserver.SessionTracker
+	tracker     *view
 	readOnly    bool
 	uidValidity uint32
 }
 
-// Select implements SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3).
+// Select implements SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3; RECENT and
+// UNSEEN of RFC 3501 7.3.2, 7.1). FLAGS and PERMANENTFLAGS list every
+// keyword in use; a read-write session claims the recent messages.
 func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
 	s.leave()
 	name = canonicalName(name)
@@ -29,25 +33,28 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		return nil, err
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	v, claim := h.newViewLocked(options.ReadOnly)
 	s.sel = &selected{
-		hub: h, name: name, tracker: h.tracker.NewSession(),
+		hub: h, name: name, tracker: v,
 		readOnly: options.ReadOnly, uidValidity: st.UIDValidity,
 	}
-	uidNext := max(st.UIDNext, h.maxUID+1)
+	flags := mailboxFlags(h.keywords)
 	data := &imap.SelectData{
-		Flags:          systemFlags(),
-		PermanentFlags: append(systemFlags(), imap.FlagWildcard),
-		NumMessages:    uint32(len(h.msgs)),
-		UIDNext:        imap.UID(uidNext),
+		Flags:          flags,
+		PermanentFlags: append(slices.Clip(flags), imap.FlagWildcard),
+		NumMessages:    uint32(len(v.uids)),
+		NumRecent:      uint32(len(v.recent)),
+		UIDNext:        imap.UID(max(st.UIDNext, h.maxUID+1)),
 		UIDValidity:    st.UIDValidity,
 	}
 	for i, m := range h.msgs {
-		if !hasFlag(m.Flags, mailbox.FlagSeen) {
-			data.FirstUnseenSeqNum = uint32(i + 1)
+		if !h.gone[m.UID] && !hasFlag(m.Flags, mailbox.FlagSeen) {
+			data.FirstUnseenSeqNum = v.EncodeSeqNum(uint32(i + 1))
 			break
 		}
 	}
+	h.mu.Unlock()
+	h.saveRecent(claim)
 	if options.ReadOnly {
 		data.PermanentFlags = nil
 	}
@@ -60,14 +67,15 @@ func (s *session) Unselect() error {
 	return nil
 }
 
-// leave drops the selected mailbox, if any.
+// leave drops the selected mailbox, if any. The messages recent in this
+// session stay claimed: no other session sees them as recent.
 func (s *session) leave() {
 	if s.sel == nil {
 		return
 	}
 	sel := s.sel
 	s.sel = nil
-	sel.tracker.Close()
+	sel.tracker.close()
 	s.srv.release(sel.hub)
 }
 
@@ -77,7 +85,7 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
-	return s.sel.tracker.Poll(w, allowExpunge)
+	return s.poll(w, allowExpunge)
 }
 
 // Idle implements IDLE (RFC 2177): updates already pending when IDLE starts
@@ -106,7 +114,7 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	kick := sel.hub.wait()
 	defer sel.hub.unwait(kick)
 	for {
-		if err := sel.tracker.Poll(w, true); err != nil {
+		if err := s.poll(w, true); err != nil {
 			return err
 		}
 		select {

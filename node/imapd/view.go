@@ -1,0 +1,215 @@
+package imapd
+
+import (
+	"slices"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+)
+
+// view is one session's picture of its selected mailbox: the UIDs its
+// client knows, in the order of their sequence numbers, the updates queued
+// for it, and its \Recent messages. It takes the place of imapserver's
+// SessionTracker, which cannot say which messages are new to a session nor
+// keep an expunged message addressable. Every field is guarded by hub.mu.
+type view struct {
+	hub      *hub
+	readOnly bool
+	uids     []uint32        // ascending; sequence number = index + 1
+	queue    []update        // not yet written to the client, in order
+	recent   map[uint32]bool // \Recent in this session (recent.go)
+	keywords int             // len(hub.keywords) when the client was last told FLAGS
+}
+
+// updateKind says what an update reports.
+type updateKind int
+
+const (
+	updExpunge updateKind = iota // message uid is gone: EXPUNGE
+	updExists                    // messages uids were added: EXISTS, RECENT
+	updFlags                     // message uid has new flags: FETCH (FLAGS)
+)
+
+// update is one change queued for a view.
+type update struct {
+	kind  updateKind
+	uid   uint32   // updExpunge, updFlags
+	uids  []uint32 // updExists
+	flags []string // updFlags
+}
+
+// newViewLocked registers a view of h for a session that selects it. The
+// client is told of the live messages; those no session has claimed yet
+// are recent for it, and a read-write session claims them: claim is the
+// new mark to save, or 0.
+func (h *hub) newViewLocked(readOnly bool) (v *view, claim uint32) {
+	v = &view{hub: h, readOnly: readOnly, recent: map[uint32]bool{}, keywords: len(h.keywords)}
+	for _, m := range h.msgs {
+		if !h.gone[m.UID] {
+			v.uids = append(v.uids, m.UID)
+		}
+	}
+	h.views[v] = struct{}{}
+	return v, v.takeRecentLocked(v.uids)
+}
+
+// close unregisters v; gone messages only v knew can be released.
+func (v *view) close() {
+	h := v.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.views, v)
+	h.pruneLocked()
+}
+
+// queueLocked queues u for every view but except.
+func (h *hub) queueLocked(u update, except *view) {
+	for v := range h.views {
+		if v != except {
+			v.push(u)
+		}
+	}
+}
+
+// push queues u, joining consecutive additions into one EXISTS.
+func (v *view) push(u update) {
+	n := len(v.queue)
+	if u.kind == updExists && n > 0 && v.queue[n-1].kind == updExists {
+		v.queue[n-1].uids = append(v.queue[n-1].uids, u.uids...)
+		return
+	}
+	if u.kind == updExists {
+		u.uids = slices.Clone(u.uids) // each view appends to its own
+	}
+	v.queue = append(v.queue, u)
+}
+
+// seqLocked returns the sequence number of uid for the client, 0 if it
+// does not know the message.
+func (v *view) seqLocked(uid uint32) uint32 {
+	i, ok := slices.BinarySearch(v.uids, uid)
+	if !ok {
+		return 0
+	}
+	return uint32(i + 1)
+}
+
+// knowsLocked reports whether the client knows uid or will be told of it
+// by an EXISTS in its queue.
+func (v *view) knowsLocked(uid uint32) bool {
+	if v.seqLocked(uid) != 0 {
+		return true
+	}
+	for _, u := range v.queue {
+		if u.kind == updExists && slices.Contains(u.uids, uid) {
+			return true
+		}
+	}
+	return false
+}
+
+// EncodeSeqNum maps a position in the hub's list (1-based) to the client's
+// sequence number, 0 for a message the client does not know: one not yet
+// announced, or one whose EXPUNGE it was sent. The caller holds hub.mu.
+func (v *view) EncodeSeqNum(pos uint32) uint32 {
+	if pos == 0 || int(pos) > len(v.hub.msgs) {
+		return 0
+	}
+	return v.seqLocked(v.hub.msgs[pos-1].UID)
+}
+
+// response is one untagged response a poll writes.
+type response struct {
+	kind           updateKind
+	seq, uid       uint32
+	exists, recent uint32
+	flags          []imap.Flag
+}
+
+func (r response) write(w *imapserver.UpdateWriter) error {
+	switch r.kind {
+	case updExpunge:
+		return w.WriteExpunge(r.seq)
+	case updExists:
+		if err := w.WriteNumMessages(r.exists); err != nil {
+			return err
+		}
+		return w.WriteNumRecent(r.recent)
+	default:
+		return w.WriteMessageFlags(r.seq, imap.UID(r.uid), r.flags)
+	}
+}
+
+// drainLocked applies the queued updates to v and returns the responses
+// that tell the client, stopping before the first EXPUNGE unless
+// allowExpunge (RFC 9051 7.5.1: not during FETCH, STORE, SEARCH). claim
+// is the new \Recent mark to save, or 0.
+func (v *view) drainLocked(allowExpunge bool) (out []response, claim uint32) {
+	n := 0
+	for ; n < len(v.queue); n++ {
+		u := v.queue[n]
+		if u.kind == updExpunge && !allowExpunge {
+			break
+		}
+		switch u.kind {
+		case updExpunge:
+			if seq := v.seqLocked(u.uid); seq != 0 {
+				v.uids = slices.Delete(v.uids, int(seq-1), int(seq))
+				delete(v.recent, u.uid)
+				out = append(out, response{kind: updExpunge, seq: seq})
+			}
+		case updExists:
+			v.uids = append(v.uids, u.uids...)
+			claim = max(claim, v.takeRecentLocked(u.uids))
+			out = append(out, response{kind: updExists, exists: uint32(len(v.uids)), recent: uint32(len(v.recent))})
+		case updFlags:
+			if seq := v.seqLocked(u.uid); seq != 0 {
+				out = append(out, response{kind: updFlags, seq: seq, uid: u.uid, flags: v.flagsLocked(u.uid, u.flags)})
+			}
+		}
+	}
+	v.queue = slices.Delete(v.queue, 0, n)
+	return out, claim
+}
+
+// flagsLocked returns the flags the client sees for message uid: the
+// stored ones and \Recent if the message is recent in this session.
+func (v *view) flagsLocked(uid uint32, stored []string) []imap.Flag {
+	flags := imapFlags(stored)
+	if v.recent[uid] {
+		flags = append(flags, flagRecent)
+	}
+	return flags
+}
+
+// poll writes the updates queued for the session. New keywords are
+// announced first, so no FETCH carries a keyword FLAGS did not list.
+func (s *session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
+	v := s.sel.tracker
+	h := v.hub
+	h.mu.Lock()
+	keywords := v.newKeywordsLocked()
+	out, claim := v.drainLocked(allowExpunge)
+	h.pruneLocked()
+	h.mu.Unlock()
+	h.saveRecent(claim)
+	if keywords != nil {
+		if err := s.writeFlags(keywords, v.readOnly); err != nil {
+			return err
+		}
+	}
+	for _, r := range out {
+		if err := r.write(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func imapFlags(flags []string) []imap.Flag {
+	out := make([]imap.Flag, len(flags))
+	for i, f := range flags {
+		out[i] = imap.Flag(f)
+	}
+	return out
+}
