@@ -318,3 +318,27 @@ func (r *rawConn) open(cmd string) []string {
 	}
 	return got
 }
+
+// "*" in a UID set is the last message the session knows (RFC 3501
+// 6.4.8), not a later one it has not been told of, nor one it was told
+// is expunged.
+func TestUIDStarIsTheSessionsLastMessage(t *testing.T) {
+	e := newEnv(t)
+	deliver(t, e, "one", 10)
+	deliver(t, e, "two", 10)
+	a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
+	a.login()
+	b.login()
+	a.open("a1 SELECT INBOX")
+	b.open("b1 SELECT INBOX")
+	a.expect("a2 STORE 2 +FLAGS.SILENT (\\Deleted)", "a2 OK STORE completed")
+	a.expect("a3 EXPUNGE", "* 2 EXPUNGE", "a3 OK EXPUNGE completed")
+	a.expect("a4 UID FETCH 3:* (FLAGS)", `* 1 FETCH (UID 1 FLAGS (\Recent))`, "a4 OK UID FETCH completed")
+	deliver(t, e, "three", 10)
+	b.noopUntil("b2n", "* 2 EXISTS") // the hub has it (B sees EXPUNGE 2, EXISTS 2); A has not been told
+	a.send("a6 UID FETCH 4:* (UID)")
+	got := a.until("a6 ")
+	if got[0] != "* 1 FETCH (UID 1)" {
+		t.Fatalf("UID FETCH 4:* before EXISTS: %q", got)
+	}
+}

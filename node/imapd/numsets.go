@@ -60,8 +60,8 @@ func inSpans(spans []span, n uint32) bool {
 
 // targets lists the messages of the selected mailbox that set addresses, in
 // ascending order. Messages the client has not been told about yet (EXISTS
-// still pending) or that are already expunged on the server side are left
-// out.
+// still pending) or whose EXPUNGE it was sent are left out; one expunged on
+// the server side that the client still knows is included (hub.go).
 func (s *session) targets(set imap.NumSet) ([]target, error) {
 	if imap.IsSearchRes(set) {
 		return nil, badError("SEARCHRES ($) is not supported")
@@ -74,8 +74,10 @@ func (s *session) targets(set imap.NumSet) ([]target, error) {
 	var maxSeq, maxUID uint32
 	for i, m := range h.msgs {
 		seqs[i] = sel.tracker.EncodeSeqNum(uint32(i + 1))
-		maxSeq = max(maxSeq, seqs[i])
-		maxUID = m.UID
+		if seqs[i] != 0 { // "*" is the last message the client knows
+			maxSeq = max(maxSeq, seqs[i])
+			maxUID = m.UID
+		}
 	}
 	_, byUID := set.(imap.UIDSet)
 	limit := maxSeq
