@@ -20,10 +20,15 @@
 //	"g" + name                     global counter (uint64): "mailbox" (last
 //	                               mailbox id), "uidvalidity" (last UIDVALIDITY)
 //	"n" + mailbox name             mailbox id (uint32); INBOX is stored as "INBOX"
-//	"b" + mailbox id               mailbox record (name, special use,
-//	                               subscription, UIDVALIDITY, UIDNEXT,
-//	                               HIGHESTMODSEQ, message count, unseen, size,
-//	                               highest UID claimed as \Recent)
+//	"b" + mailbox id               mailbox record (name, special use, the
+//	                               subscription flag of stores from before
+//	                               "u", UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ,
+//	                               message count, unseen, size, highest UID
+//	                               claimed as \Recent)
+//	"u" + mailbox name             empty: the name is subscribed, whether or
+//	                               not a mailbox of that name exists
+//	"m" + migration name           empty: the migration has run; "subscriptions"
+//	                               built "u" from the records' flags
 //	"i" + mailbox id + uid         message record (flags, size, internal date,
 //	                               modseq, blob id; then the internal date's
 //	                               zone offset, only if it is not UTC)

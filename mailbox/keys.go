@@ -19,6 +19,8 @@ const (
 	tagOutbound  = 'o'
 	tagSentRow   = 'w'
 	tagExpunged  = 'x'
+	tagSubscribe = 'u'
+	tagMigration = 'm'
 )
 
 // blobID names one stored body (its chunks and reference count).

@@ -34,7 +34,7 @@ var defaultMailboxes = []struct{ name, use string }{
 type Mailbox struct {
 	Name        string // canonical name; INBOX is always "INBOX"
 	SpecialUse  string // `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive` or ""
-	Subscribed  bool
+	Subscribed  bool   // the name is among the Subscriptions
 	UIDValidity uint32
 }
 
@@ -53,6 +53,9 @@ type Status struct {
 	Recent    uint32
 }
 
+// createDefaults creates and subscribes the default mailboxes of a new
+// store, re-creates a missing INBOX, and builds the subscription set of a
+// store written before the set existed, all in one commit.
 func (s *Store) createDefaults() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -67,14 +70,19 @@ func (s *Store) createDefaults() error {
 		if !fresh && d.name != Inbox {
 			continue
 		}
-		rec, err := b.create(d.name, d.use)
+		_, err := b.create(d.name, d.use)
 		if errors.Is(err, ErrExists) {
 			continue
+		}
+		if err == nil {
+			err = b.setSubscribed(d.name, true)
 		}
 		if err != nil {
 			return fmt.Errorf("create default mailboxes: %w", err)
 		}
-		rec.Subscribed = true
+	}
+	if err := s.migrateSubscriptions(b); err != nil {
+		return err
 	}
 	return b.commit()
 }
@@ -154,13 +162,21 @@ func (s *Store) Mailboxes() ([]Mailbox, error) {
 		return nil, err
 	}
 	defer s.leave()
-	recs, err := s.allMailboxes()
+	var recs []mailboxRec
+	var subscribed []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		recs = s.mailboxesIn(txn)
+		subscribed = s.subscribedWithin(txn, "")
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list mailboxes: %w", err)
 	}
 	out := make([]Mailbox, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, r.public())
+		mb := r.public()
+		_, mb.Subscribed = slices.BinarySearch(subscribed, mb.Name)
+		out = append(out, mb)
 	}
 	slices.SortFunc(out, func(a, b Mailbox) int { return compareStrings(a.Name, b.Name) })
 	return out, nil
@@ -179,21 +195,28 @@ func compareStrings(a, b string) int {
 func (s *Store) allMailboxes() ([]mailboxRec, error) {
 	var recs []mailboxRec
 	err := s.db.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.Prefix = []byte{tagMailbox}
-		it := txn.NewIterator(o)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			rec, err := s.decodeMailboxItem(it.Item())
-			if err != nil {
-				s.log.Error("mailbox record skipped", "key", fmt.Sprintf("%x", it.Item().Key()), "err", err)
-				continue
-			}
-			recs = append(recs, rec)
-		}
+		recs = s.mailboxesIn(txn)
 		return nil
 	})
 	return recs, err
+}
+
+// mailboxesIn reads every mailbox record that decodes.
+func (s *Store) mailboxesIn(txn *badger.Txn) []mailboxRec {
+	var recs []mailboxRec
+	o := badger.DefaultIteratorOptions
+	o.Prefix = []byte{tagMailbox}
+	it := txn.NewIterator(o)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		rec, err := s.decodeMailboxItem(it.Item())
+		if err != nil {
+			s.log.Error("mailbox record skipped", "key", fmt.Sprintf("%x", it.Item().Key()), "err", err)
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	return recs
 }
 
 func (s *Store) decodeMailboxItem(item *badger.Item) (mailboxRec, error) {
@@ -261,28 +284,6 @@ func canonSpecialUse(use string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: %q", ErrBadSpecialUse, use)
-}
-
-// SetSubscribed sets the subscription of an existing mailbox.
-func (s *Store) SetSubscribed(name string, on bool) error {
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	cname, err := canonName(name)
-	if err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.newBatch()
-	defer s.finish(b)
-	rec, err := b.mailbox(cname)
-	if err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	rec.Subscribed = on
-	return b.commit()
 }
 
 // Status returns the counters of name, or ErrNoMailbox.

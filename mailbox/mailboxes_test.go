@@ -170,8 +170,8 @@ func TestSubscribe(t *testing.T) {
 	if i < 0 || !boxes[i].Subscribed {
 		t.Errorf("News not subscribed: %+v", boxes)
 	}
-	if err := s.SetSubscribed("Nope", true); !errors.Is(err, ErrNoMailbox) {
-		t.Errorf("subscribe missing: %v", err)
+	if err := s.SetSubscribed("a//b", true); !errors.Is(err, ErrBadName) {
+		t.Errorf("subscribe a bad name: %v", err)
 	}
 }
 

@@ -3,15 +3,17 @@ package mailbox
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 )
 
 // FuzzStoreOps runs a program of store operations, with fuzzed mailbox
 // names and flags, against one store, and checks after each program that
-// the counters of every mailbox match its messages and, once a retaining
-// watcher of INBOX released what it held, that no body is left without a
-// message. Errors are allowed (bad names, missing mailboxes); panics and
-// inconsistencies are not.
+// the counters of every mailbox match its messages, that the mailboxes
+// agree with the subscriptions and, once a retaining watcher of INBOX
+// released what it held, that no body is left without a message. Errors
+// are allowed (bad names, missing mailboxes); panics and inconsistencies
+// are not.
 func FuzzStoreOps(f *testing.F) {
 	f.Add([]byte{9, 18, 0, 1, 10, 2, 3, 4, 5, 6, 7, 27, 13}, "Work", `\Seen`)
 	f.Add([]byte{0, 3, 0, 4, 5, 1, 2, 6, 7, 8}, "inbox/x", `\Deleted`)
@@ -66,7 +68,7 @@ func checkBodies(t *testing.T, s *Store) {
 
 func runOp(s *Store, op byte, box, other, name, flag string) {
 	uids := []uint32{1, 2, 3, uint32(op)}
-	switch op % 9 {
+	switch op % 11 {
 	case 0:
 		s.Append(box, bytes.NewReader(bytes.Repeat([]byte{op}, int(op)*97)), AppendOptions{Flags: []string{flag}})
 	case 1:
@@ -85,14 +87,28 @@ func runOp(s *Store, op byte, box, other, name, flag string) {
 		s.RenameMailbox(box, other)
 	case 8:
 		s.DeleteMailbox(box)
+	case 9:
+		s.SetSubscribed(box, true)
+	case 10:
+		s.SetSubscribed(other, false)
 	}
 }
 
-// checkCounters verifies Status against the messages of every mailbox.
+// checkCounters verifies Status against the messages of every mailbox,
+// and that Mailboxes says subscribed exactly for the subscribed names.
 func checkCounters(t *testing.T, s *Store) {
 	boxes, err := s.Mailboxes()
 	if err != nil {
 		t.Fatal(err)
+	}
+	subs, err := s.Subscriptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boxes {
+		if _, found := slices.BinarySearch(subs, b.Name); found != b.Subscribed {
+			t.Fatalf("mailbox %q: Subscribed %v, subscriptions %q", b.Name, b.Subscribed, subs)
+		}
 	}
 	for _, b := range boxes {
 		st, err1 := s.Status(b.Name)

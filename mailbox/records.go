@@ -12,7 +12,7 @@ type mailboxRec struct {
 	id          uint32 // from the key, not encoded
 	Name        string
 	SpecialUse  string
-	Subscribed  bool
+	Subscribed  bool // from before the "u" table; only the migration reads it
 	UIDValidity uint32
 	UIDNext     uint32
 	ModSeq      uint64
@@ -73,7 +73,7 @@ func decodeMailbox(b []byte) (mailboxRec, error) {
 }
 
 func (r *mailboxRec) public() Mailbox {
-	return Mailbox{Name: r.Name, SpecialUse: r.SpecialUse, Subscribed: r.Subscribed, UIDValidity: r.UIDValidity}
+	return Mailbox{Name: r.Name, SpecialUse: r.SpecialUse, UIDValidity: r.UIDValidity}
 }
 
 func (r *mailboxRec) status() Status {

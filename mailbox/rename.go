@@ -6,8 +6,10 @@ import (
 )
 
 // DeleteMailbox deletes name and all its messages. Mailboxes below it in the
-// hierarchy are kept. INBOX cannot be deleted (ErrInboxDelete). Watchers of
-// the mailbox are closed with Err() == ErrNoMailbox.
+// hierarchy are kept, and so is the subscription of name (RFC 3501 6.3.9:
+// a server must not remove a name from the subscriptions when its mailbox
+// goes). INBOX cannot be deleted (ErrInboxDelete). Watchers of the mailbox
+// are closed with Err() == ErrNoMailbox.
 //
 // The name and record go first, in one transaction; the messages follow in
 // further transactions. Open finishes the job if a crash interrupts it.
@@ -89,9 +91,11 @@ func (b *batch) purgeOne(key []byte, blobs map[uint32]blobID) error {
 }
 
 // RenameMailbox renames oldName and every mailbox below it. The messages,
-// UIDs and UIDVALIDITY move with it; watchers keep watching it. Missing
-// parents of newName are created. Renaming INBOX moves all its messages
-// into a new mailbox newName and leaves INBOX empty (RFC 9051 6.3.6).
+// UIDs, UIDVALIDITY and the subscriptions of the hierarchy move with it;
+// watchers keep watching it. Missing parents of newName are created.
+// Renaming INBOX moves all its messages into a new mailbox newName, which
+// may be below INBOX, and leaves INBOX empty and subscribed as it was
+// (RFC 9051 6.3.6).
 func (s *Store) RenameMailbox(oldName, newName string) error {
 	if err := s.enter(); err != nil {
 		return err
@@ -105,7 +109,7 @@ func (s *Store) RenameMailbox(oldName, newName string) error {
 	if err != nil {
 		return fmt.Errorf("rename: %w", err)
 	}
-	if isWithin(to, from) || to == Inbox {
+	if to == Inbox || (from != Inbox && isWithin(to, from)) {
 		return fmt.Errorf("rename %q to %q: %w", from, to, ErrBadName)
 	}
 	s.mu.Lock()
@@ -139,6 +143,9 @@ func (s *Store) renameTree(b *batch, from, to string) error {
 		if err := b.renameOne(r.Name, to+r.Name[len(from):]); err != nil {
 			return err
 		}
+	}
+	if err := s.moveSubscriptions(b, from, to); err != nil {
+		return err
 	}
 	return b.createParents(to)
 }
