@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/yggpost/yggpost/mailbox"
 )
@@ -72,87 +71,18 @@ func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
 	return storeError("rename mailbox "+quote(oldName), s.srv.store.RenameMailbox(oldName, newName))
 }
 
-// Subscribe implements SUBSCRIBE (RFC 9051 6.3.7).
+// Subscribe implements SUBSCRIBE (RFC 9051 6.3.7). The name need not
+// exist: subscriptions are independent of the mailboxes (RFC 3501 6.3.6).
 func (s *session) Subscribe(name string) error {
 	name = canonicalName(name)
 	return storeError("subscribe "+quote(name), s.srv.store.SetSubscribed(name, true))
 }
 
-// Unsubscribe implements UNSUBSCRIBE (RFC 9051 6.3.8).
+// Unsubscribe implements UNSUBSCRIBE (RFC 9051 6.3.8), of any name,
+// whether or not its mailbox exists.
 func (s *session) Unsubscribe(name string) error {
 	name = canonicalName(name)
 	return storeError("unsubscribe "+quote(name), s.srv.store.SetSubscribed(name, false))
-}
-
-// List implements LIST and LSUB (RFC 9051 6.3.9, RFC 5258 LIST-EXTENDED,
-// RFC 5819 LIST-STATUS), with special-use attributes (RFC 6154) and
-// \HasChildren/\HasNoChildren (RFC 3348) always included.
-func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
-	if len(patterns) == 0 || (len(patterns) == 1 && patterns[0] == "") {
-		// RFC 9051 6.3.9: an empty pattern asks for the delimiter
-		// (imapserver drops empty patterns from LIST, so none are left).
-		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: delim})
-	}
-	boxes, err := s.srv.store.Mailboxes()
-	if err != nil {
-		return storeError("list mailboxes", err)
-	}
-	for _, mb := range boxes {
-		if !listMatches(mb, ref, patterns, options) {
-			continue
-		}
-		data := listData(mb, boxes, options)
-		if options.ReturnStatus != nil {
-			if data.Status, err = s.Status(mb.Name, options.ReturnStatus); err != nil {
-				return err
-			}
-		}
-		if err := w.WriteList(data); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func listMatches(mb mailbox.Mailbox, ref string, patterns []string, options *imap.ListOptions) bool {
-	if options.SelectSubscribed && !mb.Subscribed {
-		return false
-	}
-	if options.SelectSpecialUse && mb.SpecialUse == "" {
-		return false
-	}
-	for _, p := range patterns {
-		if imapserver.MatchList(mb.Name, delim, ref, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func listData(mb mailbox.Mailbox, all []mailbox.Mailbox, options *imap.ListOptions) *imap.ListData {
-	data := &imap.ListData{Mailbox: mb.Name, Delim: delim}
-	if hasChildren(mb.Name, all) {
-		data.Attrs = append(data.Attrs, imap.MailboxAttrHasChildren)
-	} else {
-		data.Attrs = append(data.Attrs, imap.MailboxAttrHasNoChildren)
-	}
-	if mb.SpecialUse != "" {
-		data.Attrs = append(data.Attrs, imap.MailboxAttr(mb.SpecialUse))
-	}
-	if mb.Subscribed && (options.ReturnSubscribed || options.SelectSubscribed) {
-		data.Attrs = append(data.Attrs, imap.MailboxAttrSubscribed)
-	}
-	return data
-}
-
-func hasChildren(name string, all []mailbox.Mailbox) bool {
-	prefix := name + string(delim)
-	for _, mb := range all {
-		if strings.HasPrefix(mb.Name, prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // Status implements STATUS (RFC 9051 6.3.11, RFC 8438 STATUS=SIZE).

@@ -33,7 +33,7 @@ func TestProtoMailboxManagement(t *testing.T) {
 		`* LIST (\HasNoChildren) "/" "Job/2026"`, `* STATUS "Job/2026" (MESSAGES 0 UIDNEXT 1)`, "a13 OK LIST completed")
 	r.expect(`a14 SUBSCRIBE Job/2026`, "a14 OK SUBSCRIBE completed")
 	r.expect(`a15 UNSUBSCRIBE Junk`, "a15 OK UNSUBSCRIBE completed")
-	r.expect(`a16 LSUB "" "J*"`, `* LSUB (\HasNoChildren \Subscribed) "/" "Job/2026"`, "a16 OK LSUB completed")
+	r.expect(`a16 LSUB "" "J*"`, `* LSUB (\HasNoChildren) "/" "Job/2026"`, "a16 OK LSUB completed")
 	r.expect(`a17 LIST (SUBSCRIBED) "" "J*"`, `* LIST (\HasNoChildren \Subscribed) "/" "Job/2026"`, "a17 OK LIST completed")
 	r.expect(`a18 LIST "" "J*" RETURN (SUBSCRIBED)`,
 		`* LIST (\HasChildren) "/" "Job"`, `* LIST (\HasNoChildren \Subscribed) "/" "Job/2026"`,
