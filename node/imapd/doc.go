@@ -42,8 +42,10 @@
 //
 // Between each client and imapserver sits an extConn (extconn.go), which
 // answers the ID command (RFC 2971) that imapserver does not know, in any
-// state, and passes every other byte through; it follows literals in both
-// directions so that it never looks into message data.
+// state, screens the mailbox names on command lines (mailboxargs.go: a
+// name imapserver cannot decode would be a server error), and passes every
+// other byte through; it follows literals in both directions so that it
+// never looks into message data.
 //
 // Not offered, on purpose: CONDSTORE and QRESYNC (imapserver v2.0.0-beta.8
 // parses none of their modifiers: SELECT (CONDSTORE), FETCH (CHANGEDSINCE),

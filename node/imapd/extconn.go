@@ -41,8 +41,10 @@ func (l extListener) Accept() (net.Conn, error) {
 
 // extConn sits between a client and imapserver. It answers ID (RFC 2971),
 // which imapserver does not know (before login it would even end the
-// connection), and passes every other byte through unchanged; on the way
-// out it adds ID to the capability lists imapserver writes.
+// connection), refuses or rewrites command lines whose mailbox names
+// imapserver cannot decode (screenMailboxArgs), and passes every other
+// byte through unchanged; on the way out it adds ID to the capability
+// lists imapserver writes.
 //
 // Commands are found by following the client's stream the way the server
 // parses it: lines, and literals announced at a line's end. A
@@ -119,6 +121,12 @@ func (c *extConn) fill() error {
 	}
 	if complete && !c.inCommand && c.sec.tls != nil && isStartTLSCommand(line) {
 		return c.startTLS(line)
+	}
+	if complete && !c.inCommand {
+		var reply []byte
+		if line, reply = screenMailboxArgs(line); reply != nil {
+			return c.writeResponse(reply)
+		}
 	}
 	c.out = append(c.out[:0], line...)
 	if !complete {

@@ -5,6 +5,52 @@ import (
 	"testing"
 )
 
+// atomSpecials is every character an atom may hold that is not a letter,
+// a digit or a wildcard, in the order an IMAP compliance suite sends them.
+const atomSpecials = "!#$&'+,-.0123456789:;<=>?@^_`|[}"
+
+// A pattern made of every atom character is matched literally, "&"
+// included (it is not modified UTF-7 there), and "%" stops at the
+// delimiter where "*" does not (RFC 3501 6.3.8).
+func TestProtoListPatternOfEveryAtomCharacter(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	r.login()
+	r.expect(`a1 LIST "" `+atomSpecials+`%*`, "a1 OK LIST completed")
+	r.expect(`a2 LIST "" "!#$&'+,-.:;<=>?@^_`+"`"+`|[}%*"`, "a2 OK LIST completed")
+
+	name := `!#$&-'+,-.0123456789:;<=>?@^_` + "`" + `|[}` // "&" written "&-"
+	r.expect(`b1 CREATE "`+name+`/x.y/z"`, "b1 OK CREATE completed")
+	r.expect(`b2 CREATE "`+name+`/x.y!/"`, "b2 OK CREATE completed")
+	r.expect(`b3 CREATE "`+name+`x"`, "b3 OK CREATE completed")
+	r.expect(`b4 LIST "" `+atomSpecials+`%*`,
+		`* LIST (\HasChildren) "/" "`+name+`"`,
+		`* LIST (\HasChildren) "/" "`+name+`/x.y"`,
+		`* LIST (\HasNoChildren) "/" "`+name+`/x.y!"`,
+		`* LIST (\HasNoChildren) "/" "`+name+`/x.y/z"`,
+		`* LIST (\HasNoChildren) "/" "`+name+`x"`,
+		"b4 OK LIST completed")
+	r.expect(`b5 LIST "" `+atomSpecials+`%`,
+		`* LIST (\HasChildren) "/" "`+name+`"`, `* LIST (\HasNoChildren) "/" "`+name+`x"`, "b5 OK LIST completed")
+	r.expect(`b6 LIST "" `+atomSpecials+`/%`,
+		`* LIST (\HasChildren) "/" "`+name+`/x.y"`, `* LIST (\HasNoChildren) "/" "`+name+`/x.y!"`, "b6 OK LIST completed")
+	r.expect(`b7 LIST "" `+atomSpecials+`/%/%`, `* LIST (\HasNoChildren) "/" "`+name+`/x.y/z"`, "b7 OK LIST completed")
+	r.expect(`b8 LIST "" `+atomSpecials+`/*z`, `* LIST (\HasNoChildren) "/" "`+name+`/x.y/z"`, "b8 OK LIST completed")
+	r.expect(`b9 LIST "" `+atomSpecials+`/%.y`, `* LIST (\HasChildren) "/" "`+name+`/x.y"`, "b9 OK LIST completed")
+	r.expect(`c1 LIST "" "`+name+`/x%"`,
+		`* LIST (\HasChildren) "/" "`+name+`/x.y"`, `* LIST (\HasNoChildren) "/" "`+name+`/x.y!"`, "c1 OK LIST completed")
+
+	// The reference is joined to the pattern as it is (RFC 3501 6.3.8
+	// leaves the joint to the server).
+	r.expect(`d1 LIST "`+name+`/" %`,
+		`* LIST (\HasChildren) "/" "`+name+`/x.y"`, `* LIST (\HasNoChildren) "/" "`+name+`/x.y!"`, "d1 OK LIST completed")
+	r.expect(`d2 LIST "`+name+`" /x.y/*`, `* LIST (\HasNoChildren) "/" "`+name+`/x.y/z"`, "d2 OK LIST completed")
+	r.expect(`d3 LIST "`+name+`" x`, `* LIST (\HasNoChildren) "/" "`+name+`x"`, "d3 OK LIST completed")
+	r.expect(`d4 LIST "`+name+`/x" .y`, `* LIST (\HasChildren) "/" "`+name+`/x.y"`, "d4 OK LIST completed")
+	r.expect(`d5 LIST "&" *`, "d5 OK LIST completed")
+	r.expect(`d6 LIST "" ("`+atomSpecials+`/*z" nothing)`, `* LIST (\HasNoChildren) "/" "`+name+`/x.y/z"`, "d6 OK LIST completed")
+}
+
 // INBOX is found in any letter case, as the whole name and as the first
 // level; other names are case-sensitive.
 func TestProtoListInboxAnyCase(t *testing.T) {
