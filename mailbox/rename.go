@@ -109,7 +109,8 @@ func (s *Store) RenameMailbox(oldName, newName string) error {
 	if err != nil {
 		return fmt.Errorf("rename: %w", err)
 	}
-	if to == Inbox || (from != Inbox && isWithin(to, from)) {
+	// A name onto itself is left to renameTree: ErrNoMailbox or ErrExists.
+	if to == Inbox || (from != Inbox && to != from && isWithin(to, from)) {
 		return fmt.Errorf("rename %q to %q: %w", from, to, ErrBadName)
 	}
 	s.mu.Lock()

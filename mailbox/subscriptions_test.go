@@ -82,6 +82,12 @@ func TestRenameMovesSubscriptions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := s.RenameMailbox("A", "A"); !errors.Is(err, ErrExists) {
+		t.Errorf("rename onto itself: %v, want ErrExists", err)
+	}
+	if err := s.RenameMailbox("Nope", "Nope"); !errors.Is(err, ErrNoMailbox) {
+		t.Errorf("rename a missing mailbox onto itself: %v, want ErrNoMailbox", err)
+	}
 	if err := s.RenameMailbox("A", "X/Y"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,15 @@
 package imapd
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/yggpost/yggpost/mailbox"
 )
 
 // List implements LIST and LSUB (RFC 3501 6.3.8-9, RFC 9051 6.3.9, RFC
@@ -42,8 +45,10 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	}
 	for _, data := range found {
 		if options.ReturnStatus != nil && view.exists(data.Mailbox) {
-			if data.Status, err = s.Status(data.Mailbox, options.ReturnStatus); err != nil {
-				return err
+			// A mailbox deleted since the view was read goes without.
+			data.Status, err = s.statusData(data.Mailbox, options.ReturnStatus)
+			if err != nil && !errors.Is(err, mailbox.ErrNoMailbox) {
+				return storeError("status of "+quote(data.Mailbox), err)
 			}
 		}
 		if err := w.WriteList(data); err != nil {

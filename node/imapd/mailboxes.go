@@ -88,9 +88,18 @@ func (s *session) Unsubscribe(name string) error {
 // Status implements STATUS (RFC 9051 6.3.11, RFC 8438 STATUS=SIZE).
 func (s *session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
 	name = canonicalName(name)
-	st, err := s.srv.store.Status(name)
+	data, err := s.statusData(name, options)
 	if err != nil {
 		return nil, storeError("status of "+quote(name), err)
+	}
+	return data, nil
+}
+
+// statusData reads the items options asks for; errors are the store's.
+func (s *session) statusData(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
+	st, err := s.srv.store.Status(name)
+	if err != nil {
+		return nil, err
 	}
 	data := &imap.StatusData{Mailbox: name}
 	if options.NumMessages {

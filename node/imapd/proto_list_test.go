@@ -104,6 +104,7 @@ func TestProtoListDeletedParent(t *testing.T) {
 	r.expect(`a9 STATUS Old (MESSAGES)`, `~a9 NO \[NONEXISTENT\] .*`)
 	r.expect(`b1 DELETE Old`, `~b1 NO \[NONEXISTENT\] .*`)
 	r.expect(`b2 CREATE Old`, "b2 OK CREATE completed")
+	r.expect(`b4 RENAME Old Old`, `~b4 NO \[ALREADYEXISTS\] .*`)
 	r.expect(`b3 LIST "" O%`, `* LIST (\HasChildren) "/" "Old"`, "b3 OK LIST completed")
 }
 
