@@ -102,33 +102,30 @@ type argScanner struct {
 	pos  int
 }
 
-// command reads the tag and the command name ("UID COPY" for UID
-// commands).
+// command reads the tag, the command name ("UID COPY" for UID commands)
+// and the separator before the first argument.
 func (sc *argScanner) command() (tag, cmd string, ok bool) {
-	tag, ok = sc.word()
-	if !ok || !validTag([]byte(tag)) {
+	tag = sc.run(isAtomChar)
+	if !validTag([]byte(tag)) || !sc.space() {
 		return "", "", false
 	}
-	if cmd, ok = sc.word(); !ok {
-		return "", "", false
-	}
-	cmd = strings.ToUpper(cmd)
+	cmd = strings.ToUpper(sc.run(isAtomChar))
 	if cmd == "UID" {
-		sub, ok := sc.word()
-		return tag, cmd + " " + strings.ToUpper(sub), ok
+		if !sc.space() {
+			return "", "", false
+		}
+		cmd += " " + strings.ToUpper(sc.run(isAtomChar))
 	}
-	return tag, cmd, true
+	return tag, cmd, cmd != "" && sc.space()
 }
 
-// word reads up to the next space and the space.
-func (sc *argScanner) word() (string, bool) {
-	rest := sc.line[sc.pos:]
-	i := bytes.IndexByte(rest, ' ')
-	if i <= 0 {
-		return "", false
+// run reads the bytes for which valid holds.
+func (sc *argScanner) run(valid func(byte) bool) string {
+	start := sc.pos
+	for sc.pos < len(sc.line) && valid(sc.line[sc.pos]) {
+		sc.pos++
 	}
-	sc.pos += i + 1
-	return string(rest[:i]), true
+	return string(sc.line[start:sc.pos])
 }
 
 // mailboxArgs returns the mailbox names of a command that imapserver
@@ -142,7 +139,7 @@ func (sc *argScanner) mailboxArgs(cmd string) (args []mailboxArg, known bool) {
 	case "RENAME":
 		return sc.names(2, false), true
 	case "COPY", "MOVE", "UID COPY", "UID MOVE":
-		if _, ok := sc.word(); !ok { // the sequence set
+		if sc.run(isSeqSetChar) == "" || !sc.space() {
 			return nil, true
 		}
 		return sc.names(1, false), true
@@ -212,12 +209,20 @@ func (sc *argScanner) peek() byte {
 	return 0
 }
 
+// space reads the separator between two arguments as imapserver's
+// decoder does: a space not followed by the end of the line, or nothing
+// before a parenthesized list.
 func (sc *argScanner) space() bool {
-	if sc.peek() != ' ' {
-		return false
+	switch sc.peek() {
+	case '(':
+		return true
+	case ' ':
+		if sc.pos+1 < len(sc.line) && sc.line[sc.pos+1] != '\r' && sc.line[sc.pos+1] != '\n' {
+			sc.pos++
+			return true
+		}
 	}
-	sc.pos++
-	return true
+	return false
 }
 
 // astring reads a quoted string, a literal's announcement (which ends the
@@ -247,7 +252,7 @@ func (sc *argScanner) astring(list, inList bool) (a mailboxArg, read, next bool)
 		a = mailboxArg{start: start, end: sc.pos, value: string(sc.line[start:sc.pos])}
 	}
 	switch sc.peek() {
-	case ' ', '\r', '\n':
+	case ' ', '\r', '\n', '(':
 		return a, true, true
 	case ')':
 		if inList {
@@ -281,6 +286,9 @@ func (sc *argScanner) quoted() (string, bool) {
 	return "", false
 }
 
+// isAtomChar is imapserver's ATOM-CHAR.
+func isAtomChar(c byte) bool { return c != ']' && isAStringChar(c) }
+
 // isAStringChar is imapserver's ASTRING-CHAR: ATOM-CHAR or "]".
 func isAStringChar(c byte) bool {
 	switch c {
@@ -288,4 +296,9 @@ func isAStringChar(c byte) bool {
 		return false
 	}
 	return !unicode.IsControl(rune(c))
+}
+
+// isSeqSetChar holds for the characters of a sequence set (RFC 9051 9).
+func isSeqSetChar(c byte) bool {
+	return c >= '0' && c <= '9' || c == ':' || c == ',' || c == '*' || c == '$'
 }
