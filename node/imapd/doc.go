@@ -42,10 +42,14 @@
 //
 // Between each client and imapserver sits an extConn (extconn.go), which
 // answers the ID command (RFC 2971) that imapserver does not know, in any
-// state, screens the mailbox names on command lines (mailboxargs.go: a
-// name imapserver cannot decode would be a server error), and passes every
-// other byte through; it follows literals in both directions so that it
-// never looks into message data.
+// state, and STARTTLS. It reads every other command whole before imapserver
+// sees it (framing.go) and refuses with a tagged BAD what imapserver would
+// answer with an internal error, silence or a dropped connection: literals
+// too big for their command, overlong commands, lists nested too deep. It
+// screens the mailbox names on a command's first line (mailboxargs.go: a
+// name imapserver cannot decode would be a server error). It follows
+// literals in both directions so that it never looks into message data;
+// APPEND's message passes through as it comes.
 //
 // Not offered, on purpose: CONDSTORE and QRESYNC (imapserver v2.0.0-beta.8
 // parses none of their modifiers: SELECT (CONDSTORE), FETCH (CHANGEDSINCE),

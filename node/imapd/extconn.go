@@ -13,9 +13,9 @@ import (
 	"sync/atomic"
 )
 
-// maxExtLine bounds one line of a command that extConn answers itself (ID);
-// longer lines are passed to imapserver untouched.
-const maxExtLine = 8 << 10
+// srcBuffer is the size of the buffer the client's stream is read through;
+// longer lines are read in parts.
+const srcBuffer = 8 << 10
 
 // extListener wraps every accepted connection in an extConn. With
 // implicit set, the connection runs TLS from its first byte.
@@ -39,147 +39,72 @@ func (l extListener) Accept() (net.Conn, error) {
 	return x, nil
 }
 
-// extConn sits between a client and imapserver. It answers ID (RFC 2971),
-// which imapserver does not know (before login it would even end the
-// connection), refuses or rewrites command lines whose mailbox names
-// imapserver cannot decode (screenMailboxArgs), and passes every other
-// byte through unchanged; on the way out it adds ID to the capability
-// lists imapserver writes.
+// extConn sits between a client and imapserver. It reads the client's
+// commands whole before imapserver sees them (framing.go), so that it can
+// answer itself what imapserver cannot: ID (RFC 2971, idcmd.go), which
+// imapserver does not know; STARTTLS (starttls.go), so that what follows is
+// read from inside TLS; and every command that exceeds what imapserver
+// handles (literal sizes, command length, nesting), which it refuses with a
+// tagged BAD instead of imapserver's internal error or silence; and
+// command lines with mailbox names imapserver cannot decode
+// (screenMailboxArgs), which it refuses or rewrites. On the way out it adds
+// ID to the capability lists imapserver writes and says what the
+// connection offers for TLS and passwords.
 //
-// Commands are found by following the client's stream the way the server
-// parses it: lines, and literals announced at a line's end. A
-// non-synchronizing literal ({n+}) always follows; a synchronizing one
-// ({n}) follows only if the server answered with a continuation request,
-// which extConn sees on the way out. Since imapserver asks for more input
-// only once it has answered everything before, an ID answered at that
-// moment keeps the order of pipelined responses.
-//
-// extConn also runs TLS (starttls.go): STARTTLS is answered here, not by
-// imapserver, so that the commands extConn follows are read from inside
-// TLS. It decides what the capability lists say about TLS and passwords.
+// Reading side: only imapserver's connection goroutine calls Read, and
+// imapserver asks for a new command only once it has answered everything
+// before, so responses extConn writes itself while reading keep the order
+// of pipelined commands. Each Read hands over at most one line or one
+// literal of a command, so imapserver never holds bytes beyond the line it
+// is parsing; if it ends a command early (a tagged response while parts of
+// the command are still to come), extConn discards those parts instead of
+// letting imapserver parse them as commands.
 type extConn struct {
 	net.Conn // the accepted connection: addresses, deadlines
 	log      *slog.Logger
 	src      *bufio.Reader
-	out      []byte // client bytes ready for imapserver
 
 	sec    connSecurity
 	secure atomic.Bool // TLS runs (implicit, or after STARTTLS)
 	authed atomic.Bool // the session logged in: no STARTTLS any more
 	under  net.Conn    // what carries the bytes: the accepted conn or TLS over it; under wmu
 
-	inCommand   bool   // the next line continues a command (after a literal)
-	inTail      []byte // end of a long line read in parts, for literalAtEnd
-	literal     int64  // literal bytes still to pass through
-	pendingSync int64  // size of a synchronizing literal awaiting "+"
+	segs     [][]byte // parts of the current command not yet handed to imapserver
+	tag      string   // the current command's tag
+	literal  int64    // bytes of APPEND's message still to pass through
+	waitCont bool     // APPEND's message literal is synchronizing: it follows only if imapserver sent "+"
+	trailer  bool     // the line that ends APPEND after its message is still to come
+	owed     string   // response extConn gives if imapserver ends the command without one
 
 	wmu      sync.Mutex
-	contSent bool // a continuation request was written since pendingSync was set
+	contSent bool // imapserver wrote a continuation request since it was last looked at
+	answered bool // imapserver wrote a tagged response for the current command
 	w        outTracker
 }
 
 func newExtConn(c net.Conn, log *slog.Logger) *extConn {
-	return &extConn{Conn: c, under: c, log: log, src: bufio.NewReaderSize(c, maxExtLine), w: outTracker{atLineStart: true}}
+	return &extConn{Conn: c, under: c, log: log, src: bufio.NewReaderSize(c, srcBuffer), w: outTracker{atLineStart: true}}
 }
 
-// Read hands imapserver the client's bytes, minus the commands extConn
-// answers itself.
+// Read hands imapserver the client's commands, one line or literal at a
+// time.
 func (c *extConn) Read(p []byte) (int, error) {
-	for len(c.out) == 0 {
-		if c.literal > 0 && len(p) > 0 {
+	for len(c.segs) == 0 {
+		if c.literal > 0 && !c.waitCont && !c.isAnswered() {
 			return c.readLiteral(p)
 		}
 		if err := c.fill(); err != nil {
 			return 0, err
 		}
 	}
-	n := copy(p, c.out)
-	c.out = c.out[n:]
+	n := copy(p, c.segs[0])
+	if c.segs[0] = c.segs[0][n:]; len(c.segs[0]) == 0 {
+		c.segs = c.segs[1:]
+	}
 	return n, nil
 }
 
-// fill moves the next piece of the client's stream to c.out, answering it
-// instead if it is an ID command.
-func (c *extConn) fill() error {
-	if c.pendingSync > 0 {
-		c.wmu.Lock()
-		accepted := c.contSent
-		c.wmu.Unlock()
-		c.inCommand = accepted
-		if accepted {
-			c.literal = c.pendingSync
-		}
-		c.pendingSync = 0
-		return nil
-	}
-	line, complete, err := c.readLine()
-	if err != nil {
-		return err
-	}
-	if complete && !c.inCommand && isIDCommand(line) {
-		return c.answerID(line)
-	}
-	if complete && !c.inCommand && c.sec.tls != nil && isStartTLSCommand(line) {
-		return c.startTLS(line)
-	}
-	if complete && !c.inCommand {
-		var reply []byte
-		if line, reply = screenMailboxArgs(line); reply != nil {
-			return c.writeResponse(reply)
-		}
-	}
-	c.out = append(c.out[:0], line...)
-	if !complete {
-		c.inTail = lastBytes(append(c.inTail, line...), 32)
-		return nil
-	}
-	c.afterLine(append(c.inTail, line...))
-	c.inTail = nil
-	return nil
-}
-
-func lastBytes(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
-	}
-	return append([]byte(nil), b[len(b)-n:]...)
-}
-
-// readLine returns the next line, or a first part of one longer than
-// maxExtLine (complete is then false and the rest passes through later).
-func (c *extConn) readLine() (line []byte, complete bool, err error) {
-	line, err = c.src.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		c.inCommand = true // the rest of this line is no command start
-		return bytes.Clone(line), false, nil
-	}
-	if err != nil {
-		if len(line) > 0 {
-			return bytes.Clone(line), false, nil
-		}
-		return nil, false, err
-	}
-	return bytes.Clone(line), true, nil
-}
-
-// afterLine notes a literal announced at the end of a passed-through line.
-func (c *extConn) afterLine(line []byte) {
-	n, sync, ok := literalAtEnd(line)
-	switch {
-	case !ok:
-		c.inCommand = false
-	case sync:
-		c.wmu.Lock()
-		c.contSent = false
-		c.wmu.Unlock()
-		c.pendingSync = n
-	default:
-		c.literal = n
-		c.inCommand = true
-	}
-}
-
-// readLiteral passes literal bytes straight into imapserver's buffer.
+// readLiteral passes APPEND's message straight into imapserver's buffer.
 func (c *extConn) readLiteral(p []byte) (int, error) {
 	n, err := c.src.Read(p[:min(int64(len(p)), c.literal)])
 	c.literal -= int64(n)
@@ -187,6 +112,24 @@ func (c *extConn) readLiteral(p []byte) (int, error) {
 		return n, nil
 	}
 	return 0, err
+}
+
+// takeCont reports whether imapserver wrote a continuation request since
+// the last call.
+func (c *extConn) takeCont() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	sent := c.contSent
+	c.contSent = false
+	return sent
+}
+
+// isAnswered reports whether imapserver wrote a tagged response for the
+// current command.
+func (c *extConn) isAnswered() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.answered
 }
 
 // literalAtEnd parses "{n}\r\n" or "{n+}\r\n" (or with a bare LF) at the
@@ -210,25 +153,41 @@ func literalAtEnd(line []byte) (n int64, sync bool, ok bool) {
 	return int64(v), sync, true
 }
 
+func lastBytes(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	return append([]byte(nil), b[len(b)-n:]...)
+}
+
 // Write passes imapserver's output to the client. It notes continuation
-// requests and rewrites capability lists (withCapabilities). imapserver
-// flushes after every line, so a capability line arrives at the start of
-// one Write.
+// requests and tagged responses, and rewrites capability lists
+// (withCapabilities). imapserver flushes after every line, so a capability
+// line arrives at the start of one Write.
 func (c *extConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	out := p
 	if c.w.atLineStart {
-		if bytes.HasPrefix(p, []byte("+")) {
-			c.contSent = true
-		}
 		out = c.withCapabilities(p)
 	}
-	c.w.scan(p)
+	c.w.scan(p, c.noteLine)
 	if _, err := c.under.Write(out); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// noteLine notes what a line imapserver starts says about the current
+// command: "+" asks for more of it, a tag ends it. Called under wmu.
+func (c *extConn) noteLine(first byte) {
+	switch first {
+	case '+':
+		c.contSent = true
+	case '*':
+	default:
+		c.answered = true
+	}
 }
 
 // Close closes the connection, ending TLS properly when it runs.
@@ -258,12 +217,17 @@ type outTracker struct {
 	tail        []byte // end of the current, unfinished line
 }
 
-func (t *outTracker) scan(p []byte) {
+// scan follows p and calls lineStart with the first byte of every line
+// that starts in it.
+func (t *outTracker) scan(p []byte, lineStart func(first byte)) {
 	for len(p) > 0 {
 		if t.literal > 0 {
 			k := min(t.literal, int64(len(p)))
 			p, t.literal = p[k:], t.literal-k
 			continue
+		}
+		if t.atLineStart {
+			lineStart(p[0])
 		}
 		j := bytes.IndexByte(p, '\n')
 		if j < 0 {
@@ -281,7 +245,9 @@ func (t *outTracker) scan(p []byte) {
 var capabilityLine = regexp.MustCompile(`^(\* |[!#-'*,-Z^-z|~]+ OK \[)CAPABILITY IMAP4rev1`)
 
 // withCapabilities rewrites a capability line: it inserts " ID" after
-// IMAP4rev1, and before login it says what the connection offers: STARTTLS
+// IMAP4rev1, and drops LITERAL- where LITERAL+ is listed (after login:
+// RFC 7888 5 forbids advertising both; see framing.go for what each
+// means here). Before login it says what the connection offers: STARTTLS
 // while TLS does not run yet, and LOGINDISABLED instead of the AUTH=
 // mechanisms where a password may not be sent yet (clientsec).
 func (c *extConn) withCapabilities(p []byte) []byte {
@@ -293,6 +259,9 @@ func (c *extConn) withCapabilities(p []byte) []byte {
 	out = append(out, p[:loc[1]]...)
 	out = append(out, " ID"...)
 	rest := p[loc[1]:]
+	if bytes.Contains(rest, []byte(" LITERAL+")) {
+		rest = literalMinus.ReplaceAll(rest, []byte("$1"))
+	}
 	if c.authed.Load() {
 		return append(out, rest...)
 	}
@@ -308,3 +277,6 @@ func (c *extConn) withCapabilities(p []byte) []byte {
 
 // authMechanisms matches the AUTH= entries of a capability list.
 var authMechanisms = regexp.MustCompile(`(?i) AUTH=[^ \]\r\n]+`)
+
+// literalMinus matches LITERAL- in a capability list.
+var literalMinus = regexp.MustCompile(`(?i) LITERAL-([ \]\r\n])`)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,8 +39,54 @@ func passThrough(in []byte) (server, client []byte, err error) {
 	return server, c.out.Bytes(), err
 }
 
-// FuzzExtConn checks that the layer in front of imapserver never panics
-// and changes nothing in a stream that has no ID command.
+// simpleStream matches streams of plain commands: valid tags, no
+// literals, quotes or lists, nothing extConn answers itself.
+var simpleStream = regexp.MustCompile(`^([a-z0-9]+ [A-Z]+( [A-Za-z0-9:*,.]+)*\r\n)*$`)
+
+// checkClientLines checks that what extConn wrote to the client is whole
+// lines: untagged, continuation requests or tagged responses.
+func checkClientLines(t *testing.T, in, client []byte) {
+	for _, line := range strings.SplitAfter(string(client), "\r\n") {
+		tag, _, _ := strings.Cut(line, " ")
+		if line != "" && (!strings.HasSuffix(line, "\r\n") || tag != "*" && tag != "+" && !validTag([]byte(tag))) {
+			t.Fatalf("response line %.300q to %.300q", line, in)
+		}
+	}
+}
+
+// checkFramed checks that what imapserver reads keeps within its bounds:
+// no line longer than maxCommandText, and outside APPEND no synchronizing
+// literal and no literal larger than maxLiteral.
+func checkFramed(t *testing.T, in, server []byte) {
+	appending, first := false, true
+	for len(server) > 0 {
+		i := bytes.IndexByte(server, '\n')
+		if i < 0 {
+			i = len(server) - 1 // the end of a message cut short
+		}
+		line := server[:i+1]
+		server = server[i+1:]
+		if len(line) > maxCommandText {
+			t.Fatalf("imapserver got a line of %d bytes from %.300q", len(line), in)
+		}
+		if first {
+			cmd, _ := startCommand(line)
+			appending = cmd.append
+		}
+		n, sync, ok := literalAtEnd(line)
+		first = !ok || sync
+		if ok && !appending && (sync || n > maxLiteral) {
+			t.Fatalf("imapserver got literal {%d} (sync %v) from %.300q", n, sync, in)
+		}
+		if ok && !sync {
+			server = server[min(n, int64(len(server))):]
+		}
+	}
+}
+
+// FuzzExtConn checks that the layer in front of imapserver never panics,
+// hands imapserver only commands within its bounds, answers in whole lines,
+// and changes nothing in a stream of plain commands.
 func FuzzExtConn(f *testing.F) {
 	for _, seed := range []string{
 		"a LOGIN u p\r\nb SELECT INBOX\r\n",
@@ -48,14 +96,25 @@ func FuzzExtConn(f *testing.F) {
 		"a ID (\"name\" {2+}\r\nxy)\r\n",
 		"a IDLE\r\nDONE\r\n",
 		"a SEARCH {99999999999+}\r\n",
+		"a LOGIN {2147483648}\r\nb NOOP\r\n",
+		"a APPEND INBOX {2147483648}\r\nb NOOP\r\n",
+		"a LOGIN {5}\r\nuser1 {4097+}\r\n" + strings.Repeat("x", 4097) + "\r\nb NOOP\r\n",
+		"a SEARCH " + strings.Repeat("(", 101) + "ALL" + strings.Repeat(")", 101) + "\r\nb NOOP\r\n",
+		"a SELECT \"unterminated {3+}\r\nabc\r\nb NOOP\r\n",
+		"\r\nx\r\na UID\r\nb] NOOP\r\n",
+		"a APPEND {5}\r\nINBOX (\\Seen) {4+}\r\nbody junk {3+}\r\nabc\r\nb NOOP\r\n",
+		"a ID (" + strings.Repeat("\"k\" {3+}\r\nabc ", 31) + ")\r\nb NOOP\r\n",
+		"a IDLE\r\n" + strings.Repeat("D", 4001) + "\r\nb NOOP\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		server, client, err := passThrough(in)
-		if !bytes.Contains(bytes.ToUpper(in), []byte("ID")) {
+		checkClientLines(t, in, client)
+		checkFramed(t, in, server)
+		if len(in) <= maxCommandText && simpleStream.Match(in) && !bytes.Contains(in, []byte(" ID")) {
 			if err != nil || !bytes.Equal(server, in) || len(client) != 0 {
-				t.Fatalf("stream without ID changed (%v):\n in  %q\n out %q\n back %q", err, in, server, client)
+				t.Fatalf("plain commands changed (%v):\n in  %.300q\n out %.300q\n back %.300q", err, in, server, client)
 			}
 		}
 	})
@@ -64,8 +123,8 @@ func FuzzExtConn(f *testing.F) {
 // FuzzExtConnStartTLS feeds client bytes to an extConn that offers
 // STARTTLS, from an address that may not log in without TLS: whatever
 // follows a STARTTLS (a broken handshake, more commands) must end in an
-// error or a clean stream, never a panic, and a stream without STARTTLS
-// or ID passes through unchanged.
+// error or a clean stream, never a panic, and a stream of plain commands
+// without STARTTLS passes through unchanged.
 func FuzzExtConnStartTLS(f *testing.F) {
 	for _, seed := range []string{
 		"a STARTTLS\r\n",
@@ -73,6 +132,7 @@ func FuzzExtConnStartTLS(f *testing.F) {
 		"a starttls\r\n\x16\x03\x01\x00\x05hello",
 		"a NOOP\r\nb STARTTLS extra\r\n",
 		"a APPEND INBOX {12+}\r\nb STARTTLS\r\n",
+		"a LOGIN {3}\r\nabc {3}\r\ndef\r\nb STARTTLS\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -88,9 +148,9 @@ func FuzzExtConnStartTLS(f *testing.F) {
 		x.sec = connSecurity{tls: cfg}
 		server, err := io.ReadAll(x)
 		upper := bytes.ToUpper(in)
-		if !bytes.Contains(upper, []byte("ID")) && !bytes.Contains(upper, []byte("STARTTLS")) {
+		if len(in) <= maxCommandText && simpleStream.Match(in) && !bytes.Contains(upper, []byte(" ID")) && !bytes.Contains(upper, []byte("STARTTLS")) {
 			if err != nil || !bytes.Equal(server, in) {
-				t.Fatalf("stream without ID or STARTTLS changed (%v):\n in  %q\n out %q", err, in, server)
+				t.Fatalf("plain commands changed (%v):\n in  %.300q\n out %.300q", err, in, server)
 			}
 		}
 	})

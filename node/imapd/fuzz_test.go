@@ -36,6 +36,13 @@ func FuzzSession(f *testing.F) {
 		"a APPEND INBOX (\\Seen) \" 1-Jan-2026 23:30:00 -0500\" {2+}\r\nhi\r\na SEARCH ON 1-Jan-2026 FROM \"(c)\" HEADER To \"\"\r\n",
 		"a STORE 1 +FLAGS ($New \\Recent)\r\nb SEARCH NEW OLD RECENT\r\nc STATUS INBOX (RECENT)\r\n",
 		"a EXAMINE INBOX\r\nb FETCH 1:* (FLAGS)\r\nc SELECT INBOX\r\n",
+		"a SEARCH " + strings.Repeat("(", 101) + "ALL" + strings.Repeat(")", 101) + "\r\nb NOOP\r\n",
+		"a SEARCH " + strings.Repeat("NOT ", 200) + "ALL\r\n",
+		"a SELECT {2147483648}\r\na APPEND INBOX {2147483648}\r\nb NOOP\r\n",
+		"a SELECT {4097+}\r\nz LOGOUT\r\n",
+		"a APPEND INBOX {3+}\r\nabc {4+}\r\nz LOGOUT\r\nb NOOP\r\n",
+		"a ID (" + strings.Repeat("\"field\" {3+}\r\nabc ", 31) + ")\r\n",
+		"\r\nx\r\ny UID\r\nz] NOOP\r\nq SELECT \"INBOX {2+}\r\nxx\r\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -179,3 +179,85 @@ func TestAuthenticateAndLiteralLogin(t *testing.T) {
 	}
 	r2.expect("b2 ID NIL", serverIDLine, "b2 OK ID completed")
 }
+
+// sendLongID sends an ID command of pairs pairs whose field names and
+// values are strings of size bytes, as quoted strings or as literals of
+// the given form ("{%d}" waits for each continuation request, "{%d+}"
+// does not), and checks that it is answered with the server's fields.
+func sendLongID(r *rawConn, tag string, pairs, size int, form string) {
+	r.t.Helper()
+	str := func(i int, kind byte) string { return fmt.Sprintf("%c%04d%s", kind, i, strings.Repeat("x", size-5)) }
+	if form == "quoted" {
+		var b strings.Builder
+		for i := range pairs {
+			fmt.Fprintf(&b, " %q %q", str(i, 'k'), str(i, 'v'))
+		}
+		r.sendRaw(tag + " ID (" + b.String()[1:] + ")\r\n")
+	} else {
+		pending := tag + " ID ("
+		for i := range 2 * pairs {
+			sep := " "
+			if i == 0 {
+				sep = ""
+			}
+			r.sendRaw(pending + sep + fmt.Sprintf(form, size) + "\r\n")
+			if !strings.Contains(form, "+") {
+				if l := r.line(); !strings.HasPrefix(l, "+ ") {
+					r.t.Fatalf("literal %d of %s: continuation %q", i, tag, l)
+				}
+			}
+			pending = str(i/2, "kv"[i%2])
+		}
+		r.sendRaw(pending + ")\r\n")
+	}
+	if got := r.until(tag + " "); len(got) != 2 || got[0] != serverIDLine || got[1] != tag+" OK ID completed" {
+		r.t.Fatalf("long ID %s (%s): %.300q", tag, form, got)
+	}
+}
+
+// An ID with far more and far longer parameters than RFC 2971 3.3 allows
+// a client is answered all the same (the server ignores the excess),
+// before and after login, with quoted strings and with both kinds of
+// literals; the session goes on.
+func TestIDLongParameterList(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	for i, form := range []string{"quoted", "{%d}", "{%d+}"} {
+		sendLongID(r, fmt.Sprintf("p%d", i), 100, 2000, form)
+	}
+	r.expect("n1 NOOP", "n1 OK NOOP completed")
+	r.login()
+	for i, form := range []string{"quoted", "{%d}", "{%d+}"} {
+		sendLongID(r, fmt.Sprintf("q%d", i), 100, 2000, form)
+	}
+	// After login (LITERAL+) a non-synchronizing literal of any size is
+	// read and all but its start ignored.
+	sendLongID(r, "q3", 2, 200000, "{%d+}")
+	r.expect("s SELECT INBOX", "* 0 EXISTS", "* 0 RECENT", `~\* OK \[UIDVALIDITY \d+\] UIDs valid`,
+		"* OK [UIDNEXT 1] Predicted next UID", `~\* FLAGS .*`, `~\* OK \[PERMANENTFLAGS .*`, "s OK [READ-WRITE] SELECT completed")
+}
+
+// A literal in ID that the server does not take is refused at once when
+// synchronizing, and skipped with the rest of the command when not; only
+// malformed lists get a BAD otherwise, never a disconnection.
+func TestIDRefusals(t *testing.T) {
+	e := newEnv(t)
+	r := dialRaw(t, e.addr)
+	r.send(`b1 ID ("name" {5000}`)
+	r.expectLines("sync literal above 4096 bytes", "b1 BAD [TOOBIG] Literal of 5000 bytes is too big before login (at most 4096)")
+	r.sendRaw("b2 ID ({9000+}\r\n" + strings.Repeat("b3 NOOP\r\n", 1000) + " NIL)\r\n")
+	r.expectLines("non-sync literal above 4096 bytes before login", "b2 BAD [TOOBIG] Literal of 9000 bytes is too big before login (at most 4096)")
+	for _, cmd := range []string{`c1 ID`, `c2 ID ("name")`, `c3 ID ("name" "x" "version")`, `c4 ID ("a" "b"  "c" "d")`,
+		`c5 ID ({3x}`, `c6 ID ("a\q" NIL)`, `c7 ID NIL extra`, `c8 ID ("name" "x") {4+}`} {
+		r.send(cmd)
+		if got := r.line(); !strings.HasPrefix(got, strings.Fields(cmd)[0]+" BAD [CLIENTBUG] ID syntax error") {
+			t.Fatalf("%s: %q", cmd, got)
+		}
+	}
+	r.sendRaw("test\r\n") // the literal c8 announced
+	r.expect(`c9 ID ()`, serverIDLine, "c9 OK ID completed")
+	r.login()
+	r.send(`d1 ID ("name" {5000}`)
+	r.expectLines("sync literal above 4096 bytes after login", "d1 BAD [TOOBIG] Literal of 5000 bytes is too big for this command (at most 4096)")
+	r.expect("d2 NOOP", "d2 OK NOOP completed")
+}

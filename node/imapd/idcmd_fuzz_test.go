@@ -1,12 +1,29 @@
 package imapd
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
+	"strings"
 	"testing"
 )
 
+// parseIDCommand parses the ID command at the start of cmd, taking every
+// literal up to maxLiteral bytes and refusing a larger synchronizing one.
+func parseIDCommand(cmd []byte) (*idParser, string, map[string]string, error) {
+	p := &idParser{r: bufio.NewReaderSize(bytes.NewReader(cmd), 16), accept: func(n int64, sync bool) error {
+		if sync && n > maxLiteral {
+			return refusal(literalTooBig(n, true))
+		}
+		return nil
+	}}
+	tag, params, err := p.command()
+	return p, tag, params, err
+}
+
 // FuzzParseIDCommand checks that the ID parser never panics, honours its
-// bounds, and that what it accepts ends with a line end.
+// bounds, and that what it accepts ends with a line end; what it refuses
+// gets a BAD.
 func FuzzParseIDCommand(f *testing.F) {
 	for _, seed := range []string{
 		"a ID NIL\r\n",
@@ -15,6 +32,11 @@ func FuzzParseIDCommand(f *testing.F) {
 		"a ID ({4+}\r\nname \"a\\\"b\")\n",
 		"a ID (\"name\"",
 		"a ID ({99999}\r\n)\r\n",
+		"a ID ({1100+}\r\n" + strings.Repeat("x", 1100) + " NIL)\r\n",
+		"a ID (" + strings.Repeat("\"k\" \"v\" ", 31) + "\"" + strings.Repeat("f", 31) + "\" \"" + strings.Repeat("v", 1025) + "\")\r\n",
+		"a ID ({5+}\r\nfield {1}\r\nv)\r\nb NOOP\r\n",
+		"a ID () \r\n",
+		"a ID ({1234567890123456789012345}\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -22,11 +44,17 @@ func FuzzParseIDCommand(f *testing.F) {
 		if !isIDCommand(cmd) {
 			return
 		}
-		params, err := parseIDCommand(cmd)
-		if err != nil {
+		p, _, params, err := parseIDCommand(cmd)
+		if r, ok := errors.AsType[refusal](err); ok {
+			if !strings.HasPrefix(string(r), "BAD ") {
+				t.Fatalf("%q refused with %q", cmd, r)
+			}
 			return
 		}
-		if len(params) > maxIDPairs || !bytes.HasSuffix(cmd, []byte("\n")) {
+		if err != nil {
+			return // the input ended
+		}
+		if len(params) > maxIDPairs || !p.atEOL {
 			t.Fatalf("accepted %q as %v", cmd, params)
 		}
 		for k, v := range params {

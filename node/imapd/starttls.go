@@ -76,7 +76,7 @@ func (c *extConn) switchTo(tc *tls.Conn) {
 	c.under = tc
 	c.w = outTracker{atLineStart: true}
 	c.wmu.Unlock()
-	c.src = bufio.NewReaderSize(tc, maxExtLine)
-	c.inCommand, c.inTail, c.literal, c.pendingSync = false, nil, 0, 0
+	c.src = bufio.NewReaderSize(tc, srcBuffer)
+	c.segs, c.literal, c.waitCont, c.trailer, c.owed = nil, 0, false, false, ""
 	c.secure.Store(true)
 }
