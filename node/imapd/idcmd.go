@@ -152,9 +152,21 @@ func (p *idParser) params() (map[string]string, error) {
 			return nil, err
 		}
 		if pairs < maxIDPairs {
-			params[string(bytes.ToLower(key))] = string(val)
+			params[asciiLower(key)] = string(val)
 		}
 	}
+}
+
+// asciiLower lower-cases the ASCII letters of b; other bytes stay as they
+// are, so the result is as long as b.
+func asciiLower(b []byte) string {
+	out := []byte(string(b))
+	for i, c := range out {
+		if 'A' <= c && c <= 'Z' {
+			out[i] = c + 'a' - 'A'
+		}
+	}
+	return string(out)
 }
 
 func (p *idParser) pair() (key, val []byte, err error) {
