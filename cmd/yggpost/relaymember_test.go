@@ -13,9 +13,9 @@ import (
 
 // startRun runs the command with args in the background until the test
 // ends, and returns its stdout and stderr.
-func startRun(t *testing.T, args ...string) (stdout, stderr *syncBuffer) {
+func startRun(t *testing.T, args ...string) (stdout, stderr *testkit.Buffer) {
 	t.Helper()
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- runContext(ctx, args, strings.NewReader(""), stdout, stderr) }()

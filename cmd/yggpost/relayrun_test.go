@@ -68,7 +68,7 @@ func TestRelayInvitePrintsUsableTokens(t *testing.T) {
 // on SIGUSR1.
 func TestRelayRunReportsStatus(t *testing.T) {
 	db := t.TempDir() + "/relay.db"
-	var out, errs syncBuffer
+	var out, errs testkit.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)

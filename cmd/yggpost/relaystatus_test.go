@@ -14,25 +14,6 @@ import (
 	"github.com/yggpost/yggpost/relay"
 )
 
-// syncBuffer is a bytes.Buffer that a test reads while another goroutine
-// writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var sampleStatus = relay.Status{
 	Members: 3, Envelopes: 12, Bytes: 5 << 20, Forwarding: 2, ForwardingBytes: 1536,
 	Deposits: 40, Duplicates: 4, Refused: 5, HandOvers: 26, Forwarded: 1, Dropped: 6, Expired: 7,
@@ -115,7 +96,7 @@ func (f *fakeStatus) RelayStatus() (relay.Status, bool) {
 
 func TestReportRelayStatusTicksAndSignal(t *testing.T) {
 	src := &fakeStatus{ready: make(chan struct{}), relay: true, st: sampleStatus}
-	var logs, out syncBuffer
+	var logs, out testkit.Buffer
 	sig := make(chan os.Signal, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -7,6 +7,7 @@ package testkit
 import (
 	"bytes"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,4 +84,24 @@ func (w *testWriter) Write(p []byte) (int, error) {
 		w.t.Logf("%s: %s", w.name, bytes.TrimRight(p, "\n"))
 	}
 	return len(p), nil
+}
+
+// Buffer is a bytes.Buffer that a test reads while other goroutines (a
+// server's logger, a client) write to it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -30,31 +30,13 @@ type testEnv struct {
 	srv    *Server
 	addr   string
 	served chan error
-	logs   *lockedBuffer
+	logs   *testkit.Buffer
 	// lastSrv is the most recent server, kept after stop for inspection.
 	lastSrv *Server
 }
 
-// lockedBuffer collects the server's log output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newEnv(t testing.TB) *testEnv {
-	e := &testEnv{t: t, dir: t.TempDir(), logs: &lockedBuffer{}}
+	e := &testEnv{t: t, dir: t.TempDir(), logs: &testkit.Buffer{}}
 	e.start()
 	t.Cleanup(e.stop)
 	return e

@@ -26,7 +26,7 @@ type tlsServer struct {
 	plain     string // STARTTLS listener
 	imaps     string // implicit TLS listener
 	client    *tls.Config
-	logs      *lockedBuffer
+	logs      *testkit.Buffer
 	fakeFrom  net.Addr // remote address the plain listener reports; nil: the real one
 	srvClosed chan struct{}
 }
@@ -44,7 +44,7 @@ func startTLSServer(t *testing.T, policy clientsec.Policy, fakeFrom net.Addr) *t
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &tlsServer{client: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}, logs: &lockedBuffer{}, fakeFrom: fakeFrom}
+	ts := &tlsServer{client: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}, logs: &testkit.Buffer{}, fakeFrom: fakeFrom}
 	log := slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts.srv = New(Options{Store: st, Authenticate: checkTestLogin, Logger: log,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, Policy: policy})

@@ -14,7 +14,7 @@ import (
 // errors make go-smtp panic in its handler; it recovers. The log gets one
 // Warn line with the client's address, not the stack.
 func TestHandlerPanicIsOneLogLine(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.Buffer
 	_, addr := startServer(t, newFileSubmitter(t), func(o *Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	})

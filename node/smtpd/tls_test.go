@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/textproto"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,24 +60,6 @@ func (l remoteListener) Accept() (net.Conn, error) {
 type remoteConn struct{ net.Conn }
 
 func (remoteConn) RemoteAddr() net.Addr { return otherMachine }
-
-// syncBuffer is a log destination that tests read while servers write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startTLS sends STARTTLS and runs the client side of the handshake;
 // from then on r speaks through TLS.
@@ -230,7 +211,7 @@ func TestServeTLSNeedsCertificate(t *testing.T) {
 // password; after STARTTLS it logs in and sends on the same connection.
 func TestOtherMachineNeedsStartTLS(t *testing.T) {
 	srvTLS, cliTLS := testTLS(t, "node.test")
-	var logs syncBuffer
+	var logs testkit.Buffer
 	sub := newFileSubmitter(t)
 	s := newServer(sub, func(o *Options) {
 		o.TLSConfig = srvTLS
