@@ -83,10 +83,12 @@ func echo(c net.Conn, msg string, wait time.Duration) error {
 	return nil
 }
 
-// dialEcho dials to from m and checks one echo round trip.
+// dialEcho dials to from m and checks one echo round trip. A first
+// contact takes a few seconds at most on an idle machine; the deadline is
+// for a machine busy with the other packages' tests.
 func dialEcho(t testing.TB, m *Mesh, to ed25519.PublicKey, msg string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	c, err := m.Dial(ctx, to)
 	if err != nil {
