@@ -95,7 +95,9 @@ func (c *extConn) fill() error {
 // readCommand reads a command other than ID. It holds the command whole,
 // answering the "+" of a synchronizing literal itself and passing the
 // literal on as non-synchronizing, and queues it for imapserver only if it
-// keeps within the bounds; otherwise it refuses it. APPEND is queued once
+// keeps within the bounds and its arguments pass the screening
+// (screenNumSetArg, screenMailboxArgs, screenHeldArgs); otherwise it
+// refuses it. APPEND is queued once
 // its message literal is announced, and the message passes through as it
 // comes.
 func (c *extConn) readCommand() error {
@@ -111,6 +113,9 @@ func (c *extConn) readCommand() error {
 		return c.startTLS(line)
 	}
 	if complete {
+		if reply := screenNumSetArg(line); reply != nil {
+			return c.refuseWith(reply, line, complete)
+		}
 		pass, reply := screenMailboxArgs(line)
 		if reply != nil {
 			return c.refuseWith(reply, line, complete)
@@ -123,6 +128,11 @@ func (c *extConn) readCommand() error {
 			return c.refuse(cmd.tag, resp, line, complete)
 		}
 		n, sync, ok := literalAtEnd(line)
+		if !ok || cmd.isMessage() {
+			if reply := screenHeldArgs(append(segs, line)); reply != nil {
+				return c.refuseWith(reply, line, complete)
+			}
+		}
 		switch {
 		case !ok:
 			c.queue(cmd.tag, append(segs, line))

@@ -43,6 +43,9 @@ func FuzzSession(f *testing.F) {
 		"a APPEND INBOX {3+}\r\nabc {4+}\r\nz LOGOUT\r\nb NOOP\r\n",
 		"a ID (" + strings.Repeat("\"field\" {3+}\r\nabc ", 31) + ")\r\n",
 		"\r\nx\r\ny UID\r\nz] NOOP\r\nq SELECT \"INBOX {2+}\r\nxx\r\n",
+		"a FETCH 0 FLAGS\r\nb COPY 1,0 INBOX\r\nc UID EXPUNGE 0:*\r\nd FETCH 01,x FLAGS\r\n",
+		"a SEARCH FOO\r\nb UID SEARCH NOT (UID 0)\r\nc SEARCH SENTON \"31-Feb-2020\"\r\nd SEARCH OR 1 SINCE {3+}\r\nbad\r\n",
+		"a APPEND INBOX (\\Seen) \"99-Foo-2020 25:00:00 +0000\" {3+}\r\nabc\r\nb NOOP\r\n",
 	} {
 		f.Add([]byte(seed))
 	}

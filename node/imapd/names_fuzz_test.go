@@ -70,13 +70,14 @@ func mailboxScript(t *testing.T, addr, script string) []byte {
 // FuzzMailboxCommandLines sends one command that takes mailbox names with
 // fuzzed arguments, so that the screening must read every syntax the way
 // imapserver does (a space before "(" is optional, for one). No answer may
-// be a server error. Literals are left out: their names pass unchecked; so
-// are sequence sets (imapserver answers "0" with a server error).
+// be a server error. Literals are left out: their names pass unchecked.
+// COPY and MOVE come with a sequence set and without one, which args then
+// start with.
 func FuzzMailboxCommandLines(f *testing.F) {
 	cmds := []string{"CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "STATUS", "SELECT", "EXAMINE",
-		"LIST", "LSUB", "COPY 1:*", "MOVE 1:*", "UID COPY 1:*", "UID MOVE 1:*"}
+		"LIST", "LSUB", "COPY 1:*", "MOVE 1:*", "UID COPY 1:*", "UID MOVE 1:*", "COPY", "UID MOVE"}
 	for i, args := range []string{"&Jjo", "a&b", "x (a&b)", "\"a&b\" (MESSAGES)", "x&(y", "x)&", "", "", "!(0&2 \"*\")",
-		"\"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*", "a&b", "&Jjo(", "\"a&b"} {
+		"\"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*", "a&b", "&Jjo(", "\"a&b", "0 a&b", "0:* INBOX"} {
 		f.Add(byte(i), args)
 	}
 	e := newEnv(f)
@@ -88,6 +89,33 @@ func FuzzMailboxCommandLines(f *testing.F) {
 		out := mailboxScript(t, e.addr, "t "+cmds[int(cmd)%len(cmds)]+" "+args+"\r\n")
 		if bytes.Contains(out, []byte("SERVERBUG")) {
 			t.Fatalf("server error for %q:\n%s", args, out)
+		}
+	})
+}
+
+// FuzzCommandArgs sends SEARCH, a command that opens with a sequence set
+// or UID set, or APPEND with fuzzed arguments: none may get a server error
+// (imapserver's for sets, search keys and dates imapserver cannot parse),
+// and the session must reach LOGOUT.
+func FuzzCommandArgs(f *testing.F) {
+	cmds := []string{"SEARCH", "UID SEARCH", "FETCH", "UID FETCH", "STORE", "UID STORE", "COPY", "UID MOVE", "UID EXPUNGE", "APPEND INBOX"}
+	for i, args := range []string{"FOO", "OR 0 NOT (UID 0:*)", "SINCE 99-Foo-2020", "0 FLAGS", "1:0 FLAGS", "0 +FLAGS (x)", "0 INBOX", "0,1 INBOX",
+		"1:*", `(\Seen) "not a date"`, "RETURN (COUNT) CHARSET UTF-8 HEADER x y SENTON \"1-Jan-2020\" $ ()", "NOT(ALL) 4294967296"} {
+		f.Add(byte(i), args)
+	}
+	e := newEnv(f)
+	if _, _, err := e.store.Append("INBOX", bytes.NewReader(testMessage("fuzz", 10)), mailbox.AppendOptions{}); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, cmd byte, args string) {
+		args = strings.NewReplacer("\r", "", "\n", "", "{", "[").Replace(args)
+		line := "t " + cmds[int(cmd)%len(cmds)] + " " + args + "\r\n"
+		if strings.HasPrefix(cmds[int(cmd)%len(cmds)], "APPEND") {
+			line = "t APPEND INBOX " + args + " {3+}\r\nabc\r\n"
+		}
+		out := mailboxScript(t, e.addr, line)
+		if bytes.Contains(out, []byte("SERVERBUG")) {
+			t.Fatalf("server error for %q:\n%s", line, out)
 		}
 	})
 }
