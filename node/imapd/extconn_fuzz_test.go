@@ -44,8 +44,9 @@ func passThrough(in []byte) (server, client []byte, err error) {
 var simpleStream = regexp.MustCompile(`^([a-z0-9]+ [A-Z]+( [A-Za-z0-9:*,.]+)*\r\n)*$`)
 
 // screenPlain splits a stream of plain commands into the lines that pass
-// to imapserver unchanged and the replies to those whose arguments the
-// screening refuses (sequence sets, search keys).
+// to imapserver (unchanged, but for ENABLE's unoffered capabilities) and
+// the replies to those whose arguments the screening refuses (sequence
+// sets, search keys).
 func screenPlain(in []byte) (passed, refused []byte) {
 	for _, line := range bytes.SplitAfter(in, []byte("\r\n")) {
 		reply := screenNumSetArg(line)
@@ -55,7 +56,7 @@ func screenPlain(in []byte) (passed, refused []byte) {
 		if reply != nil {
 			refused = append(refused, reply...)
 		} else {
-			passed = append(passed, line...)
+			passed = append(passed, withOfferedEnable(line)...)
 		}
 	}
 	return passed, refused
@@ -127,6 +128,7 @@ func FuzzExtConn(f *testing.F) {
 		"a SEARCH OR FOO (SINCE 99-Foo-2020) 0\r\nb NOOP\r\n",
 		"a SEARCH SUBJECT {1}\r\nx SINCE {2+}\r\nxy\r\nb NOOP\r\n",
 		"a APPEND INBOX \"not a date\" {3}\r\nb APPEND INBOX \"x\" {3+}\r\nabc\r\nc NOOP\r\n",
+		"a ENABLE IMAP4rev2 UTF8=ACCEPT\r\nb ENABLE IMAP4REV2\r\nc NOOP\r\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -120,7 +120,7 @@ func (c *extConn) readCommand() error {
 		if reply != nil {
 			return c.refuseWith(reply, line, complete)
 		}
-		line = pass
+		line = withOfferedEnable(pass)
 	}
 	var segs [][]byte
 	for {

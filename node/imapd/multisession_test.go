@@ -342,3 +342,29 @@ func TestUIDStarIsTheSessionsLastMessage(t *testing.T) {
 		t.Fatalf("UID FETCH 4:* before EXISTS: %q", got)
 	}
 }
+
+// ENABLE of IMAP4rev2, which the server does not advertise, is ignored
+// (RFC 5161): the session stays IMAP4rev1 and keeps seeing RECENT.
+// UTF8=ACCEPT, which it advertises, is enabled.
+func TestEnableOnlyWhatIsOffered(t *testing.T) {
+	e := newEnv(t)
+	if _, _, err := e.store.Append("INBOX", bytes.NewReader(testMessage("new", 10)), mailbox.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := dialRaw(t, e.addr)
+	r.login()
+	r.send("e ENABLE IMAP4rev2 utf8=accept")
+	got := r.until("e ")
+	if !slices.Contains(got, "* ENABLED utf8=accept") && !slices.Contains(got, "* ENABLED UTF8=ACCEPT") {
+		t.Errorf("ENABLE: %q; want only UTF8=ACCEPT enabled", got)
+	}
+	for _, l := range got {
+		if strings.Contains(strings.ToUpper(l), "IMAP4REV2") {
+			t.Errorf("ENABLE answered %q: IMAP4rev2 is not offered", l)
+		}
+	}
+	r.send("s SELECT INBOX")
+	if got := r.until("s "); !slices.Contains(got, "* 1 RECENT") {
+		t.Errorf("SELECT after ENABLE IMAP4rev2: %q; want * 1 RECENT", got)
+	}
+}
