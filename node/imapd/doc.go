@@ -1,7 +1,7 @@
 // Package imapd is the IMAP front end of a Yggpost node: it serves the
 // user's mailbox store (package mailbox) to ordinary mail clients over
-// IMAP4rev1 on a loopback listener, built on the go-imap v2 imapserver
-// package.
+// IMAP4rev1, on loopback and, with TLS (STARTTLS or from the first byte),
+// to the user's other devices, built on the go-imap v2 imapserver package.
 //
 // It owns no on-disk state. What it owns is the in-memory view each IMAP
 // session has of its selected mailbox:
