@@ -46,8 +46,9 @@
 // sees it (framing.go) and refuses with a tagged BAD what imapserver would
 // answer with an internal error, silence or a dropped connection: literals
 // too big for their command, overlong commands, lists nested too deep. It
-// screens the mailbox names on a command's first line (mailboxargs.go: a
-// name imapserver cannot decode would be a server error). It follows
+// screens a command's mailbox names, on its lines and in its literals
+// (mailboxargs.go: a name imapserver cannot decode would be a server
+// error). It follows
 // literals in both directions so that it never looks into message data;
 // APPEND's message passes through as it comes.
 //

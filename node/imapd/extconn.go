@@ -46,8 +46,8 @@ func (l extListener) Accept() (net.Conn, error) {
 // read from inside TLS; and every command that exceeds what imapserver
 // handles (literal sizes, command length, nesting), which it refuses with a
 // tagged BAD instead of imapserver's internal error or silence; and
-// command lines with mailbox names imapserver cannot decode
-// (screenMailboxArgs), which it refuses or rewrites; and sequence sets,
+// commands with mailbox names imapserver cannot decode, on their lines or
+// in literals (screenMailboxArgs), which it refuses or rewrites; and sequence sets,
 // search keys and dates that imapserver would answer with an internal
 // error (cmdargs.go), which it refuses with a BAD. On the way out it adds
 // ID to the capability lists imapserver writes and says what the

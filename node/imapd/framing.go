@@ -96,9 +96,9 @@ func (c *extConn) fill() error {
 // answering the "+" of a synchronizing literal itself and passing the
 // literal on as non-synchronizing, and queues it for imapserver only if it
 // keeps within the bounds and its arguments pass the screening
-// (screenNumSetArg, screenMailboxArgs, screenHeldArgs); otherwise it
-// refuses it. APPEND is queued once
-// its message literal is announced, and the message passes through as it
+// (screenNumSetArg, screenMailboxArgs, screenHeldMailboxArgs,
+// screenHeldArgs); otherwise it refuses it. APPEND is queued once its
+// message literal is announced, and the message passes through as it
 // comes.
 func (c *extConn) readCommand() error {
 	line, complete, err := c.readLine(maxCommandText)
@@ -129,16 +129,18 @@ func (c *extConn) readCommand() error {
 		}
 		n, sync, ok := literalAtEnd(line)
 		if !ok || cmd.isMessage() {
-			if reply := screenHeldArgs(append(segs, line)); reply != nil {
+			held, reply := screenHeldMailboxArgs(append(segs, line))
+			if reply == nil {
+				reply = screenHeldArgs(held)
+			}
+			if reply != nil {
 				return c.refuseWith(reply, line, complete)
 			}
-		}
-		switch {
-		case !ok:
-			c.queue(cmd.tag, append(segs, line))
-			return nil
-		case cmd.isMessage():
-			return c.streamMessage(cmd, append(segs, line), n, sync)
+			if !ok {
+				c.queue(cmd.tag, held)
+				return nil
+			}
+			return c.streamMessage(cmd, held, n, sync)
 		}
 		if resp := cmd.addLiteral(n, c.authed.Load()); resp != "" {
 			return c.refuse(cmd.tag, resp, line, complete)

@@ -20,43 +20,92 @@ import (
 // refused with NO [CANNOT] and the reason. An atom that imapserver would
 // cut short and fail to decode, and a quoted string that does not end on
 // its line (imapserver would read on into the next), are refused with
-// BAD. A name sent as a literal is not on the line and passes unchecked,
-// as does a line whose syntax imapserver refuses before it decodes a name;
-// a name refused with NO on a line that ends with a non-synchronizing
-// literal passes too, as that literal is on its way.
+// BAD. A name sent as a literal is not on the line and is left to
+// screenHeldMailboxArgs, as is a name refused with NO on a line that ends
+// with a non-synchronizing literal, as that literal is on its way; a line
+// whose syntax imapserver refuses before it decodes a name passes.
 func screenMailboxArgs(line []byte) (pass, reply []byte) {
-	sc := &argScanner{line: line}
+	return screenNames(line, false)
+}
+
+// screenHeldMailboxArgs is screenMailboxArgs for a command held whole (its
+// lines and literals in order, segs; for APPEND up to the announcement of
+// its message literal): it checks the names sent as literals too, and
+// refuses a name whatever literal follows. A pattern literal that is not
+// modified UTF-7 is rewritten into a literal that decodes to it. It
+// returns the parts to pass on, or a reply to send instead of them.
+func screenHeldMailboxArgs(segs [][]byte) (pass [][]byte, reply []byte) {
+	held := bytes.Join(segs, nil)
+	out, reply := screenNames(held, true)
+	if reply != nil {
+		return nil, reply
+	}
+	if bytes.Equal(out, held) {
+		return segs, nil
+	}
+	return splitHeld(out), nil
+}
+
+// screenNames checks the mailbox names in b, a command line or, if held,
+// a command held whole.
+func screenNames(b []byte, held bool) (pass, reply []byte) {
+	sc := &argScanner{line: b}
 	tag, cmd, ok := sc.command()
 	if !ok {
-		return line, nil
+		return b, nil
 	}
 	args, ok := sc.mailboxArgs(cmd)
 	if !ok {
-		return line, nil
+		return b, nil
 	}
 	for _, a := range args {
 		if a.unended {
 			return nil, fmt.Appendf(nil, "%s BAD [CLIENTBUG] %s: a quoted mailbox name does not end on its line\r\n", tag, cmd)
 		}
 		_, err := decodeMUTF7(a.value)
-		if err == nil || (a.pattern && !a.cut) {
+		if err == nil {
 			continue
 		}
-		if _, sync, lit := literalAtEnd(line); lit && !sync {
-			return line, nil
+		if a.pattern && !a.cut {
+			if a.literal && len(encodeMUTF7Literal(a.value)) > maxLiteral {
+				return nil, fmt.Appendf(nil, "%s BAD [TOOBIG] %s: pattern %s is too long with its characters escaped (at most %d bytes)\r\n",
+					tag, cmd, textQuote(a.value), maxLiteral)
+			}
+			continue
+		}
+		if _, sync, lit := literalAtEnd(b); lit && !sync && !held {
+			return b, nil
 		}
 		if a.cut {
 			return nil, fmt.Appendf(nil, "%s BAD [CLIENTBUG] %s: syntax error in mailbox name %s: a name with other characters than an atom's goes in a quoted string\r\n",
-				tag, cmd, textQuote(string(line[a.start:min(a.end+1, len(line))])))
+				tag, cmd, textQuote(string(b[a.start:min(a.end+1, len(b))])))
 		}
 		return nil, fmt.Appendf(nil, "%s NO [CANNOT] %s: mailbox name %s is not valid modified UTF-7 (RFC 3501 5.1.3): %v\r\n",
 			tag, cmd, textQuote(a.value), err)
 	}
-	return rewritePatterns(line, args), nil
+	return rewritePatterns(b, args), nil
+}
+
+// splitHeld splits a command held whole into its lines and literals, as
+// extConn hands them to imapserver.
+func splitHeld(b []byte) [][]byte {
+	var segs [][]byte
+	for len(b) > 0 {
+		end := bytes.IndexByte(b, '\n') + 1
+		if end == 0 {
+			end = len(b)
+		}
+		segs, b = append(segs, b[:end]), b[end:]
+		if n, _, ok := literalAtEnd(segs[len(segs)-1]); ok && n <= int64(len(b)) {
+			segs, b = append(segs, b[:n]), b[n:]
+		}
+	}
+	return segs
 }
 
 // rewritePatterns replaces each pattern that is not modified UTF-7 by a
-// quoted string that decodes to it.
+// quoted string that decodes to it, or a pattern sent as a literal by a
+// non-synchronizing literal that decodes to it.
 func rewritePatterns(line []byte, args []mailboxArg) []byte {
 	out := line
 	for i := len(args) - 1; i >= 0; i-- {
@@ -64,8 +113,12 @@ func rewritePatterns(line []byte, args []mailboxArg) []byte {
 		if _, err := decodeMUTF7(a.value); err == nil || !a.pattern {
 			continue
 		}
-		quoted := `"` + imapQuoted(encodeMUTF7Literal(a.value)) + `"`
-		out = append(append(append([]byte(nil), out[:a.start]...), quoted...), out[a.end:]...)
+		repl := `"` + imapQuoted(encodeMUTF7Literal(a.value)) + `"`
+		if a.literal {
+			enc := encodeMUTF7Literal(a.value)
+			repl = fmt.Sprintf("{%d+}\r\n%s", len(enc), enc)
+		}
+		out = append(append(append([]byte(nil), out[:a.start]...), repl...), out[a.end:]...)
 	}
 	return out
 }
@@ -92,6 +145,7 @@ type mailboxArg struct {
 	value      string
 	pattern    bool // a LIST or LSUB reference or pattern
 	cut        bool // an atom followed by a byte that may not follow it
+	literal    bool // a literal, with its data
 	unended    bool // a quoted string without its closing quote
 }
 
@@ -129,9 +183,9 @@ func (sc *argScanner) run(valid func(byte) bool) string {
 }
 
 // mailboxArgs returns the mailbox names of a command that imapserver
-// decodes: those before the first literal, syntax error or cut atom, as
-// imapserver decodes each name as soon as it has read it. known is false
-// for commands without mailbox names.
+// decodes: those before the first literal whose data the line does not
+// hold, syntax error or cut atom, as imapserver decodes each name as soon
+// as it has read it. known is false for commands without mailbox names.
 func (sc *argScanner) mailboxArgs(cmd string) (args []mailboxArg, known bool) {
 	switch cmd {
 	case "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE", "SELECT", "EXAMINE", "STATUS", "APPEND":
@@ -225,8 +279,9 @@ func (sc *argScanner) space() bool {
 	return false
 }
 
-// astring reads a quoted string, a literal's announcement (which ends the
-// line; the name is not on it) or an atom, of list-mailbox characters if
+// astring reads a quoted string, a literal whose data the line holds (a
+// literal's announcement ends its line; if the data is not held, no name
+// is read) or an atom, of list-mailbox characters if
 // list is set (RFC 3501 9). read says whether it read a name, next
 // whether a separator follows it: a space, the end of the line, or with
 // inList ")". imapserver decodes an atom before it looks at what follows,
@@ -241,7 +296,11 @@ func (sc *argScanner) astring(list, inList bool) (a mailboxArg, read, next bool)
 		}
 		a = mailboxArg{start: start, end: sc.pos, value: value}
 	case '{':
-		return mailboxArg{}, false, false
+		value, ok := sc.literal()
+		if !ok {
+			return mailboxArg{}, false, false
+		}
+		a = mailboxArg{start: start, end: sc.pos, value: value, literal: true}
 	default:
 		for sc.pos < len(sc.line) && (isAStringChar(sc.line[sc.pos]) || list && isWildcard(sc.line[sc.pos])) {
 			sc.pos++
@@ -259,7 +318,7 @@ func (sc *argScanner) astring(list, inList bool) (a mailboxArg, read, next bool)
 			return a, true, true
 		}
 	}
-	a.cut = sc.line[start] != '"'
+	a.cut = !a.literal && sc.line[start] != '"'
 	return a, true, false
 }
 

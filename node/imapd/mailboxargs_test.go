@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -74,13 +75,28 @@ func TestScreenMailboxArgs(t *testing.T) {
 }
 
 // FuzzScreenMailboxArgs: no panic; a reply is one line for the command's
-// tag; a rewritten line is one that passes unchanged.
+// tag; a rewritten line is one that passes unchanged; the same for the
+// whole input as a held command.
 func FuzzScreenMailboxArgs(f *testing.F) {
 	for _, s := range []string{`a LIST "" !#$&'+,-.0123456789:;<=>?@^_` + "`" + `|[}%*`, `a CREATE &Jjo`,
-		`a LIST (SUBSCRIBED) "" ("a&b" INBOX) RETURN (CHILDREN)`, `a RENAME "x\"y" {4+}`, `a UID COPY 1:* "&AOk-"`, `a LSUB & &`} {
+		`a LIST (SUBSCRIBED) "" ("a&b" INBOX) RETURN (CHILDREN)`, `a RENAME "x\"y" {4+}`, `a UID COPY 1:* "&AOk-"`, `a LSUB & &`,
+		"a CREATE {4}\r\n&Jjo", "a SELECT {3+}\r\n&-x", "a RENAME {1}\r\nx {4}\r\n&Jjo", "a LIST {0}\r\n (x {2+}\r\n&\r \"%\")",
+		"a APPEND {4+}\r\n&Jjo (\\Seen) {3}\r\nabc", "a UID MOVE 1:* {5+}\r\na\r\n&b", "a LSUB {1}\r\n& {3}\r\n\xff*&"} {
 		f.Add([]byte(s + "\r\n"))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
+		segs := splitHeld(line)
+		if pass, reply := screenHeldMailboxArgs(segs); reply != nil {
+			tag, _, _ := bytes.Cut(line, []byte(" "))
+			if pass != nil || !bytes.HasPrefix(reply, append(tag, ' ')) || bytes.IndexAny(reply, "\r\n") != len(reply)-2 {
+				t.Fatalf("%q: passed %q, replied %q", line, pass, reply)
+			}
+		} else if held := bytes.Join(pass, nil); !bytes.Equal(held, line) {
+			again, reply := screenHeldMailboxArgs(pass)
+			if !bytes.Equal(bytes.Join(again, nil), held) || reply != nil {
+				t.Fatalf("%q rewritten as %q, then as %q (reply %q)", line, held, again, reply)
+			}
+		}
 		if i := bytes.IndexByte(line, '\n'); i >= 0 {
 			line = line[:i+1]
 		}
@@ -99,4 +115,48 @@ func FuzzScreenMailboxArgs(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestScreenHeldMailboxArgs(t *testing.T) {
+	const cannot = `NO [CANNOT] `
+	for _, c := range []struct {
+		segs  []string
+		pass  []string // nil: as segs
+		reply string   // the start of the reply, or "" for none
+	}{
+		{[]string{"a CREATE {4+}\r\n", "&Jjo", "\r\n"}, nil, "a " + cannot + `CREATE: mailbox name "&Jjo"`},
+		{[]string{"a CREATE {4+}\r\n", "&-Jo", "\r\n"}, nil, ""},
+		{[]string{"a SELECT {3+}\r\n", "&-x", "\r\n"}, nil, ""},
+		{[]string{"a RENAME {1+}\r\n", "x", " {4+}\r\n", "&Jjo", "\r\n"}, nil, "a " + cannot + `RENAME: mailbox name "&Jjo"`},
+		{[]string{"a RENAME &Jjo {1+}\r\n", "x", "\r\n"}, nil, "a " + cannot + `RENAME: mailbox name "&Jjo"`},
+		{[]string{"a APPEND {4+}\r\n", "&Jjo", " (\\Seen) {3+}\r\n"}, nil, "a " + cannot + `APPEND: mailbox name "&Jjo"`},
+		{[]string{"a APPEND &Jjo {3+}\r\n"}, nil, "a " + cannot + `APPEND: mailbox name "&Jjo"`},
+		{[]string{"a COPY 1:* {4+}\r\n", "&Jjo", "\r\n"}, nil, "a " + cannot + `COPY: mailbox name "&Jjo"`},
+		{[]string{"a STATUS {4+}\r\n", "&Jjo", " (MESSAGES)\r\n"}, nil, "a " + cannot + `STATUS: mailbox name "&Jjo"`},
+		{[]string{"a CREATE {4+}\r\n", "&Jjo", "x\r\n"}, nil, "a " + cannot + `CREATE: mailbox name "&Jjo"`},
+		{[]string{"a CREATE {5+}\r\n", "INBOX", "\r\n"}, nil, ""},
+		{[]string{"a LIST \"\" {4+}\r\n", "&Jjo", "\r\n"}, []string{"a LIST \"\" {5+}\r\n", "&-Jjo", "\r\n"}, ""},
+		{[]string{"a LIST {1+}\r\n", "&", " ({2+}\r\n", "\x01*", " %)\r\n"},
+			[]string{"a LIST {2+}\r\n", "&-", " ({6+}\r\n", "&AAE-*", " %)\r\n"}, ""},
+		{[]string{"a LSUB {1+}\r\n", "&", " &\r\n"}, []string{"a LSUB {2+}\r\n", "&-", " \"&-\"\r\n"}, ""},
+		{[]string{"a LIST \"\" {4096+}\r\n", strings.Repeat("\x01", 4096), "\r\n"}, nil, "a BAD [TOOBIG] LIST: pattern"},
+	} {
+		segs := make([][]byte, len(c.segs))
+		for i, s := range c.segs {
+			segs[i] = []byte(s)
+		}
+		pass, reply := screenHeldMailboxArgs(segs)
+		want := c.pass
+		if want == nil && c.reply == "" {
+			want = c.segs
+		}
+		got := make([]string, len(pass))
+		for i, p := range pass {
+			got[i] = string(p)
+		}
+		if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) && !(len(got) == 0 && len(want) == 0) ||
+			!strings.HasPrefix(string(reply), c.reply) || (c.reply == "") != (reply == nil) {
+			t.Errorf("%q: passed %q, replied %q; want %q and a reply starting %q", c.segs, got, reply, want, c.reply)
+		}
+	}
 }

@@ -13,12 +13,14 @@ import (
 )
 
 // FuzzMailboxNames sends every command that takes a mailbox name or a
-// LIST pattern, with a fuzzed name as a quoted string and as an atom, to
-// a logged-in session with INBOX selected. No answer may be a server error
-// (NO [SERVERBUG]), and the session must reach LOGOUT.
+// LIST pattern, with a fuzzed name as a quoted string, as an atom and as
+// a non-synchronizing literal, to a logged-in session with INBOX selected.
+// No answer may be a server error (NO [SERVERBUG]), and the session must
+// reach LOGOUT.
 func FuzzMailboxNames(f *testing.F) {
 	for _, s := range []string{"!#$&'+,-.0123456789:;<=>?@^_`|[}%*", "&Jjo", "a&b", "Caf&AOk-", "Café/日本", "a/b/", "inbox/x",
-		"&AOk-&AOk-", "\x01", "\xff", "a\\\"b", "%", "*/%", "&2D0-"} {
+		"&AOk-&AOk-", "\x01", "\xff", "a\\\"b", "%", "*/%", "&2D0-",
+		"&-x", "a\r\n&", "x {3+}\r\n&Jj", "\x01\x02\x03%"} {
 		f.Add(s)
 	}
 	e := newEnv(f)
@@ -34,7 +36,8 @@ func FuzzMailboxNames(f *testing.F) {
 			return r
 		}, name)
 		var script strings.Builder
-		for i, arg := range []string{quoted, atom} {
+		literal := fmt.Sprintf("{%d+}\r\n%s", len(name), name)
+		for i, arg := range []string{quoted, atom, literal} {
 			for j, cmd := range []string{"CREATE %s", "SUBSCRIBE %s", "LIST \"\" %s", "LIST %s \"*\"", "LSUB \"\" %s",
 				"LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (%s \"%%\") RETURN (CHILDREN STATUS (MESSAGES))", "STATUS %s (MESSAGES)",
 				"RENAME %s Renamed", "RENAME Renamed %s", "COPY 1:* %s", "UNSUBSCRIBE %s", "DELETE %s", "EXAMINE %s"} {
@@ -70,7 +73,8 @@ func mailboxScript(t *testing.T, addr, script string) []byte {
 // FuzzMailboxCommandLines sends one command that takes mailbox names with
 // fuzzed arguments, so that the screening must read every syntax the way
 // imapserver does (a space before "(" is optional, for one). No answer may
-// be a server error. Literals are left out: their names pass unchecked.
+// be a server error. Literals are left out (FuzzMailboxNames sends names
+// as literals).
 // COPY and MOVE come with a sequence set and without one, which args then
 // start with.
 func FuzzMailboxCommandLines(f *testing.F) {

@@ -3,7 +3,10 @@ package imapd
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/yggpost/yggpost/mailbox"
 )
 
 // A mailbox name that is not modified UTF-7 (RFC 3501 5.1.3) is refused
@@ -91,4 +94,55 @@ func cmdName(cmd string) string {
 		return w
 	}
 	return "UID " + firstWord(cmd[4:])
+}
+
+// A mailbox name sent as a literal, synchronizing or not, gets the same
+// answer as the name on the line: NO [CANNOT] if it is not modified UTF-7,
+// and LIST takes such a pattern for itself. The literals of a refused
+// command are never read as commands.
+func TestProtoNamesAsLiterals(t *testing.T) {
+	e := newEnv(t)
+	if _, _, err := e.store.Append("INBOX", strings.NewReader("Subject: x\r\n\r\nx\r\n"), mailbox.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := dialRaw(t, e.addr)
+	no := func(tag, cmd string) string {
+		return fmt.Sprintf(`~%s NO \[CANNOT\] %s: mailbox name "&Jjo" is not valid modified UTF-7 \(RFC 3501 5\.1\.3\): .*`, tag, cmd)
+	}
+	last := func(tag, raw, want string) {
+		t.Helper()
+		r.sendRaw(raw)
+		got := r.until(tag + " ")
+		r.check(raw, got[len(got)-1:], []string{want})
+	}
+	last("p1", "p1 CREATE {4}\r\n&Jjo\r\n", no("p1", "CREATE"))
+	r.login()
+	for i, cmd := range []string{"CREATE %s", "DELETE %s", "RENAME %s Other", "RENAME {5+}\r\nINBOX %s", "SUBSCRIBE %s",
+		"UNSUBSCRIBE %s", "STATUS %s (MESSAGES)", "SELECT %s", "EXAMINE %s", "APPEND %s {3+}\r\nabc"} {
+		for j, lit := range []string{"{4}\r\n&Jjo", "{4+}\r\n&Jjo"} {
+			tag := fmt.Sprintf("a%d.%d", i, j)
+			last(tag, tag+" "+fmt.Sprintf(cmd, lit)+"\r\n", no(tag, firstWord(cmd)))
+		}
+	}
+	r.refusedAtOnce("b1 APPEND {4+}\r\n&Jjo (\\Seen) {3}", `b1 NO [CANNOT] APPEND: mailbox name "&Jjo" is not valid modified UTF-7 (RFC 3501 5.1.3): "&" starts a base64 run that no "-" ends (write "&-" for "&" itself)`)
+	r.expect("b2 NOOP", "b2 OK NOOP completed")
+	last("s1", "s1 SELECT {5+}\r\nINBOX\r\n", "s1 OK [READ-WRITE] SELECT completed")
+	for i, cmd := range []string{"COPY 1:* %s", "MOVE 1:* %s", "UID COPY 1:* %s", "UID MOVE 1:* %s"} {
+		tag := fmt.Sprintf("m%d", i)
+		last(tag, tag+" "+fmt.Sprintf(cmd, "{4+}\r\n&Jjo")+"\r\n", no(tag, cmdName(cmd)))
+	}
+	// LIST and LSUB take a pattern that is not modified UTF-7 for itself.
+	r.expect(`l0 CREATE "x&-Jjo"`, "l0 OK CREATE completed")
+	last("l1", "l1 LIST \"\" {5}\r\nx&Jjo\r\n", "l1 OK LIST completed")
+	last("l2", "l2 LIST {0+}\r\n {5+}\r\nx&Jj%\r\n", "l2 OK LIST completed")
+	r.sendRaw("l3 LIST \"\" ({5+}\r\nx&Jjo \"INBOX\")\r\n")
+	r.check("LIST of literal patterns", r.until("l3 "), []string{`~\* LIST \(.*\) "/" INBOX`, `~\* LIST \(.*\) "/" "x&-Jjo"`, "l3 OK LIST completed"})
+	last("l4", "l4 LSUB {1+}\r\n& *\r\n", "l4 OK LSUB completed")
+	// What follows a refused name, on its line or in literals, is skipped.
+	evil := "e9 CREATE Evil\r\n"
+	last("e1", fmt.Sprintf("e1 RENAME {4+}\r\n&Jjo {%d+}\r\n%s\r\n", len(evil), evil), no("e1", "RENAME"))
+	last("e2", fmt.Sprintf("e2 RENAME &Jjo {%d+}\r\n%s\r\n", len(evil), evil), no("e2", "RENAME"))
+	last("e3", fmt.Sprintf("e3 APPEND {4+}\r\n&Jjo {%d+}\r\n%s\r\n", len(evil), evil), no("e3", "APPEND"))
+	r.expect("e4 STATUS Evil (MESSAGES)", `~e4 NO .*`)
+	r.expect("z NOOP", "z OK NOOP completed")
 }
