@@ -82,6 +82,15 @@ func TestShutdownWaitsForMessageInTransfer(t *testing.T) {
 	idle := dialRaw(t, address)
 	idle.login()
 	c := dialAuthed(t, address)
+	shutDownDuringTransfer(t, s, sub, idle, c)
+}
+
+// shutDownDuringTransfer shuts s down while c is sending a message that
+// sub holds in Submit: idle, an idle connection, gets 421 4.3.2 and is
+// closed; Shutdown waits until the message is through, and the message is
+// accepted.
+func shutDownDuringTransfer(t *testing.T, s *Server, sub *blockingSubmitter, idle *rawConn, c *smtp.Client) {
+	t.Helper()
 	sent := make(chan error, 1)
 	go func() {
 		sent <- send(c, local.String(), []string{alice.String()}, message(local.String(), "s", "b\r\n"))

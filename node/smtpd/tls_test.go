@@ -474,36 +474,7 @@ func TestTLSShutdownWaitsForMessageInTransfer(t *testing.T) {
 	if err := c.Auth(sasl.NewPlainClient("", local.String(), testPassword)); err != nil {
 		t.Fatalf("auth: %v", err)
 	}
-	sent := make(chan error, 1)
-	go func() {
-		sent <- send(c, local.String(), []string{alice.String()}, message(local.String(), "s", "b\r\n"))
-	}()
-	testkit.Receive(t, 10*time.Second, "Submit to be called", sub.entered, nil)
-
-	shut := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		shut <- s.Shutdown(ctx)
-	}()
-	idle.expect(421, "4.3.2")
-	if line, err := idle.ReadLine(); err == nil {
-		t.Fatalf("idle TLS connection still open during shutdown, read %q", line)
-	}
-	select {
-	case err := <-shut:
-		t.Fatalf("Shutdown returned %v while a message was being submitted", err)
-	case err := <-sent:
-		t.Fatalf("message finished (%v) before Submit returned", err)
-	default:
-	}
-	close(sub.release)
-	if err := <-sent; err != nil {
-		t.Fatalf("message in transfer over TLS during shutdown: %v", err)
-	}
-	if err := <-shut; err != nil {
-		t.Fatalf("shutdown: %v", err)
-	}
+	shutDownDuringTransfer(t, s, sub, idle, c)
 }
 
 // enteredSubmitter tells when Submit starts, before it reads the body.
