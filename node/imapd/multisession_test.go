@@ -184,14 +184,7 @@ func TestFetchOfMessageExpungedByAnotherSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	deliver(t, e, "small", 10)
-	bodies := func() int {
-		n, err := e.store.CountBodies()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	before := bodies()
+	before := e.bodies()
 	a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
 	a.login()
 	b.login()
@@ -223,21 +216,14 @@ func TestFetchOfMessageExpungedByAnotherSession(t *testing.T) {
 	// Told, B renumbers; then nobody needs the message and its body goes.
 	b.expect("b7 NOOP", "* 1 EXPUNGE", "b7 OK NOOP completed")
 	b.expect("b8 FETCH 1:* (UID)", "* 1 FETCH (UID 2)", "b8 OK FETCH completed")
-	waitBodies(t, bodies, before-1)
+	waitBodies(t, e, before-1)
 }
 
 func TestExpungedMessageReleasedWhenSessionLeaves(t *testing.T) {
 	e := newEnv(t)
 	deliver(t, e, "one", 300<<10)
 	deliver(t, e, "two", 10)
-	bodies := func() int {
-		n, err := e.store.CountBodies()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	before := bodies()
+	before := e.bodies()
 	a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
 	a.login()
 	b.login()
@@ -246,12 +232,12 @@ func TestExpungedMessageReleasedWhenSessionLeaves(t *testing.T) {
 	a.expect("a2 STORE 1:2 +FLAGS.SILENT (\\Deleted)", "a2 OK STORE completed")
 	a.expect("a3 UID EXPUNGE 1", "* 1 EXPUNGE", "a3 OK UID EXPUNGE completed")
 	b.expect("b2 FETCH 1 (UID RFC822.SIZE)", fmt.Sprintf("* 1 FETCH (UID 1 RFC822.SIZE %d)", len(testMessage("one", 300<<10))), `* 1 FETCH (UID 1 FLAGS (\Deleted))`, `* 2 FETCH (UID 2 FLAGS (\Deleted))`, "b2 OK FETCH completed")
-	if bodies() != before {
+	if e.bodies() != before {
 		t.Fatal("the body went while B could still fetch it")
 	}
 	// B leaves without being told: nothing keeps the body any more.
 	b.expect("b3 UNSELECT", "b3 OK UNSELECT completed")
-	waitBodies(t, bodies, before-1)
+	waitBodies(t, e, before-1)
 	// A store that stops while a session still holds an expunged message
 	// (as in a crash) leaves it retained on disk; opening sweeps it.
 	b.open("b4 SELECT INBOX")
@@ -266,7 +252,7 @@ func TestExpungedMessageReleasedWhenSessionLeaves(t *testing.T) {
 	<-e.served
 	e.srv = nil
 	e.start()
-	if n := bodies(); n != before-2 {
+	if n := e.bodies(); n != before-2 {
 		t.Fatalf("%d bodies after the restart sweep, want %d", n, before-2)
 	}
 	r := dialRaw(t, e.addr)
@@ -301,9 +287,19 @@ func TestCopyOfMessageExpungedByAnotherSession(t *testing.T) {
 
 // waitBodies waits until the store holds want bodies: the hub releases an
 // expunged message on its own goroutine once no session needs it.
-func waitBodies(t *testing.T, bodies func() int, want int) {
+func waitBodies(t *testing.T, e *testEnv, want int) {
 	t.Helper()
-	testkit.WaitFor(t, 10*time.Second, fmt.Sprintf("%d bodies in the store", want), func() bool { return bodies() == want })
+	testkit.WaitFor(t, 10*time.Second, fmt.Sprintf("%d bodies in the store", want), func() bool { return e.bodies() == want })
+}
+
+// bodies is the number of message bodies in e's store.
+func (e *testEnv) bodies() int {
+	e.t.Helper()
+	n, err := e.store.CountBodies()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
 }
 
 // open sends a SELECT or EXAMINE and returns its responses, which must
