@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -23,7 +24,7 @@ func openCertificate(cfg Config, store *mailbox.Store, addr envelope.Address) (*
 	src, change, err := tlscert.Open(tlscert.Options{
 		CertFile: cfg.TLSCertFile,
 		KeyFile:  cfg.TLSKeyFile,
-		Settings: store,
+		Settings: certSettings{store},
 		Hosts:    cfg.TLSHosts,
 		Name:     addr.Hex()[:16],
 	})
@@ -78,4 +79,16 @@ func (n *Node) ReloadTLS() error {
 		logCertificate(n.log, n.tls, change)
 	}
 	return nil
+}
+
+// certSettings is the store as tlscert keeps its certificate there: a
+// setting never written is tlscert.ErrNoSetting.
+type certSettings struct{ *mailbox.Store }
+
+func (s certSettings) Setting(key string) ([]byte, error) {
+	v, err := s.Store.Setting(key)
+	if errors.Is(err, mailbox.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", tlscert.ErrNoSetting, err)
+	}
+	return v, err
 }

@@ -10,7 +10,7 @@ import (
 // configuration to its listeners (imapserver.Options.TLSConfig,
 // smtp.Server.TLSConfig, or tls.NewListener for implicit TLS).
 func ExampleOpen() {
-	var store tlscert.Settings // the node's *mailbox.Store
+	var store tlscert.Settings // the node's database
 	log := slog.Default()
 
 	src, change, err := tlscert.Open(tlscert.Options{

@@ -19,8 +19,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/yggpost/yggpost/mailbox"
 )
 
 // t0 is the time at which the tests' clocks start.
@@ -46,7 +44,7 @@ func (s *memSettings) Setting(key string) ([]byte, error) {
 	}
 	v, ok := s.values[key]
 	if !ok {
-		return nil, fmt.Errorf("read setting %q: %w", key, mailbox.ErrNotFound)
+		return nil, fmt.Errorf("read setting %q: %w", key, ErrNoSetting)
 	}
 	return bytes.Clone(v), nil
 }

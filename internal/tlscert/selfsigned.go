@@ -13,8 +13,6 @@ import (
 	"net/netip"
 	"strings"
 	"time"
-
-	"github.com/yggpost/yggpost/mailbox"
 )
 
 // SettingSelfSigned is the setting that holds the self-signed certificate
@@ -36,6 +34,10 @@ const (
 	maxCommonName = 64
 )
 
+// ErrNoSetting is what Settings.Setting returns (or wraps) for a key that
+// was never set.
+var ErrNoSetting = errors.New("no such setting")
+
 // ErrDamaged is matched (errors.Is) by the error for a stored value that
 // is not a certificate and its key. The error names the setting.
 var ErrDamaged = errors.New("damaged TLS certificate")
@@ -43,7 +45,7 @@ var ErrDamaged = errors.New("damaged TLS certificate")
 // openSelfSigned loads the stored certificate, or makes and stores one.
 func (s *Source) openSelfSigned() (Change, error) {
 	raw, err := s.opts.Settings.Setting(SettingSelfSigned)
-	if errors.Is(err, mailbox.ErrNotFound) {
+	if errors.Is(err, ErrNoSetting) {
 		return s.renew("", "none was stored")
 	}
 	if err != nil {

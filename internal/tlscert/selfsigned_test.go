@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -289,13 +290,13 @@ func TestSelfSignedInMailboxStore(t *testing.T) {
 		return store
 	}
 	store := open()
-	first, _ := mustOpen(t, Options{Settings: store})
+	first, _ := mustOpen(t, Options{Settings: storeSettings{store}})
 	if err := store.Close(); err != nil {
 		t.Fatal(err)
 	}
 	store = open()
 	defer store.Close()
-	again, change := mustOpen(t, Options{Settings: store})
+	again, change := mustOpen(t, Options{Settings: storeSettings{store}})
 	if change.Changed() || again.Fingerprint() != first.Fingerprint() {
 		t.Errorf("after reopening the store: change %+v", change)
 	}
@@ -329,4 +330,15 @@ func TestCommonNameFits(t *testing.T) {
 	if cn := commonName(""); cn != "Yggpost node" {
 		t.Errorf("commonName(\"\") = %q", cn)
 	}
+}
+
+// storeSettings is the mailbox store as Settings, as the node adapts it.
+type storeSettings struct{ *mailbox.Store }
+
+func (s storeSettings) Setting(key string) ([]byte, error) {
+	v, err := s.Store.Setting(key)
+	if errors.Is(err, mailbox.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", ErrNoSetting, err)
+	}
+	return v, err
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // Settings is where the self-signed certificate is kept: the node's
-// database. *mailbox.Store implements it. Setting must return an error
-// matching mailbox.ErrNotFound (errors.Is) for a key that was never set.
+// database. Setting must return an error matching ErrNoSetting
+// (errors.Is) for a key that was never set.
 type Settings interface {
 	Setting(key string) ([]byte, error)
 	SetSetting(key string, value []byte) error
