@@ -45,3 +45,5 @@ require (
 	google.golang.org/protobuf v1.36.7 // indirect
 	rsc.io/qr v0.2.0 // indirect
 )
+
+replace github.com/emersion/go-imap/v2 => ./third_party/go-imap
