@@ -56,49 +56,66 @@ const (
 // Messages lists the messages of mailbox sorted by UID. A record that
 // cannot be decoded is logged and left out.
 func (s *Store) Messages(mailbox string) ([]Message, error) {
+	msgs, _, err := s.MessagesModSeq(mailbox)
+	return msgs, err
+}
+
+// MessagesModSeq returns the messages of mailbox in UID order and the
+// mailbox's HIGHESTMODSEQ, read in one transaction: the mod-sequence
+// counts exactly the changes the list shows (IMAP CONDSTORE needs both to
+// agree, or a client could skip a change).
+func (s *Store) MessagesModSeq(mailbox string) ([]Message, uint64, error) {
 	if err := s.enter(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer s.leave()
 	var rec mailboxRec
+	var recs []messageRec
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
-		rec, err = lookup(txn, mailbox)
-		return err
+		if rec, err = lookup(txn, mailbox); err != nil {
+			return err
+		}
+		recs = s.readMessages(txn, rec.id)
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
-	}
-	recs, err := s.listMessages(rec.id)
-	if err != nil {
-		return nil, fmt.Errorf("list messages of %q: %w", rec.Name, err)
+		return nil, 0, fmt.Errorf("list messages of %q: %w", mailbox, err)
 	}
 	out := make([]Message, len(recs))
 	for i := range recs {
 		out[i] = recs[i].public()
 	}
-	return out, nil
+	return out, rec.ModSeq, nil
 }
 
 // listMessages reads the message records of mailbox id in UID order.
 func (s *Store) listMessages(id uint32) ([]messageRec, error) {
 	var recs []messageRec
 	err := s.db.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.Prefix = messagePrefix(id)
-		it := txn.NewIterator(o)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			m, err := decodeMessageItem(it.Item())
-			if err != nil {
-				s.log.Error("message record skipped", "key", fmt.Sprintf("%x", it.Item().Key()), "err", err)
-				continue
-			}
-			recs = append(recs, m)
-		}
+		recs = s.readMessages(txn, id)
 		return nil
 	})
 	return recs, err
+}
+
+// readMessages reads the message records of mailbox id in UID order within
+// txn; a record that cannot be decoded is logged and skipped.
+func (s *Store) readMessages(txn *badger.Txn, id uint32) []messageRec {
+	var recs []messageRec
+	o := badger.DefaultIteratorOptions
+	o.Prefix = messagePrefix(id)
+	it := txn.NewIterator(o)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		m, err := decodeMessageItem(it.Item())
+		if err != nil {
+			s.log.Error("message record skipped", "key", fmt.Sprintf("%x", it.Item().Key()), "err", err)
+			continue
+		}
+		recs = append(recs, m)
+	}
+	return recs
 }
 
 func decodeMessageItem(item *badger.Item) (messageRec, error) {

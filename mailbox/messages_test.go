@@ -361,3 +361,33 @@ func TestLargeFlagSetsOnManyMessages(t *testing.T) {
 		t.Errorf("copied %d messages", len(msgs))
 	}
 }
+
+// A conditional store changes only the messages unchanged since the given
+// MODSEQ, in one transaction, and names the others.
+func TestStoreFlagsUnchangedSince(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	a := mustAppend(t, s, "INBOX", []byte("a"), AppendOptions{})
+	b := mustAppend(t, s, "INBOX", []byte("b"), AppendOptions{})
+	since := b.ModSeq
+	if _, err := s.StoreFlags("INBOX", []uint32{b.UID}, FlagsAdd, []string{"$Label1"}); err != nil {
+		t.Fatal(err)
+	}
+	updated, modified, err := s.StoreFlagsUnchangedSince("INBOX", []uint32{a.UID, b.UID, 99}, FlagsAdd, []string{`\Flagged`}, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(updated) != 1 || updated[0].UID != a.UID || !slices.Equal(updated[0].Flags, []string{`\Flagged`}) {
+		t.Errorf("updated %+v, want only message a flagged", updated)
+	}
+	if !slices.Equal(modified, []uint32{b.UID}) {
+		t.Errorf("modified %v, want [%d]", modified, b.UID)
+	}
+	msgs, modSeq, err := s.MessagesModSeq("INBOX")
+	if err != nil || hasFlag(msgs[1].Flags, `\Flagged`) || modSeq != updated[0].ModSeq {
+		t.Errorf("after: %+v, HIGHESTMODSEQ %d, %v", msgs, modSeq, err)
+	}
+	// UNCHANGEDSINCE 0 leaves every message alone.
+	if updated, modified, _ := s.StoreFlagsUnchangedSince("INBOX", []uint32{a.UID}, FlagsAdd, []string{`\Seen`}, 0); len(updated) != 0 || len(modified) != 1 {
+		t.Errorf("UNCHANGEDSINCE 0: updated %+v, modified %v", updated, modified)
+	}
+}

@@ -10,19 +10,32 @@ import (
 // exist are skipped) and returns the updated messages in UID order. Each
 // changed message gets a new MODSEQ; unchanged ones are returned as they are.
 func (s *Store) StoreFlags(mailbox string, uids []uint32, op FlagOp, flags []string) ([]Message, error) {
+	updated, _, err := s.storeFlags(mailbox, uids, op, flags, nil)
+	return updated, err
+}
+
+// StoreFlagsUnchangedSince is StoreFlags for the messages whose MODSEQ is
+// at most modSeq; the others are left alone and returned in modified, in
+// UID order (IMAP's conditional STORE, RFC 7162 3.1.3). The test and the
+// change are one transaction.
+func (s *Store) StoreFlagsUnchangedSince(mailbox string, uids []uint32, op FlagOp, flags []string, modSeq uint64) (updated []Message, modified []uint32, err error) {
+	return s.storeFlags(mailbox, uids, op, flags, &modSeq)
+}
+
+func (s *Store) storeFlags(mailbox string, uids []uint32, op FlagOp, flags []string, unchangedSince *uint64) ([]Message, []uint32, error) {
 	if err := s.enter(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer s.leave()
 	name, err := canonName(mailbox)
 	if err != nil {
-		return nil, fmt.Errorf("store flags: %w", err)
+		return nil, nil, fmt.Errorf("store flags: %w", err)
 	}
 	if flags, err = canonFlags(flags); err != nil {
-		return nil, fmt.Errorf("store flags in %q: %w", name, err)
+		return nil, nil, fmt.Errorf("store flags in %q: %w", name, err)
 	}
 	if op < FlagsAdd || op > FlagsReplace {
-		return nil, fmt.Errorf("store flags in %q: unknown operation %d", name, op)
+		return nil, nil, fmt.Errorf("store flags in %q: unknown operation %d", name, op)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -30,27 +43,40 @@ func (s *Store) StoreFlags(mailbox string, uids []uint32, op FlagOp, flags []str
 	defer s.finish(b)
 	rec, err := b.mailbox(name)
 	if err != nil {
-		return nil, fmt.Errorf("store flags: %w", err)
+		return nil, nil, fmt.Errorf("store flags: %w", err)
 	}
 	var out []Message
+	var modified []uint32
 	for _, uid := range normalUIDs(uids) {
-		m, err := b.setFlags(rec, uid, op, flags)
-		if errors.Is(err, ErrNotFound) {
+		m, err := b.setFlags(rec, uid, op, flags, unchangedSince)
+		switch {
+		case errors.Is(err, ErrNotFound):
 			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("store flags in %q: %w", name, err)
+		case errors.Is(err, errModified):
+			modified = append(modified, uid)
+			continue
+		case err != nil:
+			return nil, nil, fmt.Errorf("store flags in %q: %w", name, err)
 		}
 		out = append(out, m.public())
 	}
-	return out, b.commit()
+	return out, modified, b.commit()
 }
 
+// errModified is setFlags' answer for a message changed since the
+// mod-sequence a conditional store gave.
+var errModified = errors.New("changed since the given mod-sequence")
+
 // setFlags updates the flags of one message if they change.
-func (b *batch) setFlags(rec *mailboxRec, uid uint32, op FlagOp, flags []string) (messageRec, error) {
+// With unchangedSince set, a message whose MODSEQ is above it is left
+// alone and errModified returned.
+func (b *batch) setFlags(rec *mailboxRec, uid uint32, op FlagOp, flags []string, unchangedSince *uint64) (messageRec, error) {
 	m, err := loadMessage(b.txn, rec.id, uid)
 	if err != nil {
 		return m, err
+	}
+	if unchangedSince != nil && m.ModSeq > *unchangedSince {
+		return m, errModified
 	}
 	next := applyFlags(m.Flags, op, flags)
 	if len(next) > maxMessageFlags {

@@ -4,6 +4,29 @@ package imap
 type SelectOptions struct {
 	ReadOnly  bool
 	CondStore bool // requires CONDSTORE
+
+	// yggpost patch: QRESYNC select parameters (RFC 7162 3.2.5).
+	QResync *SelectQResync // requires QRESYNC
+}
+
+// SelectQResync holds the QRESYNC parameter of SELECT and EXAMINE: what the
+// client knew of the mailbox when it last synchronised (RFC 7162 3.2.5).
+//
+// yggpost patch: added.
+type SelectQResync struct {
+	UIDValidity uint32
+	ModSeq      uint64
+	KnownUIDs   UIDSet    // nil when the client sent none
+	SeqMatch    *SeqMatch // nil when the client sent none
+}
+
+// SeqMatch pairs message sequence numbers with the UIDs the client knew
+// them by (RFC 7162 3.2.5.2, seq-match-data).
+//
+// yggpost patch: added.
+type SeqMatch struct {
+	SeqNums SeqSet
+	UIDs    UIDSet
 }
 
 // SelectData is the data returned by a SELECT command.

@@ -264,11 +264,16 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 	case "FETCH", "UID FETCH":
 		err = c.handleFetch(dec, numKind)
 	case "EXPUNGE":
-		err = c.handleExpunge(dec)
+		// yggpost patch: the tagged OK may carry HIGHESTMODSEQ (RFC 7162 3.1.12).
+		err = c.handleExpunge(tag, dec)
+		sendOK = false
 	case "UID EXPUNGE":
-		err = c.handleUIDExpunge(dec)
+		err = c.handleUIDExpunge(tag, dec)
+		sendOK = false
 	case "STORE", "UID STORE":
-		err = c.handleStore(dec, numKind)
+		// yggpost patch: the tagged OK may carry MODIFIED (RFC 7162 3.1.3).
+		err = c.handleStore(tag, dec, numKind)
+		sendOK = false
 	case "COPY", "UID COPY":
 		err = c.handleCopy(tag, dec, numKind)
 		sendOK = false
@@ -276,6 +281,10 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		err = c.handleMove(dec, numKind)
 	case "SEARCH", "UID SEARCH":
 		err = c.handleSearch(tag, dec, numKind)
+	case "SORT", "UID SORT": // yggpost patch: RFC 5256
+		err = c.handleSort(dec, numKind)
+	case "THREAD", "UID THREAD": // yggpost patch: RFC 5256
+		err = c.handleThread(dec, numKind)
 	default:
 		if c.state == imap.ConnStateNotAuthenticated {
 			// Don't allow a single unknown command before authentication to
@@ -574,6 +583,18 @@ func newClientBugError(text string) error {
 	}
 }
 
+// writeOK writes the tagged OK of a command whose handler answers itself
+// because the response may carry a code. The handler polls first.
+//
+// yggpost patch: added.
+func (c *Conn) writeOK(tag, name string, code imap.ResponseCode) error {
+	return c.writeStatusResp(tag, &imap.StatusResponse{
+		Type: imap.StatusResponseTypeOK,
+		Code: code,
+		Text: fmt.Sprintf("%v completed", name),
+	})
+}
+
 // UpdateWriter writes status updates.
 type UpdateWriter struct {
 	conn         *Conn
@@ -608,11 +629,34 @@ func (w *UpdateWriter) WriteMailboxFlags(flags []imap.Flag) error {
 
 // WriteMessageFlags writes a FETCH response with FLAGS.
 func (w *UpdateWriter) WriteMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag) error {
+	return w.WriteMessageFlagsModSeq(seqNum, uid, flags, 0)
+}
+
+// WriteMessageFlagsModSeq writes a FETCH response with FLAGS and, when
+// modSeq is not zero, MODSEQ (RFC 7162 3.2.4: required once CONDSTORE is
+// enabled).
+//
+// yggpost patch: added.
+func (w *UpdateWriter) WriteMessageFlagsModSeq(seqNum uint32, uid imap.UID, flags []imap.Flag, modSeq uint64) error {
 	fetchWriter := &FetchWriter{conn: w.conn}
 	respWriter := fetchWriter.CreateMessage(seqNum)
 	if uid != 0 {
 		respWriter.WriteUID(uid)
 	}
 	respWriter.WriteFlags(flags)
+	if modSeq != 0 {
+		respWriter.WriteModSeq(modSeq)
+	}
 	return respWriter.Close()
+}
+
+// WriteVanished writes a VANISHED response (RFC 7162 3.2.10), which takes
+// the place of EXPUNGE once QRESYNC is enabled.
+//
+// yggpost patch: added.
+func (w *UpdateWriter) WriteVanished(uids imap.UIDSet) error {
+	if !w.allowExpunge {
+		return fmt.Errorf("imapserver: VANISHED updates are not allowed in this context")
+	}
+	return w.conn.writeVanished(uids, false)
 }

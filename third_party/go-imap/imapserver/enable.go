@@ -24,18 +24,31 @@ func (c *Conn) handleEnable(dec *imapwire.Decoder) error {
 	}
 
 	var enabled []imap.Cap
+	condStore := false
 	for _, req := range requested {
 		switch req {
 		case imap.CapIMAP4rev2, imap.CapUTF8Accept:
 			enabled = append(enabled, req)
+		case imap.CapCondStore, imap.CapQResync: // yggpost patch: RFC 7162 3.1, 3.2.3
+			if c.server.options.caps().Has(req) {
+				enabled = append(enabled, req)
+				condStore = true
+			}
 		}
 	}
 
 	c.mutex.Lock()
 	for _, e := range enabled {
-		c.enabled[e] = struct{}{}
+		if e != imap.CapCondStore { // enableCondStore adds it
+			c.enabled[e] = struct{}{}
+		}
 	}
 	c.mutex.Unlock()
+	if condStore {
+		if err := c.enableCondStore(); err != nil {
+			return err
+		}
+	}
 
 	enc := newResponseEncoder(c)
 	defer enc.end()

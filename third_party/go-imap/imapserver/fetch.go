@@ -75,12 +75,26 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 		}
 	}
 
+	// yggpost patch: fetch modifiers (RFC 7162 3.1.4, 3.2.6).
+	if dec.SP() {
+		if err := readFetchModifiers(dec, &options); err != nil {
+			return err
+		}
+	}
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
 
 	if err := c.checkState(imap.ConnStateSelected); err != nil {
 		return err
+	}
+	if options.Vanished && (numKind != NumKindUID || !c.enabled.Has(imap.CapQResync)) {
+		return newClientBugError("VANISHED needs UID FETCH and QRESYNC enabled")
+	}
+	if options.ModSeq {
+		if err := c.enableCondStore(); err != nil {
+			return err
+		}
 	}
 
 	if numKind == NumKindUID {
@@ -108,6 +122,8 @@ func handleFetchAtt(dec *imapwire.Decoder, attName string, options *imap.FetchOp
 		options.RFC822Size = true
 	case "UID":
 		options.UID = true
+	case "MODSEQ": // yggpost patch: RFC 7162 3.1.4.1
+		options.ModSeq = true
 	case "RFC822": // equivalent to BODY[]
 		bs := &imap.FetchItemBodySection{}
 		writerOptions.obsolete[bs] = attName
@@ -324,8 +340,9 @@ func maybeReadPartial(dec *imapwire.Decoder) (*imap.SectionPartial, error) {
 
 // FetchWriter writes FETCH responses.
 type FetchWriter struct {
-	conn    *Conn
-	options fetchWriterOptions
+	conn     *Conn
+	options  fetchWriterOptions
+	modified imap.NumSet // yggpost patch: see ReportModified
 }
 
 // CreateMessage writes a FETCH response for a message.

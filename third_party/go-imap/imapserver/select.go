@@ -9,8 +9,19 @@ import (
 
 func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) error {
 	var mailbox string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&mailbox) || !dec.ExpectCRLF() {
+	options := imap.SelectOptions{ReadOnly: readOnly}
+	// yggpost patch: select-params of CONDSTORE and QRESYNC (RFC 7162).
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&mailbox) {
 		return dec.Err()
+	}
+	if err := readSelectParams(dec, &options); err != nil {
+		return err
+	}
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	if options.QResync != nil && !c.enabled.Has(imap.CapQResync) {
+		return newClientBugError("QRESYNC must be enabled first")
 	}
 
 	if err := c.checkState(imap.ConnStateAuthenticated); err != nil {
@@ -32,7 +43,11 @@ func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) er
 		}
 	}
 
-	options := imap.SelectOptions{ReadOnly: readOnly}
+	if options.CondStore {
+		if err := c.enableCondStore(); err != nil { // yggpost patch
+			return err
+		}
+	}
 	data, err := c.session.Select(mailbox, &options)
 	if err != nil {
 		return err
@@ -69,7 +84,19 @@ func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) er
 		}
 	}
 
+	// yggpost patch: HIGHESTMODSEQ and the QRESYNC resynchronisation
+	// (RFC 7162 3.1.2.1, 3.2.5.1).
+	if data.HighestModSeq != 0 {
+		if err := c.writeHighestModSeq(data.HighestModSeq); err != nil {
+			return err
+		}
+	}
 	c.state = imap.ConnStateSelected
+	if s, ok := c.session.(SessionQResync); ok && options.QResync != nil {
+		if err := s.Resync(&FetchWriter{conn: c}, options.QResync); err != nil {
+			return err
+		}
+	}
 	// TODO: forbid write commands in read-only mode
 
 	var (
