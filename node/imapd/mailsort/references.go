@@ -48,6 +48,9 @@ type threader struct {
 //     earliest child's date), sequence order breaking ties, and so are the
 //     threads.
 //
+// Message IDs are compared exactly, case-sensitively, once their angle
+// brackets are removed (see msgid.go).
+//
 // Where RFC 5256 says "the first child" of a dummy (the subject of a dummy
 // thread in step 5), it is taken to be the earliest child by sent date,
 // which is the child step 6 puts first.
@@ -370,11 +373,15 @@ func (t *threader) threads() []Thread {
 // sortByKey puts containers in sent date order. Keys are computed once
 // each, as a dummy's takes a walk over its children.
 func (t *threader) sortByKey(ns []int) {
-	keys := make(map[int]int, len(ns))
-	for _, n := range ns {
-		keys[n] = t.key(n)
+	type keyed struct{ node, key int }
+	ks := make([]keyed, len(ns))
+	for i, n := range ns {
+		ks[i] = keyed{n, t.key(n)}
 	}
-	slices.SortFunc(ns, func(a, b int) int { return keys[a] - keys[b] })
+	slices.SortFunc(ks, func(a, b keyed) int { return a.key - b.key })
+	for i := range ks {
+		ns[i] = ks[i].node
+	}
 }
 
 // build converts the tree under root into a Thread, with a stack of its

@@ -33,7 +33,10 @@ func (t Thread) String() string {
 // "* THREAD " on the wire, such as "(2)(3 6 (4 23)(44 7 96))": RFC 5256 §4
 // puts no space between thread lists, nor between nested ones. It writes
 // the threads as given; those of OrderedSubject and References follow the
-// grammar (a nested part has two thread lists or more).
+// grammar (a nested part has two thread lists or more). go-imap's client
+// (v2.0.0-beta.8) reads the text back into ThreadData equal to the
+// Threads, but it refuses lists nested more than 1000 deep, which a thread
+// with that many branchings one below the other needs.
 func Format(threads []Thread) string {
 	var b strings.Builder
 	for i := range threads {
@@ -69,12 +72,13 @@ func writeThread(b *strings.Builder, root *Thread) {
 // the space between them: thread-members = nz-number *(SP nz-number)
 // [SP thread-nested].
 func openThread(b *strings.Builder, t *Thread) {
+	var digits [10]byte
 	b.WriteByte('(')
 	for i, num := range t.Chain {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(strconv.FormatUint(uint64(num), 10))
+		b.Write(strconv.AppendUint(digits[:0], uint64(num), 10))
 	}
 	if len(t.Chain) > 0 && len(t.SubThreads) > 0 {
 		b.WriteByte(' ')
