@@ -55,15 +55,20 @@ func screenNumSetArg(line []byte) []byte {
 func screenHeldArgs(segs [][]byte) []byte {
 	sc := &argScanner{line: segs[0]}
 	tag, cmd, ok := sc.command()
-	if !ok || (cmd != "SEARCH" && cmd != "UID SEARCH" && cmd != "APPEND") {
+	if !ok {
 		return nil
 	}
-	sc.line = bytes.Join(segs, nil)
 	var reason string
-	if cmd == "APPEND" {
+	sc.line = bytes.Join(segs, nil)
+	switch cmd {
+	case "APPEND":
 		reason = sc.appendDateTime()
-	} else {
+	case "SEARCH", "UID SEARCH":
 		reason = sc.searchArgs()
+	case "SORT", "UID SORT", "THREAD", "UID THREAD":
+		reason = sc.sortArgs(strings.HasSuffix(cmd, "THREAD"))
+	default:
+		return nil
 	}
 	if reason != "" {
 		return argsRefusal(tag, cmd, reason)
@@ -149,6 +154,7 @@ const (
 	searchUIDSet
 	searchOneKey  // NOT
 	searchTwoKeys // OR
+	searchModSeq  // [entry-name SP entry-type-req SP] mod-sequence-valzer (RFC 7162 3.1.5)
 )
 
 // searchKeys are the search keys imapserver knows (RFC 3501 6.4.4), by
@@ -168,6 +174,8 @@ var searchKeys = map[string]searchArgKind{
 	"UID": searchUIDSet,
 	"NOT": searchOneKey,
 	"OR":  searchTwoKeys,
+
+	"MODSEQ": searchModSeq,
 }
 
 // errStop ends a scan where the scanner cannot follow the command: the
@@ -203,6 +211,36 @@ func (sc *argScanner) searchArgs() string {
 		first = sc.pos
 	}
 	sc.pos = first
+	return sc.searchKeys()
+}
+
+// sortArgs reads the arguments of SORT (sort criteria, charset, search
+// keys) or THREAD (algorithm, charset, search keys) (RFC 5256 5). It
+// returns what is wrong with the search keys, or "".
+func (sc *argScanner) sortArgs(thread bool) string {
+	if thread {
+		if sc.run(isAtomChar) == "" {
+			return ""
+		}
+	} else {
+		end := bytes.IndexByte(sc.line[sc.pos:], ')')
+		if sc.peek() != '(' || end < 0 {
+			return ""
+		}
+		sc.pos += end + 1
+	}
+	if !sc.space() {
+		return ""
+	}
+	if _, ok := sc.astringArg(); !ok || !sc.space() {
+		return ""
+	}
+	return sc.searchKeys()
+}
+
+// searchKeys reads search keys separated by spaces to the end of the
+// command. It returns what is wrong, or "".
+func (sc *argScanner) searchKeys() string {
 	for {
 		if reason := sc.searchKey(); reason != "" {
 			return strings.TrimPrefix(reason, errStop)
@@ -307,6 +345,15 @@ func (sc *argScanner) searchKeyArgs(key string, kind searchArgKind) string {
 	case searchNumber:
 		if !isDigits(sc.run(func(c byte) bool { return c >= '0' && c <= '9' })) {
 			return errStop
+		}
+	case searchModSeq:
+		if sc.peek() == '"' {
+			return errStop // an entry name: imapserver reads the rest
+		}
+		if n := sc.run(isAtomChar); !isDigits(n) {
+			return fmt.Sprintf("MODSEQ %s is not a mod-sequence", textQuote(n))
+		} else if _, err := strconv.ParseUint(n, 10, 64); err != nil {
+			return fmt.Sprintf("MODSEQ %s is out of range", n)
 		}
 	case searchFlag:
 		if sc.peek() == '\\' {

@@ -9,7 +9,7 @@ import (
 // (RFC 5161): those it advertises. imapserver would also enable IMAP4rev2,
 // which is not advertised, and then leave out what IMAP4rev2 dropped
 // (RECENT) while the rest of the session speaks IMAP4rev1.
-var offeredEnable = map[string]bool{"UTF8=ACCEPT": true}
+var offeredEnable = map[string]bool{"UTF8=ACCEPT": true, "CONDSTORE": true, "QRESYNC": true}
 
 // withOfferedEnable returns line, an ENABLE command, with the capabilities
 // this server does not offer left out: RFC 5161 has the server ignore

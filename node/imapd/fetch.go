@@ -10,7 +10,8 @@ import (
 	"github.com/yggpost/yggpost/mailbox"
 )
 
-// Fetch implements FETCH and UID FETCH (RFC 9051 6.4.5, RFC 3516 BINARY).
+// Fetch implements FETCH and UID FETCH (RFC 9051 6.4.5, RFC 3516 BINARY),
+// with MODSEQ, CHANGEDSINCE and VANISHED (RFC 7162 3.1.4, 3.2.6).
 // Fetching a body section without PEEK sets \Seen first, and the new
 // FLAGS are part of the response. A message another session expunged is
 // answered from what the store retains until this session is told
@@ -20,6 +21,14 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	if err != nil {
 		return err
 	}
+	if options.Vanished {
+		if gone := s.vanishedIn(numSet); len(gone) > 0 {
+			if err := w.WriteVanishedEarlier(gone); err != nil {
+				return err
+			}
+		}
+	}
+	ts = changedSince(ts, options.ChangedSince)
 	seen := map[uint32]bool{}
 	if setsSeen(options) && !s.sel.readOnly {
 		if ts, seen, err = s.markSeen(ts); err != nil {
@@ -100,6 +109,9 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, t target, options *imap.Fe
 	}
 	if options.Flags || flagsChanged {
 		rw.WriteFlags(s.flagsOf(t.msg.UID, t.msg.Flags))
+	}
+	if options.ModSeq || (options.Flags || flagsChanged) && s.condStore() {
+		rw.WriteModSeq(t.msg.ModSeq)
 	}
 	if options.InternalDate {
 		rw.WriteInternalDate(t.msg.InternalDate)

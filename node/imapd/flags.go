@@ -19,7 +19,12 @@ import (
 // cannot change (RFC 2180 4.2): .SILENT still ends with OK (4.2.1);
 // otherwise the others are stored and reported and the command ends with
 // NO [EXPUNGEISSUED] (4.2.2, 4.2.3; RFC 5530).
-func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, _ *imap.StoreOptions) error {
+//
+// With UNCHANGEDSINCE (RFC 7162 3.1.3) only the messages whose MODSEQ is
+// not above it change, in one transaction; the others are named in the
+// tagged OK's MODIFIED. Once CONDSTORE is enabled every FETCH carries the
+// new MODSEQ, and .SILENT still sends one without FLAGS.
+func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
 	if s.sel.readOnly {
 		return noError(imap.ResponseCodeCannot, "mailbox is read-only (EXAMINE)")
 	}
@@ -28,8 +33,13 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		return err
 	}
 	op, names := storeArgs(flags)
-	updated, err := s.sel.hub.storeFlags(s.sel.tracker, func() ([]mailbox.Message, error) {
-		return s.srv.store.StoreFlags(s.sel.name, uidsOf(ts), op, names)
+	var modified []uint32
+	updated, err := s.sel.hub.storeFlags(s.sel.tracker, func() (updated []mailbox.Message, err error) {
+		if !options.Conditional {
+			return s.srv.store.StoreFlags(s.sel.name, uidsOf(ts), op, names)
+		}
+		updated, modified, err = s.srv.store.StoreFlagsUnchangedSince(s.sel.name, uidsOf(ts), op, names, options.UnchangedSince)
+		return updated, err
 	})
 	if err != nil {
 		return storeError("store flags", err)
@@ -37,11 +47,41 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err := s.announceKeywords(); err != nil {
 		return err
 	}
+	if len(modified) > 0 {
+		_, byUID := numSet.(imap.UIDSet)
+		ts = splitModified(ts, modified, byUID, w)
+	}
 	expunged, err := s.writeStored(w, ts, updated, flags.Silent)
 	if err == nil && expunged && !flags.Silent {
 		err = noError(responseCodeExpungeIssued, "some of the messages were expunged and cannot change")
 	}
 	return err
+}
+
+// splitModified reports the targets a conditional STORE left alone
+// (modified, by UID) in the command's MODIFIED, by UID or by sequence
+// number, and returns the other targets.
+func splitModified(ts []target, modified []uint32, byUID bool, w *imapserver.FetchWriter) (kept []target) {
+	skip := make(map[uint32]bool, len(modified))
+	for _, uid := range modified {
+		skip[uid] = true
+	}
+	var seqs imap.SeqSet
+	var uids imap.UIDSet
+	for _, t := range ts {
+		if !skip[t.msg.UID] {
+			kept = append(kept, t)
+			continue
+		}
+		seqs.AddNum(t.seq)
+		uids.AddNum(imap.UID(t.msg.UID))
+	}
+	if byUID {
+		w.ReportModified(uids)
+	} else {
+		w.ReportModified(seqs)
+	}
+	return kept
 }
 
 // storeArgs translates a STORE into the store's operation and flags,
@@ -66,15 +106,21 @@ func (s *session) writeStored(w *imapserver.FetchWriter, ts []target, updated []
 	for _, m := range updated {
 		byUID[m.UID] = m
 	}
+	condStore := s.condStore()
 	for _, t := range ts {
 		m, ok := byUID[t.msg.UID]
-		if !ok || silent {
-			expunged = expunged || !ok
+		expunged = expunged || !ok
+		if !ok || silent && !condStore {
 			continue
 		}
 		rw := w.CreateMessage(t.seq)
 		rw.WriteUID(imap.UID(m.UID))
-		rw.WriteFlags(s.flagsOf(m.UID, m.Flags))
+		if !silent {
+			rw.WriteFlags(s.flagsOf(m.UID, m.Flags))
+		}
+		if condStore {
+			rw.WriteModSeq(m.ModSeq)
+		}
 		if err := rw.Close(); err != nil {
 			return expunged, err
 		}

@@ -37,6 +37,7 @@ type hub struct {
 
 	mu        sync.Mutex
 	msgs      []mailbox.Message // ascending UID: live messages and gone ones
+	modSeq    uint64            // the mailbox's HIGHESTMODSEQ as of msgs
 	gone      map[uint32]bool   // UIDs in msgs expunged from the store
 	maxUID    uint32            // highest UID ever in msgs
 	recentUID uint32            // highest UID claimed as \Recent (see recent.go)
@@ -61,7 +62,7 @@ func (s *Server) acquire(name string) (*hub, error) {
 	if err != nil {
 		return nil, storeError("watch "+quote(name), err)
 	}
-	msgs, err := s.store.Messages(name)
+	msgs, modSeq, err := s.store.MessagesModSeq(name)
 	var st mailbox.Status
 	if err == nil {
 		st, err = s.store.Status(name)
@@ -72,7 +73,7 @@ func (s *Server) acquire(name string) (*hub, error) {
 	}
 	h := &hub{
 		srv: s, name: name, log: s.log.With("mailbox", name),
-		refs: 1, msgs: msgs, gone: map[uint32]bool{}, recentUID: st.RecentUID,
+		refs: 1, msgs: msgs, modSeq: modSeq, gone: map[uint32]bool{}, recentUID: st.RecentUID,
 		views: map[*view]struct{}{},
 		kick:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -219,12 +220,13 @@ func (h *hub) setFlagsLocked(c mailbox.Change) {
 		return
 	}
 	h.msgs[i].ModSeq = c.ModSeq
+	h.modSeq = max(h.modSeq, c.ModSeq)
 	if slices.Equal(h.msgs[i].Flags, c.Flags) {
 		return
 	}
 	h.msgs[i].Flags = slices.Clone(c.Flags)
 	h.addKeywordsLocked(c.Flags)
-	h.queueLocked(update{kind: updFlags, uid: c.UID, flags: h.msgs[i].Flags}, nil)
+	h.queueLocked(update{kind: updFlags, uid: c.UID, flags: h.msgs[i].Flags, modSeq: c.ModSeq}, nil)
 }
 
 // wait registers a session about to IDLE: the returned channel (buffer
@@ -271,14 +273,14 @@ func (h *hub) storeFlags(source *view, change func() ([]mailbox.Message, error))
 	for _, m := range updated {
 		own[m.UID] = true
 	}
-	fresh, err := h.srv.store.Messages(h.name)
+	fresh, modSeq, err := h.srv.store.MessagesModSeq(h.name)
 	if err != nil {
 		h.log.Warn("re-read mailbox", "err", fmt.Errorf("list messages of %q: %w", h.name, err))
 		return updated, nil // the change is made; the feed will bring the view up to date
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.mergeLocked(fresh, source, own)
+	h.mergeLocked(fresh, modSeq, source, own)
 	return updated, nil
 }
 
@@ -293,9 +295,9 @@ func (h *hub) indexLocked(uid uint32) (int, bool) {
 func (h *hub) sync(source *view, own map[uint32]bool) {
 	h.syncMu.Lock()
 	defer h.syncMu.Unlock()
-	fresh, err := h.srv.store.Messages(h.name)
+	fresh, modSeq, err := h.srv.store.MessagesModSeq(h.name)
 	if errors.Is(err, mailbox.ErrNoMailbox) {
-		fresh, err = nil, nil
+		fresh, modSeq, err = nil, h.modSeq, nil
 	}
 	if err != nil {
 		h.log.Warn("re-read mailbox", "err", fmt.Errorf("list messages of %q: %w", h.name, err))
@@ -303,13 +305,15 @@ func (h *hub) sync(source *view, own map[uint32]bool) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.mergeLocked(fresh, source, own)
+	h.mergeLocked(fresh, modSeq, source, own)
 }
 
-// mergeLocked turns the difference between h.msgs and fresh into expunge,
-// flag and exists updates, in that order. A message missing from fresh
-// stays in the list, gone, until pruneLocked finds no view that knows it.
-func (h *hub) mergeLocked(fresh []mailbox.Message, source *view, own map[uint32]bool) {
+// mergeLocked turns the difference between h.msgs and fresh, read with the
+// mailbox's HIGHESTMODSEQ modSeq, into expunge, flag and exists updates, in
+// that order. A message missing from fresh stays in the list, gone, until
+// pruneLocked finds no view that knows it.
+func (h *hub) mergeLocked(fresh []mailbox.Message, modSeq uint64, source *view, own map[uint32]bool) {
+	h.modSeq = max(h.modSeq, modSeq)
 	byUID := make(map[uint32]mailbox.Message, len(fresh))
 	for _, m := range fresh {
 		byUID[m.UID] = m
@@ -330,7 +334,7 @@ func (h *hub) mergeLocked(fresh []mailbox.Message, source *view, own map[uint32]
 				except = source
 			}
 			h.addKeywordsLocked(f.Flags)
-			h.queueLocked(update{kind: updFlags, uid: m.UID, flags: f.Flags}, except)
+			h.queueLocked(update{kind: updFlags, uid: m.UID, flags: f.Flags, modSeq: f.ModSeq}, except)
 		}
 		kept = append(kept, f)
 	}

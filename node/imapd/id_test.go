@@ -234,7 +234,7 @@ func TestIDLongParameterList(t *testing.T) {
 	// read and all but its start ignored.
 	sendLongID(r, "q3", 2, 200000, "{%d+}")
 	r.expect("s SELECT INBOX", "* 0 EXISTS", "* 0 RECENT", `~\* OK \[UIDVALIDITY \d+\] UIDs valid`,
-		"* OK [UIDNEXT 1] Predicted next UID", `~\* FLAGS .*`, `~\* OK \[PERMANENTFLAGS .*`, "s OK [READ-WRITE] SELECT completed")
+		"* OK [UIDNEXT 1] Predicted next UID", `~\* FLAGS .*`, `~\* OK \[PERMANENTFLAGS .*`, highestModSeqLine, "s OK [READ-WRITE] SELECT completed")
 }
 
 // A literal in ID that the server does not take is refused at once when

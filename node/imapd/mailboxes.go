@@ -123,6 +123,9 @@ func (s *session) statusData(name string, options *imap.StatusOptions) (*imap.St
 	if options.AppendLimit {
 		data.AppendLimit = &s.srv.limit
 	}
+	if options.HighestModSeq {
+		data.HighestModSeq = st.HighestModSeq
+	}
 	return data, nil
 }
 

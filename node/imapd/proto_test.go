@@ -68,8 +68,13 @@ func selectLines(exists int, uv uint32, uidNext int, tag, access string) []strin
 		fmt.Sprintf("* OK [UIDNEXT %d] Predicted next UID", uidNext),
 		`* FLAGS (\Seen \Answered \Flagged \Deleted \Draft)`,
 		access,
+		highestModSeqLine,
 	}
 }
+
+// highestModSeqLine matches the HIGHESTMODSEQ response of SELECT and
+// EXAMINE (RFC 7162 3.1.2.1).
+const highestModSeqLine = `~\* OK \[HIGHESTMODSEQ \d+\] Highest mod-sequence`
 
 // Three sessions on INBOX: A changes it, B idles, C has it read-only and
 // polls. Each sees every change, correctly numbered, at the moments the
@@ -141,7 +146,7 @@ func TestProtoRestartKeepsUIDsAndFlags(t *testing.T) {
 		r.until(fmt.Sprintf("a%d OK", i))
 	}
 	r.expect("b1 SELECT INBOX", "* 3 EXISTS", "* 3 RECENT", "* OK [UNSEEN 1] First unseen message",
-		fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", uv), "* OK [UIDNEXT 4] Predicted next UID", `~.*`, `~.*`, `~b1 OK .*`)
+		fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", uv), "* OK [UIDNEXT 4] Predicted next UID", `~.*`, `~.*`, highestModSeqLine, `~b1 OK .*`)
 	r.expect("b2 STORE 3 +FLAGS.SILENT (\\Deleted)", "b2 OK STORE completed")
 	r.expect("b3 CLOSE", "b3 OK CLOSE completed")
 	e.stop()
@@ -151,7 +156,7 @@ func TestProtoRestartKeepsUIDsAndFlags(t *testing.T) {
 	// The claim of b1 survives the restart: nothing is recent any more.
 	perm := `* OK [PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft $Label1 $Label2 \*)] Permanent flags`
 	r.expect("c1 SELECT INBOX", "* 2 EXISTS", "* 0 RECENT", "* OK [UNSEEN 1] First unseen message",
-		fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", uv), "* OK [UIDNEXT 4] Predicted next UID", `~.*`, perm, `c1 OK [READ-WRITE] SELECT completed`)
+		fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", uv), "* OK [UIDNEXT 4] Predicted next UID", `~.*`, perm, highestModSeqLine, `c1 OK [READ-WRITE] SELECT completed`)
 	r.expect("c2 FETCH 1:* (UID FLAGS)", `* 1 FETCH (UID 1 FLAGS ($Label1 \Flagged))`, `* 2 FETCH (UID 2 FLAGS ($Label2 \Flagged))`, "c2 OK FETCH completed")
 	r.expect("c3 STATUS Archive (UIDVALIDITY)", fmt.Sprintf(`* STATUS "Archive" (UIDVALIDITY %d)`, uidValidity(t, e.store, "Archive")), "c3 OK STATUS completed")
 }
@@ -167,14 +172,14 @@ func TestProtoMoveCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r.expect("a1 SELECT INBOX", "* 3 EXISTS", `~.*`, `~.*`, fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", inbox), `~.*`, `~.*`, `~.*`, `~a1 OK .*`)
+	r.expect("a1 SELECT INBOX", "* 3 EXISTS", `~.*`, `~.*`, fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", inbox), `~.*`, `~.*`, `~.*`, highestModSeqLine, `~a1 OK .*`)
 	r.expect("a2 UID MOVE 2 Archive", fmt.Sprintf("* OK [COPYUID %d 2 1] COPY completed", archive), "* 2 EXPUNGE", "a2 OK UID MOVE completed")
 	r.expect("a3 COPY 1:2 Trash", fmt.Sprintf("a3 OK [COPYUID %d 1,3 1:2] COPY completed", trash))
 	r.expect("a4 MOVE 1 Nowhere", "~a4 NO \\[TRYCREATE\\] .*")
 	r.expect("a5 STORE 1 +FLAGS.SILENT (\\Deleted)", "a5 OK STORE completed")
 	r.expect("a6 UNSELECT", "a6 OK UNSELECT completed")
 	r.expect("a7 STATUS INBOX (MESSAGES UIDNEXT)", `* STATUS INBOX (MESSAGES 2 UIDNEXT 4)`, "a7 OK STATUS completed")
-	r.expect("a8 SELECT INBOX", `~.*`, `~.*`, `~.*`, `~.*`, `~.*`, `~.*`, `~.*`, `~a8 OK .*`)
+	r.expect("a8 SELECT INBOX", `~.*`, `~.*`, `~.*`, `~.*`, `~.*`, `~.*`, `~.*`, highestModSeqLine, `~a8 OK .*`)
 	r.expect("a9 CLOSE", "a9 OK CLOSE completed")
 	r.expect("a10 STATUS INBOX (MESSAGES)", `* STATUS INBOX (MESSAGES 1)`, "a10 OK STATUS completed")
 	r.expect("a11 FETCH 1 (FLAGS)", "~a11 BAD .*")

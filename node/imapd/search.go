@@ -20,11 +20,36 @@ import (
 const maxSearchText = 16 << 20
 
 // Search implements SEARCH and UID SEARCH (RFC 9051 6.4.4) over flags,
-// sequence numbers, UIDs, internal and sent dates, sizes, header fields and
-// the decoded text of text/* parts. String matches are case-insensitive
-// substring matches. MIN, MAX and COUNT are filled in for ESEARCH
-// (RFC 4731); imapserver picks what the client asked to be returned.
+// sequence numbers, UIDs, internal and sent dates, sizes, MODSEQ (RFC 7162
+// 3.1.5), header fields and the decoded text of text/* parts. String
+// matches are case-insensitive substring matches. MIN, MAX and COUNT are
+// filled in for ESEARCH (RFC 4731); imapserver picks what the client asked
+// to be returned.
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, _ *imap.SearchOptions) (*imap.SearchData, error) {
+	found, err := s.search(criteria)
+	if err != nil {
+		return nil, err
+	}
+	var data imap.SearchData
+	var seqs imap.SeqSet
+	var uids imap.UIDSet
+	for _, t := range found {
+		seqs.AddNum(t.seq)
+		uids.AddNum(imap.UID(t.msg.UID))
+		num := numOf(t, kind)
+		data.Min = minNonZero(data.Min, num)
+		data.Max = max(data.Max, num)
+	}
+	data.All, data.Count = seqs, uint32(len(found))
+	if kind == imapserver.NumKindUID {
+		data.All = uids
+	}
+	data.ModSeq = resultModSeq(criteria, found)
+	return &data, nil
+}
+
+// search returns the messages that match criteria, in ascending order.
+func (s *session) search(criteria *imap.SearchCriteria) ([]target, error) {
 	all, err := s.targets(imap.SeqSet{{Start: 1, Stop: 0}})
 	if err != nil {
 		return nil, err
@@ -35,10 +60,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		ctx.maxSeq = max(ctx.maxSeq, t.seq)
 		ctx.maxUID = max(ctx.maxUID, t.msg.UID)
 	}
-	var data imap.SearchData
-	var seqs imap.SeqSet
-	var uids imap.UIDSet
-	var count uint32
+	var found []target
 	for _, t := range all {
 		m := &searchMsg{t: t, c: &content{store: s.srv.store, mailbox: s.sel.name, msg: t.msg}}
 		ok, err := ctx.match(m, criteria)
@@ -46,23 +68,49 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 			return nil, storeError("search", err)
 		}
 		if ok {
-			seqs.AddNum(t.seq)
-			uids.AddNum(imap.UID(t.msg.UID))
-			count++
-			num := t.seq
-			if kind == imapserver.NumKindUID {
-				num = t.msg.UID
-			}
-			data.Min = minNonZero(data.Min, num)
-			data.Max = max(data.Max, num)
+			found = append(found, t)
 		}
 	}
-	data.All, data.Count = seqs, count
-	if kind == imapserver.NumKindUID {
-		data.All = uids
-	}
+	return found, nil
+}
 
-	return &data, nil
+// numOf returns the number a response of the given kind gives t by.
+func numOf(t target, kind imapserver.NumKind) uint32 {
+	if kind == imapserver.NumKindUID {
+		return t.msg.UID
+	}
+	return t.seq
+}
+
+// resultModSeq returns the highest MODSEQ among found when criteria use
+// MODSEQ anywhere, else 0 (RFC 7162 3.1.5: the result then says it).
+func resultModSeq(criteria *imap.SearchCriteria, found []target) uint64 {
+	if !usesModSeq(criteria) {
+		return 0
+	}
+	var highest uint64
+	for _, t := range found {
+		highest = max(highest, t.msg.ModSeq)
+	}
+	return highest
+}
+
+// usesModSeq reports whether criteria hold a MODSEQ key at any depth.
+func usesModSeq(cr *imap.SearchCriteria) bool {
+	if cr.ModSeq != nil {
+		return true
+	}
+	for i := range cr.Not {
+		if usesModSeq(&cr.Not[i]) {
+			return true
+		}
+	}
+	for i := range cr.Or {
+		if usesModSeq(&cr.Or[i][0]) || usesModSeq(&cr.Or[i][1]) {
+			return true
+		}
+	}
+	return false
 }
 
 func minNonZero(a, b uint32) uint32 {
@@ -129,6 +177,9 @@ func (x *searchCtx) matchMeta(t target, cr *imap.SearchCriteria) bool {
 	}
 	if cr.Smaller > 0 && t.msg.Size >= cr.Smaller {
 		return false
+	}
+	if cr.ModSeq != nil && t.msg.ModSeq < cr.ModSeq.ModSeq {
+		return false // one MODSEQ per message stands for every flag's (RFC 7162 3.1.5)
 	}
 	for _, f := range cr.Flag {
 		if !hasFlagFold(t.msg.Flags, string(f)) {

@@ -46,6 +46,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		NumRecent:      uint32(len(v.recent)),
 		UIDNext:        imap.UID(max(st.UIDNext, h.maxUID+1)),
 		UIDValidity:    st.UIDValidity,
+		HighestModSeq:  v.told, // the list's, which the view shows (condstore.go)
 	}
 	for i, m := range h.msgs {
 		if !h.gone[m.UID] && !hasFlag(m.Flags, mailbox.FlagSeen) {

@@ -119,6 +119,11 @@ func capabilities() imap.CapSet {
 		imap.CapBinary:           {},
 		imap.CapListExtended:     {},
 		imap.CapListStatus:       {},
+		imap.CapCondStore:        {},
+		imap.CapQResync:          {},
+		imap.CapSort:             {},
+		"THREAD=ORDEREDSUBJECT":  {},
+		"THREAD=REFERENCES":      {},
 	}
 }
 

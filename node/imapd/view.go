@@ -19,6 +19,7 @@ type view struct {
 	queue    []update        // not yet written to the client, in order
 	recent   map[uint32]bool // \Recent in this session (recent.go)
 	keywords int             // len(hub.keywords) when the client was last told FLAGS
+	told     uint64          // the HIGHESTMODSEQ of the state the client was last brought to
 }
 
 // updateKind says what an update reports.
@@ -32,10 +33,11 @@ const (
 
 // update is one change queued for a view.
 type update struct {
-	kind  updateKind
-	uid   uint32   // updExpunge, updFlags
-	uids  []uint32 // updExists
-	flags []string // updFlags
+	kind   updateKind
+	uid    uint32   // updExpunge, updFlags
+	uids   []uint32 // updExists
+	flags  []string // updFlags
+	modSeq uint64   // updFlags: the message's MODSEQ
 }
 
 // newViewLocked registers a view of h for a session that selects it. The
@@ -43,7 +45,7 @@ type update struct {
 // are recent for it, and a read-write session claims them: claim is the
 // new mark to save, or 0.
 func (h *hub) newViewLocked(readOnly bool) (v *view, claim uint32) {
-	v = &view{hub: h, readOnly: readOnly, recent: map[uint32]bool{}, keywords: len(h.keywords)}
+	v = &view{hub: h, readOnly: readOnly, recent: map[uint32]bool{}, keywords: len(h.keywords), told: h.modSeq}
 	for _, m := range h.msgs {
 		if !h.gone[m.UID] {
 			v.uids = append(v.uids, m.UID)
@@ -124,9 +126,41 @@ type response struct {
 	seq, uid       uint32
 	exists, recent uint32
 	flags          []imap.Flag
+	modSeq         uint64
 }
 
-func (r response) write(w *imapserver.UpdateWriter) error {
+// writeResponses writes what a poll drained. Once the client enabled
+// CONDSTORE, flag changes carry their MODSEQ (RFC 7162 3.1.4.1); once it
+// enabled QRESYNC, expunges are reported by UID in VANISHED, consecutive
+// ones together (3.2.10).
+func (s *session) writeResponses(w *imapserver.UpdateWriter, out []response) error {
+	caps := s.conn.EnabledCaps()
+	condStore, qresync := caps.Has(imap.CapCondStore), caps.Has(imap.CapQResync)
+	var vanished imap.UIDSet
+	flush := func() error {
+		if len(vanished) == 0 {
+			return nil
+		}
+		err := w.WriteVanished(vanished)
+		vanished = nil
+		return err
+	}
+	for _, r := range out {
+		if qresync && r.kind == updExpunge {
+			vanished.AddNum(imap.UID(r.uid))
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := r.write(w, condStore); err != nil {
+			return err
+		}
+	}
+	return flush()
+}
+
+func (r response) write(w *imapserver.UpdateWriter, condStore bool) error {
 	switch r.kind {
 	case updExpunge:
 		return w.WriteExpunge(r.seq)
@@ -136,14 +170,21 @@ func (r response) write(w *imapserver.UpdateWriter) error {
 		}
 		return w.WriteNumRecent(r.recent)
 	default:
-		return w.WriteMessageFlags(r.seq, imap.UID(r.uid), r.flags)
+		var modSeq uint64
+		if condStore {
+			modSeq = r.modSeq
+		}
+		return w.WriteMessageFlagsModSeq(r.seq, imap.UID(r.uid), r.flags, modSeq)
 	}
 }
 
 // drainLocked applies the queued updates to v and returns the responses
 // that tell the client, stopping before the first EXPUNGE unless
 // allowExpunge (RFC 9051 7.5.1: not during FETCH, STORE, SEARCH). claim
-// is the new \Recent mark to save, or 0.
+// is the new \Recent mark to save, or 0. With nothing left in the queue
+// the client is brought to the hub's state, whose HIGHESTMODSEQ it may
+// then be told: the changes no update reported are the session's own, and
+// it reported them in its own responses.
 func (v *view) drainLocked(allowExpunge bool) (out []response, claim uint32) {
 	n := 0
 	for ; n < len(v.queue); n++ {
@@ -156,7 +197,7 @@ func (v *view) drainLocked(allowExpunge bool) (out []response, claim uint32) {
 			if seq := v.seqLocked(u.uid); seq != 0 {
 				v.uids = slices.Delete(v.uids, int(seq-1), int(seq))
 				delete(v.recent, u.uid)
-				out = append(out, response{kind: updExpunge, seq: seq})
+				out = append(out, response{kind: updExpunge, seq: seq, uid: u.uid})
 			}
 		case updExists:
 			v.uids = append(v.uids, u.uids...)
@@ -164,11 +205,14 @@ func (v *view) drainLocked(allowExpunge bool) (out []response, claim uint32) {
 			out = append(out, response{kind: updExists, exists: uint32(len(v.uids)), recent: uint32(len(v.recent))})
 		case updFlags:
 			if seq := v.seqLocked(u.uid); seq != 0 {
-				out = append(out, response{kind: updFlags, seq: seq, uid: u.uid, flags: v.flagsLocked(u.uid, u.flags)})
+				out = append(out, response{kind: updFlags, seq: seq, uid: u.uid, flags: v.flagsLocked(u.uid, u.flags), modSeq: u.modSeq})
 			}
 		}
 	}
 	v.queue = slices.Delete(v.queue, 0, n)
+	if len(v.queue) == 0 {
+		v.told = v.hub.modSeq
+	}
 	return out, claim
 }
 
@@ -198,12 +242,7 @@ func (s *session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 			return err
 		}
 	}
-	for _, r := range out {
-		if err := r.write(w); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.writeResponses(w, out)
 }
 
 func imapFlags(flags []string) []imap.Flag {
