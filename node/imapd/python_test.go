@@ -58,3 +58,30 @@ func TestPythonImaplibLikeDeltaChat(t *testing.T) {
 		t.Fatalf("after STORE \\Deleted and CLOSE, INBOX has %d messages (%v), want 1", len(msgs), err)
 	}
 }
+
+// TestPythonImaplibSortThreadCondStore runs testdata/sort_thread.py:
+// Python's imaplib reads the SORT, THREAD and CONDSTORE answers.
+func TestPythonImaplibSortThreadCondStore(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not found on PATH; the imaplib client test needs it")
+	}
+	e := newEnv(t)
+	appendSortFixture(t, e) // six messages: HIGHESTMODSEQ 7
+	_, port, _ := strings.Cut(e.addr, ":")
+	out, err := exec.Command(python, "testdata/sort_thread.py", port, testUser, testPass).CombinedOutput()
+	if err != nil {
+		t.Fatalf("script failed: %v\n%s", err, out)
+	}
+	want := strings.Join([]string{
+		"ENABLED OK CONDSTORE",
+		"SORT OK 6 3 4 2 1 5",
+		"UID SORT OK 6 1 2 3 4 5",
+		"THREAD OK (1 (5)(2 3)(4))(6)",
+		`STORE OK 2 (UID 2 FLAGS (\Flagged \Recent) MODSEQ (8))`,
+		`CHANGEDSINCE OK 2 (FLAGS (\Flagged \Recent) MODSEQ (8))`,
+	}, "\n") + "\n"
+	if string(out) != want {
+		t.Errorf("imaplib saw:\n%s\nwant:\n%s", out, want)
+	}
+}

@@ -93,6 +93,12 @@ func (c *Conn) availableCaps() []imap.Cap {
 			imap.CapCreateSpecialUse,
 			imap.CapLiteralPlus,
 			imap.CapUnauthenticate,
+			// yggpost patch: the extensions the patch adds, when offered.
+			imap.CapCondStore,
+			imap.CapQResync,
+			imap.CapSort,
+			imap.Cap("THREAD=ORDEREDSUBJECT"),
+			imap.Cap("THREAD=REFERENCES"),
 		})
 
 		if appendLimitSession, ok := c.session.(SessionAppendLimit); ok {
