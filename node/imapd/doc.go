@@ -52,12 +52,16 @@
 // literals in both directions so that it never looks into message data;
 // APPEND's message passes through as it comes.
 //
-// Not offered, on purpose: CONDSTORE and QRESYNC (imapserver v2.0.0-beta.8
-// parses none of their modifiers: SELECT (CONDSTORE), FETCH (CHANGEDSINCE),
-// STORE (UNCHANGEDSINCE), SEARCH MODSEQ; and it writes no MODSEQ items, so
-// they would need a second command parser in front of it); QUOTA (a node
-// has no storage quota to report); METADATA (clients only use it when
-// advertised, and advertising it means storing SETMETADATA values).
+// CONDSTORE, QRESYNC (RFC 7162), SORT and THREAD (RFC 5256) come from a
+// patch of imapserver carried in third_party/go-imap (its YGGPOST-PATCH.md
+// says what and why): it parses their arguments and writes their responses;
+// condstore.go and sort.go implement them. The hub keeps the mailbox's
+// HIGHESTMODSEQ with its list, read in one transaction; a session tells
+// its client a HIGHESTMODSEQ only for a state it has shown it.
+//
+// Not offered, on purpose: QUOTA (a node has no storage quota to report);
+// METADATA (clients only use it when advertised, and advertising it means
+// storing SETMETADATA values).
 //
 // Authentication is plaintext LOGIN (or AUTHENTICATE PLAIN), meant for a
 // listener on the loopback interface only.

@@ -46,6 +46,10 @@ func FuzzSession(f *testing.F) {
 		"a FETCH 0 FLAGS\r\nb COPY 1,0 INBOX\r\nc UID EXPUNGE 0:*\r\nd FETCH 01,x FLAGS\r\n",
 		"a SEARCH FOO\r\nb UID SEARCH NOT (UID 0)\r\nc SEARCH SENTON \"31-Feb-2020\"\r\nd SEARCH OR 1 SINCE {3+}\r\nbad\r\n",
 		"a APPEND INBOX (\\Seen) \"99-Foo-2020 25:00:00 +0000\" {3+}\r\nabc\r\nb NOOP\r\n",
+		"a ENABLE QRESYNC\r\nb SELECT INBOX (QRESYNC (1 1 1:* (1:2 1:2)))\r\nc UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n",
+		"a STORE 1:* (UNCHANGEDSINCE 0) +FLAGS (x)\r\nb FETCH 1 (MODSEQ)\r\nc SEARCH MODSEQ \"/flags/x\" all 2\r\nd STATUS INBOX (HIGHESTMODSEQ)\r\n",
+		"a SORT (REVERSE SUBJECT DATE) UTF-8 OR FROM a (1:*)\r\nb UID THREAD REFERENCES US-ASCII ALL\r\nc THREAD ORDEREDSUBJECT UTF-8 NOT DELETED\r\n",
+		"a SELECT INBOX (CONDSTORE)\r\nb EXPUNGE\r\nc SORT () UTF-8 ALL\r\nd THREAD X Y\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
