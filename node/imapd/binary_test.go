@@ -111,10 +111,11 @@ func TestBinaryProto(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ item, want string }{
-		{"BINARY.PEEK[1]<0.10>", lit("BINARY[1] ~", binaryPayload[:10])},
-		{"BINARY.PEEK[2]<6.100>", lit("BINARY[2] ~", "world")},
-		{"BINARY.PEEK[2]<20.5>", lit("BINARY[2] ~", "")},
-		{"BINARY.PEEK[3]<0.4>", lit("BINARY[3] ~", "caf\xe9")},
+		{"BINARY.PEEK[1]<0.10>", lit("BINARY[1]<0> ~", binaryPayload[:10])},
+		{"BINARY.PEEK[1]<4.3>", lit("BINARY[1]<4> ~", binaryPayload[4:7])},
+		{"BINARY.PEEK[2]<6.100>", lit("BINARY[2]<6> ~", "world")},
+		{"BINARY.PEEK[2]<20.5>", lit("BINARY[2]<20> ~", "")},
+		{"BINARY.PEEK[3]<0.4>", lit("BINARY[3]<0> ~", "caf\xe9")},
 	} {
 		r.send("p FETCH 1 (" + tc.item + ")")
 		if got := r.response("p"); len(got) != 2 || got[0] != "* 1 FETCH ("+tc.want+")" {

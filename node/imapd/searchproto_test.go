@@ -73,6 +73,9 @@ func TestSearchProtocol(t *testing.T) {
 		{"SENTBEFORE 1-Jan-2100", "1 2 3 4"},
 		{"LARGER 2000", "3"},
 		{"SMALLER 2000", "1 2 4"},
+		{"SMALLER 2000 LARGER 1", "1 2 4"},
+		{"SMALLER 1 LARGER 1", ""}, // both hold, whatever their order
+		{"LARGER 1 SMALLER 1", ""},
 		{"SEEN", "1"},
 		{"UNSEEN", "2 3 4"},
 		{"FLAGGED", "2"},
