@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"regexp"
 	"slices"
 	"sort"
@@ -69,6 +70,18 @@ type stressClient struct {
 	problems []string
 	latency  map[string][]time.Duration
 	wire     wireTail // the last bytes each way, for a problem's context
+
+	// CONDSTORE (stress_modseq_test.go): the checks on the responses,
+	// whether this client enables it, the UIDVALIDITY its last SELECT
+	// told, the view it will resynchronise, and what all clients share.
+	watch       *modseqWatch
+	condStore   bool
+	expunging   bool // in an EXPUNGE command, whose EXPUNGE responses the view does not see
+	uidValidity uint32
+	snap        *modseqSnap
+	quiet       *stressQuiet
+	progress    *stressProgress
+	stats       *modseqStats
 }
 
 // wireTail keeps the last few KB written to it.
@@ -130,6 +143,9 @@ func (sc *stressClient) handler() *imapclient.UnilateralDataHandler {
 			}
 			sc.mu.Lock()
 			defer sc.mu.Unlock()
+			if sc.expunging {
+				return
+			}
 			if sc.base >= 0 && int(*d.NumMessages) < sc.base {
 				sc.problems = append(sc.problems, fmt.Sprintf("client %d: EXISTS went down from %d to %d without EXPUNGE", sc.id, sc.base, *d.NumMessages))
 			}
@@ -219,7 +235,11 @@ func (sc *stressClient) step(box string) {
 	case r < 45:
 		sc.fetch(n, seen)
 	case r < 70:
-		sc.store(n, seen)
+		if !sc.condStore || sc.rnd.IntN(2) == 0 || !sc.storeUnchangedSince() {
+			sc.store(n, seen)
+		}
+	case r < 78 && sc.condStore:
+		sc.expungeCondStore(box, n, seen)
 	case r < 78:
 		sc.expunge(box, n, seen)
 	case r < 86:
@@ -237,6 +257,11 @@ func (sc *stressClient) step(box string) {
 }
 
 func (sc *stressClient) selectBox(box string) {
+	if sc.condStore {
+		sc.selectCondStore(box)
+		return
+	}
+	sc.watch.selecting(false)
 	err := sc.timed("SELECT", func() error { _, err := sc.c.Select(box, nil).Wait(); return err })
 	if err != nil {
 		sc.problem("SELECT: %v", err)
@@ -365,18 +390,27 @@ func (sc *stressClient) expunge(box string, n uint32, seen uint64) {
 // checks every response against what the server told it (sequence
 // numbers, EXISTS and EXPUNGE, keywords announced in FLAGS) and against
 // what the clients appended (bodies, internal dates); there must be no
-// problem at all. It logs the latency of each command.
+// problem at all. Half of them enable CONDSTORE and, with a QRESYNC
+// client beside them, check MODSEQ and resynchronisation
+// (stress_modseq_test.go). It logs the latency of each command.
 func TestStressManyClients(t *testing.T) {
 	e := newEnv(t)
 	model := &stressModel{bodies: map[string][]byte{}, dates: map[string]time.Time{}}
+	quiet, progress, stats := &stressQuiet{}, newStressProgress(), &modseqStats{}
+	newClient := func(i int) *stressClient {
+		return &stressClient{t: t, id: i, rnd: rand.New(rand.NewPCG(uint64(i), 7)), model: model, base: -1, latency: map[string][]time.Duration{},
+			condStore: i%2 == 1, quiet: quiet, progress: progress, stats: stats}
+	}
 	clients := make([]*stressClient, stressClients)
 	for i := range clients {
-		sc := &stressClient{t: t, id: i, rnd: rand.New(rand.NewPCG(uint64(i), 7)), model: model, base: -1, latency: map[string][]time.Duration{}}
+		sc := newClient(i)
 		start := time.Now()
-		c, err := imapclient.DialInsecure(e.addr, &imapclient.Options{UnilateralDataHandler: sc.handler(), DebugWriter: &sc.wire})
+		conn, err := net.Dial("tcp", e.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
+		sc.watch = &modseqWatch{Conn: conn, problem: sc.problem, wire: &sc.wire}
+		c := imapclient.New(sc.watch, &imapclient.Options{UnilateralDataHandler: sc.handler()})
 		t.Cleanup(func() { c.Close() })
 		if err := c.Login(testUser, testPass).Wait(); err != nil {
 			t.Fatal(err)
@@ -386,6 +420,7 @@ func TestStressManyClients(t *testing.T) {
 		sc.selectBox("INBOX")
 		clients[i] = sc
 	}
+	resyncer := &stressResyncer{sc: newClient(stressClients), addr: e.addr}
 	deadline := time.Now().Add(*stressFor)
 	// A client stuck in a command (the server never answered) is a
 	// problem; closing its connection lets the test end and say so.
@@ -400,10 +435,22 @@ func TestStressManyClients(t *testing.T) {
 	for _, sc := range clients {
 		wg.Go(func() {
 			for time.Now().Before(deadline) && !sc.gone() {
+				switch {
+				case sc.snap != nil && progress.count() >= sc.snap.after:
+					sc.resync()
+				case sc.condStore && sc.snap == nil && sc.rnd.IntN(30) == 0:
+					quiet.RLock()
+					sc.record()
+					quiet.RUnlock()
+				}
+				quiet.RLock()
 				sc.step("INBOX")
+				quiet.RUnlock()
+				progress.step()
 			}
 		})
 	}
+	wg.Go(func() { resyncer.run(deadline) })
 	wg.Wait()
 	for _, line := range strings.Split(e.logs.String(), "\n") {
 		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
@@ -413,7 +460,7 @@ func TestStressManyClients(t *testing.T) {
 
 	all := map[string][]time.Duration{}
 	var problems []string
-	for _, sc := range clients {
+	for _, sc := range append(clients, resyncer.sc) {
 		problems = append(problems, sc.problems...)
 		for name, ds := range sc.latency {
 			all[name] = append(all[name], ds...)
@@ -432,7 +479,8 @@ func TestStressManyClients(t *testing.T) {
 		t.Logf("%-8s %6d  median %6.2f ms  p95 %6.2f ms  max %7.2f ms", name, len(ds),
 			ms(ds[len(ds)/2]), ms(ds[len(ds)*95/100]), ms(ds[len(ds)-1]))
 	}
-	t.Logf("%d clients, %d commands in %v", stressClients, total, *stressFor)
+	t.Logf("%d clients and a QRESYNC client, %d commands in %v", stressClients, total, *stressFor)
+	t.Logf("CONDSTORE: %v", stats)
 	if len(problems) > 0 {
 		t.Errorf("%d problems, by kind:\n%s", len(problems), problemKinds(problems))
 	}
