@@ -160,3 +160,36 @@ func TestQResyncSelect(t *testing.T) {
 		}
 	}
 }
+
+// A session's own STORE on a message another session changed before is
+// answered with the message's state after both changes, and the older
+// change queued for it is not sent afterwards: its client never goes back
+// to an older state (nor, with CONDSTORE, to a lower MODSEQ).
+func TestOwnStoreOvertakesQueuedChange(t *testing.T) {
+	for _, mode := range []string{"", " (CONDSTORE)"} {
+		e := newEnv(t)
+		deliver(t, e, "one", 10)
+		h := highestModSeq(t, e)
+		a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
+		a.login()
+		b.login()
+		a.open("a1 SELECT INBOX" + mode)
+		b.open("b1 SELECT INBOX" + mode)
+		b.send("b2 STORE 1 FLAGS (work)")
+		b.until("b2 OK")
+		want := `* 1 FETCH (UID 1 FLAGS ($Label1 \Seen \Recent))`
+		if mode != "" {
+			want = fmt.Sprintf(`* 1 FETCH (UID 1 FLAGS ($Label1 \Seen \Recent) MODSEQ (%d))`, h+2)
+		}
+		a.send(`a2 STORE 1 FLAGS ($Label1 \Seen)`)
+		got := a.until("a2 ")
+		if i := slices.Index(got, want); i < 0 || slices.ContainsFunc(got[i:], func(l string) bool { return strings.Contains(l, "FETCH") && strings.Contains(l, "work") }) {
+			t.Errorf("mode %q: STORE answered %q, want %q and no older state after it", mode, got, want)
+		}
+		for _, l := range a.noopUntil("a3n", "a3n0 OK NOOP completed") {
+			if strings.Contains(l, "FETCH") && strings.Contains(l, "work") {
+				t.Errorf("mode %q: NOOP after STORE brought back the older state: %q", mode, l)
+			}
+		}
+	}
+}

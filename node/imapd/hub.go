@@ -141,7 +141,7 @@ func (h *hub) rewatch(old *mailbox.Watcher) *mailbox.Watcher {
 	if !errors.Is(err, mailbox.ErrOverflow) {
 		old.Close()
 		h.log.Debug("change feed ended", "err", err)
-		h.sync(nil, nil)
+		h.sync()
 		return nil
 	}
 	w, werr := old.Renew()
@@ -149,7 +149,7 @@ func (h *hub) rewatch(old *mailbox.Watcher) *mailbox.Watcher {
 		h.log.Warn("re-watch mailbox", "err", werr)
 		w = nil
 	}
-	h.sync(nil, nil)
+	h.sync()
 	return w
 }
 
@@ -185,7 +185,7 @@ func (h *hub) apply(first mailbox.Change, feed <-chan mailbox.Change) {
 		select {
 		case c, ok := <-feed:
 			if !ok {
-				h.sync(nil, nil)
+				h.sync()
 				return
 			}
 			changes = append(changes, c)
@@ -196,7 +196,7 @@ func (h *hub) apply(first mailbox.Change, feed <-chan mailbox.Change) {
 	}
 	for _, c := range changes {
 		if c.Kind != mailbox.FlagsChanged {
-			h.sync(nil, nil)
+			h.sync()
 			return
 		}
 	}
@@ -269,9 +269,9 @@ func (h *hub) storeFlags(source *view, change func() ([]mailbox.Message, error))
 	if err != nil {
 		return nil, err
 	}
-	own := make(map[uint32]bool, len(updated))
+	own := make(map[uint32]uint64, len(updated))
 	for _, m := range updated {
-		own[m.UID] = true
+		own[m.UID] = m.ModSeq
 	}
 	fresh, modSeq, err := h.srv.store.MessagesModSeq(h.name)
 	if err != nil {
@@ -290,9 +290,8 @@ func (h *hub) indexLocked(uid uint32) (int, bool) {
 }
 
 // sync re-reads the message list from the store and queues the difference
-// as updates. Flag changes of the UIDs in own are not sent back to source,
-// the session that made them and already reported them.
-func (h *hub) sync(source *view, own map[uint32]bool) {
+// as updates.
+func (h *hub) sync() {
 	h.syncMu.Lock()
 	defer h.syncMu.Unlock()
 	fresh, modSeq, err := h.srv.store.MessagesModSeq(h.name)
@@ -305,14 +304,21 @@ func (h *hub) sync(source *view, own map[uint32]bool) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.mergeLocked(fresh, modSeq, source, own)
+	h.mergeLocked(fresh, modSeq, nil, nil)
 }
 
 // mergeLocked turns the difference between h.msgs and fresh, read with the
 // mailbox's HIGHESTMODSEQ modSeq, into expunge, flag and exists updates, in
 // that order. A message missing from fresh stays in the list, gone, until
 // pruneLocked finds no view that knows it.
-func (h *hub) mergeLocked(fresh []mailbox.Message, modSeq uint64, source *view, own map[uint32]bool) {
+//
+// own maps the UIDs that source, a session, has just changed to the MODSEQ
+// of its change, which source reports itself: other views are told, source
+// is not, unless the message changed again since (fresh has a higher
+// MODSEQ). Updates of those messages still queued for source are older
+// than what it reports; they are brought up to date, so that they cannot
+// take the client back to an older state.
+func (h *hub) mergeLocked(fresh []mailbox.Message, modSeq uint64, source *view, own map[uint32]uint64) {
 	h.modSeq = max(h.modSeq, modSeq)
 	byUID := make(map[uint32]mailbox.Message, len(fresh))
 	for _, m := range fresh {
@@ -330,11 +336,14 @@ func (h *hub) mergeLocked(fresh []mailbox.Message, modSeq uint64, source *view, 
 			h.queueLocked(update{kind: updExpunge, uid: m.UID}, nil)
 		case !slices.Equal(m.Flags, f.Flags):
 			var except *view
-			if own[m.UID] {
+			if ownModSeq, ok := own[m.UID]; ok && f.ModSeq == ownModSeq {
 				except = source
 			}
 			h.addKeywordsLocked(f.Flags)
 			h.queueLocked(update{kind: updFlags, uid: m.UID, flags: f.Flags, modSeq: f.ModSeq}, except)
+		}
+		if _, ok := own[m.UID]; ok && !h.gone[m.UID] {
+			source.refreshLocked(m.UID, f.Flags, f.ModSeq)
 		}
 		kept = append(kept, f)
 	}

@@ -86,6 +86,16 @@ func (v *view) push(u update) {
 	v.queue = append(v.queue, u)
 }
 
+// refreshLocked gives the flag updates of uid still queued for v the
+// message's current flags and MODSEQ.
+func (v *view) refreshLocked(uid uint32, flags []string, modSeq uint64) {
+	for i := range v.queue {
+		if u := &v.queue[i]; u.kind == updFlags && u.uid == uid {
+			u.flags, u.modSeq = flags, modSeq
+		}
+	}
+}
+
 // seqLocked returns the sequence number of uid for the client, 0 if it
 // does not know the message.
 func (v *view) seqLocked(uid uint32) uint32 {
