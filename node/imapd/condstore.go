@@ -59,10 +59,9 @@ func (s *session) Resync(w *imapserver.FetchWriter, params *imap.SelectQResync) 
 	if err != nil {
 		return err
 	}
+	ts = changedSince(ts, params.ModSeq)
+	s.sel.tracker.refreshReported(ts)
 	for _, t := range ts {
-		if t.msg.ModSeq <= params.ModSeq {
-			continue
-		}
 		rw := w.CreateMessage(t.seq)
 		rw.WriteUID(imap.UID(t.msg.UID))
 		rw.WriteFlags(s.flagsOf(t.msg.UID, t.msg.Flags))

@@ -38,6 +38,9 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	if err := s.announceKeywords(); err != nil {
 		return err
 	}
+	if options.Flags || options.ModSeq || len(seen) > 0 {
+		s.sel.tracker.refreshReported(ts)
+	}
 	for _, t := range ts {
 		if err := s.fetchOne(w, t, options, seen[t.msg.UID]); err != nil {
 			return err

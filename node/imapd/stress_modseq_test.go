@@ -555,13 +555,7 @@ func (sc *stressClient) storeUnchangedSince() bool {
 // expungeCondStore deletes a random message with EXPUNGE, whose OK must
 // carry HIGHESTMODSEQ, and selects the mailbox again (see expunge).
 func (sc *stressClient) expungeCondStore(box string, n uint32, seen uint64) {
-	seq := imap.SeqSetNum(uint32(sc.rnd.IntN(int(n)) + 1))
-	if err := sc.timed("STORE", func() error {
-		return sc.c.Store(seq, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
-	}); err != nil {
-		if !sc.raced(seen) && !expungeIssued(err) {
-			sc.problem("STORE \\Deleted %v: %v", seq, err)
-		}
+	if !sc.markDeleted(n, seen) {
 		return
 	}
 	// The EXPUNGE command takes the EXPUNGE responses to itself, so the

@@ -365,11 +365,9 @@ func (sc *stressClient) store(n uint32, seen uint64) {
 	}
 }
 
-// expunge deletes a random message. It expunges with CLOSE and selects
-// the mailbox again: the client library hands the EXPUNGE responses to an
-// EXPUNGE command to that command rather than to the view, and the other
-// clients see the expunges as unsolicited responses all the same.
-func (sc *stressClient) expunge(box string, n uint32, seen uint64) {
+// markDeleted sets \Deleted on a random one of the n messages and reports
+// whether it did.
+func (sc *stressClient) markDeleted(n uint32, seen uint64) bool {
 	seq := imap.SeqSetNum(uint32(sc.rnd.IntN(int(n)) + 1))
 	if err := sc.timed("STORE", func() error {
 		return sc.c.Store(seq, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
@@ -377,6 +375,17 @@ func (sc *stressClient) expunge(box string, n uint32, seen uint64) {
 		if !sc.raced(seen) && !expungeIssued(err) {
 			sc.problem("STORE \\Deleted %v: %v", seq, err)
 		}
+		return false
+	}
+	return true
+}
+
+// expunge deletes a random message. It expunges with CLOSE and selects
+// the mailbox again: the client library hands the EXPUNGE responses to an
+// EXPUNGE command to that command rather than to the view, and the other
+// clients see the expunges as unsolicited responses all the same.
+func (sc *stressClient) expunge(box string, n uint32, seen uint64) {
+	if !sc.markDeleted(n, seen) {
 		return
 	}
 	if err := sc.timed("EXPUNGE", func() error { return sc.c.UnselectAndExpunge().Wait() }); err != nil {

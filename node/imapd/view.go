@@ -86,13 +86,24 @@ func (v *view) push(u update) {
 	v.queue = append(v.queue, u)
 }
 
-// refreshLocked gives the flag updates of uid still queued for v the
-// message's current flags and MODSEQ.
+// refreshLocked gives the flag updates of uid still queued for v that are
+// older than modSeq the message's flags and MODSEQ at modSeq: the client
+// is being told that state, and an older one must not follow it.
 func (v *view) refreshLocked(uid uint32, flags []string, modSeq uint64) {
 	for i := range v.queue {
-		if u := &v.queue[i]; u.kind == updFlags && u.uid == uid {
+		if u := &v.queue[i]; u.kind == updFlags && u.uid == uid && u.modSeq < modSeq {
 			u.flags, u.modSeq = flags, modSeq
 		}
+	}
+}
+
+// refreshReported does refreshLocked for every message of ts, whose state
+// a response is about to report.
+func (v *view) refreshReported(ts []target) {
+	v.hub.mu.Lock()
+	defer v.hub.mu.Unlock()
+	for _, t := range ts {
+		v.refreshLocked(t.msg.UID, t.msg.Flags, t.msg.ModSeq)
 	}
 }
 
