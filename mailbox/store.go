@@ -214,3 +214,14 @@ func getValue(txn *badger.Txn, key []byte) ([]byte, error) {
 	}
 	return item.ValueCopy(nil)
 }
+
+// Dump writes a consistent snapshot of the whole store (mailboxes,
+// messages and bodies, outbox, settings) to w, while the store is in use;
+// chunkstore.Load makes a database of it again.
+func (s *Store) Dump(w io.Writer) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	return chunkstore.Dump(s.db, w)
+}

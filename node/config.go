@@ -61,6 +61,10 @@ type Config struct {
 	// itself (a VPN, a mesh-only LAN); anyone who can read the network
 	// reads the password. Loopback clients may always.
 	AllowPlainAuth bool
+	// Control serves the control socket (node/control) in the database
+	// directory, through which the yggpost command reaches the running
+	// node: backups, for one.
+	Control bool
 	// Peers are Yggdrasil peers to connect to (tcp:// or tls:// URLs).
 	Peers []string
 	// Listen are Yggdrasil listen URLs, so other nodes can peer with us.

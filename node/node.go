@@ -26,6 +26,7 @@ import (
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/tlscert"
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/control"
 	"github.com/yggpost/yggpost/node/imapd"
 	"github.com/yggpost/yggpost/node/membership"
 	"github.com/yggpost/yggpost/node/outbox"
@@ -75,7 +76,8 @@ type Node struct {
 	smtpsLn  net.Listener // nil unless Config.SubmissionsAddr
 	smtpSrv  *smtpd.Server
 	imapLn   net.Listener
-	imapsLn  net.Listener // nil unless Config.IMAPSAddr
+	imapsLn  net.Listener    // nil unless Config.IMAPSAddr
+	ctl      *control.Server // nil unless Config.Control
 	imapSrv  *imapd.Server
 }
 

@@ -82,7 +82,10 @@ func (n *Node) build() error {
 	})
 	n.events.queue, n.events.members, n.events.role = n.queue, n.members, n.role
 	n.peerSrv = n.newPeerServer()
-	return n.buildClientServers()
+	if err := n.buildClientServers(); err != nil {
+		return err
+	}
+	return n.buildControl()
 }
 
 // buildRelaying opens the relay role, if the node runs one, and the
@@ -239,6 +242,9 @@ func (n *Node) serve(ctx context.Context, goServe goFunc) {
 	if n.imapsLn != nil {
 		goServe("imaps", func() error { return n.imapSrv.ServeTLS(n.imapsLn) })
 	}
+	if n.ctl != nil {
+		goServe("control", func() error { return n.ctl.Serve(ctx) })
+	}
 	goServe("tls-renewal", func() error {
 		periodic.Every(ctx, tlsRenewal, func() { _ = n.ReloadTLS() }) // ReloadTLS logs
 		return nil
@@ -262,6 +268,9 @@ func (n *Node) stopServing() {
 	}
 	if n.mesh != nil {
 		n.mesh.Close()
+	}
+	if n.ctl != nil {
+		n.ctl.Close()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -149,4 +150,15 @@ func (r *Relay) Compact() error {
 	}
 	defer r.gate.Leave()
 	return r.compactor.Compact()
+}
+
+// Dump writes a consistent snapshot of the whole relay store (members,
+// envelopes held, receipts, usage) to w while the relay runs;
+// chunkstore.Load makes a database of it again.
+func (r *Relay) Dump(w io.Writer) error {
+	if err := r.enter(); err != nil {
+		return err
+	}
+	defer r.gate.Leave()
+	return chunkstore.Dump(r.db, w)
 }

@@ -61,6 +61,7 @@ type options struct {
 	tls          tlsFlags
 	verbose      bool
 	relay        relayFlags
+	backup       backupFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
@@ -82,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	fs.BoolVar(&o.dclogin, "dclogin", false, "ask for the password, then print the account settings, a Delta Chat dclogin: link and its QR code, and exit")
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	o.relay.register(fs)
+	o.backup.register(fs)
 	o.setup.register(fs)
 	o.tls.register(fs, &o.cfg)
 	if err := fs.Parse(args); err != nil {
@@ -104,7 +106,9 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost demo                run two nodes on loopback and send a first message
   yggpost demo relay          show a relay holding mail for a member who is offline
   yggpost -password           set the IMAP/SMTP password
-  yggpost -address            print the mail address
+  yggpost -address            print the mail address (also of a running node)
+  yggpost -backup FILE        back up the database (also of a running node)
+  yggpost -restore FILE       restore a backup into a new -database
   yggpost -tls-fingerprint    print the TLS certificate's SHA-256 fingerprint
   yggpost -dclogin            print the account settings and a Delta Chat link and QR code
   yggpost -setup HOST         the same for devices reaching this node as HOST, and their profiles
@@ -164,6 +168,13 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "yggpost: %v\n", err)
 		return exitUsage
 	}
+	if code, done := o.backup.run(o.cfg, stdout, stderr, logger); done {
+		return code
+	}
+	if o.printAddress {
+		return printAddress(o.cfg, stdout, stderr)
+	}
+	o.cfg.Control = true
 	n, err := node.Open(o.cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "yggpost: %v\n", err)
@@ -175,9 +186,6 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	defer n.Close()
 
 	switch {
-	case o.printAddress:
-		fmt.Fprintln(stdout, n.Address())
-		return exitOK
 	case o.tls.fingerprint:
 		fmt.Fprintln(stdout, n.TLSFingerprint())
 		return exitOK

@@ -76,3 +76,32 @@ func (b badgerLogger) Errorf(f string, a ...any)   { b.logf(slog.LevelError, f, 
 func (b badgerLogger) Warningf(f string, a ...any) { b.logf(slog.LevelWarn, f, a) }
 func (b badgerLogger) Infof(f string, a ...any)    { b.logf(slog.LevelDebug, f, a) }
 func (b badgerLogger) Debugf(f string, a ...any)   { b.logf(slog.LevelDebug-4, f, a) }
+
+// Dump writes a consistent snapshot of db, the latest version of every
+// live key, to w in Badger's backup format (a stream of protobuf key
+// lists). It reads from one read timestamp, so writes that go on meanwhile
+// are either wholly in it or not at all.
+func Dump(db *badger.DB, w io.Writer) error {
+	if _, err := db.Backup(w, 0); err != nil {
+		return fmt.Errorf("dump database: %w", err)
+	}
+	return nil
+}
+
+// Load creates the database in dir from a Dump read from r, and closes
+// it. dir should be new: keys already there are overwritten. On error
+// what was loaded stays in dir for the caller to remove.
+func Load(dir string, r io.Reader, log *slog.Logger) error {
+	db, err := Open(dir, log)
+	if err != nil {
+		return err
+	}
+	if err := db.Load(r, 64); err != nil {
+		db.Close()
+		return fmt.Errorf("load database into %q: %w", dir, err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("load database into %q: %w", dir, err)
+	}
+	return nil
+}

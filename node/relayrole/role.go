@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -199,3 +200,6 @@ func NewInvites(database string, opts relay.Options, key ed25519.PrivateKey, cou
 	}
 	return tokens, nil
 }
+
+// Dump writes a consistent snapshot of the relay store to w (relay.Relay.Dump).
+func (ro *Role) Dump(w io.Writer) error { return ro.r.Dump(w) }
