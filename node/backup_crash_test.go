@@ -108,4 +108,3 @@ func outboxMessageIDs(t *testing.T, db string) map[string]bool {
 	}
 	return ids
 }
-
