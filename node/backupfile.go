@@ -48,7 +48,7 @@ func (n *Node) dumpRelay(bw *backup.Writer) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	r, err := relay.Open(dir, relay.Options{Logger: n.log})
+	r, err := relay.Open(dir, relay.Options{Key: n.key, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("back up the relay store: %w", err)
 	}
