@@ -32,14 +32,14 @@ func TestInfo(t *testing.T) {
 
 func TestFolderDir(t *testing.T) {
 	cases := map[string]string{
-		"INBOX":              "",
-		"inbox":              "",
-		"Sent":               ".Sent",
-		"Work/Projects":      ".Work.Projects",
-		"a.b/c%d":            ".a%2Eb.c%25d",
-		"../../etc":          ".%2E%2E.%2E%2E.etc",
+		"INBOX":             "",
+		"inbox":             "",
+		"Sent":              ".Sent",
+		"Work/Projects":     ".Work.Projects",
+		"a.b/c%d":           ".a%2Eb.c%25d",
+		"../../etc":         ".%2E%2E.%2E%2E.etc",
 		"Grüße an Zoë 2024": ".Grüße an Zoë 2024",
-		"INBOX/Sub":          ".INBOX.Sub",
+		"INBOX/Sub":         ".INBOX.Sub",
 	}
 	for name, want := range cases {
 		got, err := FolderDir(name)
