@@ -62,6 +62,7 @@ type options struct {
 	verbose      bool
 	relay        relayFlags
 	backup       backupFlags
+	mailfile     mailFileFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
@@ -86,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	o.backup.register(fs)
 	o.setup.register(fs)
 	o.tls.register(fs, &o.cfg)
+	o.mailfile.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, nil, err
 	}
@@ -114,6 +116,9 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost -setup HOST         the same for devices reaching this node as HOST, and their profiles
   yggpost -relay -listen URL  run a relay for members that are offline (see docs/relay.md)
   yggpost -relay-invite N     print N invite tokens for this relay
+  yggpost -export DIR         write all mail as a Maildir++ tree (node stopped)
+  yggpost -import-maildir PATH [-into MAILBOX]   import a Maildir (node stopped)
+  yggpost -import-mbox FILE [-into MAILBOX]      import an mbox file (node stopped)
 
 Flags:
 `)
@@ -158,6 +163,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			fmt.Fprintf(stderr, "yggpost: unknown command %q (want: demo)\n", rest[0])
 			return exitUsage
 		}
+	}
+	if o.mailfile.requested() {
+		return runMailFile(ctx, o.mailfile, o.cfg.Database, logger, stdout, stderr)
 	}
 	if host, err := setupHost(o.setup.host); o.setup.host != "" && err == nil {
 		// The self-signed certificate must name the host the devices
