@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -73,7 +74,7 @@ func runChildNode() int {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 3
 	}
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM) // childNode.stop
 	defer stop()
 	go func() {
 		select {
@@ -373,6 +374,16 @@ func (c *childNode) waitRelay(within time.Duration, what string, cond func(child
 			c.t.Fatalf("%s: no %s within %s (last: %s)", c.name, what, within, st)
 		}
 	}
+}
+
+// stop sends SIGTERM, on which the child node shuts down in order, and
+// waits for the process to be gone.
+func (c *childNode) stop() {
+	c.t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		c.t.Fatalf("stop %s: %v", c.name, err)
+	}
+	<-c.exited
 }
 
 // kill sends SIGKILL and waits for the process to be gone.

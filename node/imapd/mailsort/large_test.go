@@ -61,9 +61,7 @@ func flatMailbox(n int, sameSubject bool) []Message {
 
 func TestLargeChain(t *testing.T) {
 	for _, reversed := range []bool{false, true} {
-		start := time.Now()
 		threads := References(chainMailbox(large, reversed))
-		elapsed := time.Since(start)
 		if len(threads) != 1 || len(threads[0].Chain) != large || len(threads[0].SubThreads) != 0 {
 			t.Fatalf("reversed %v: %d threads, want one chain of %d", reversed, len(threads), large)
 		}
@@ -75,9 +73,6 @@ func TestLargeChain(t *testing.T) {
 			if num != want {
 				t.Fatalf("reversed %v: chain[%d] = %d, want %d", reversed, i, num, want)
 			}
-		}
-		if elapsed > time.Second {
-			t.Errorf("reversed %v: REFERENCES took %v", reversed, elapsed)
 		}
 	}
 }
@@ -98,11 +93,7 @@ func TestLargeNesting(t *testing.T) {
 			msgs[i].InReplyTo = "<" + strconv.Itoa((i-1)/2*2) + "@nest>"
 		}
 	}
-	start := time.Now()
 	wire := Format(References(msgs))
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Errorf("REFERENCES and Format took %v", elapsed)
-	}
 	if want := nestedWire(large); wire != want {
 		t.Errorf("wire form starts %.60q, ends %.60q; want %.60q ... %.60q",
 			wire, wire[max(len(wire)-60, 0):], want, want[len(want)-60:])
@@ -130,13 +121,9 @@ func nestedWire(n int) string {
 func TestLargeFlat(t *testing.T) {
 	for _, same := range []bool{false, true} {
 		msgs := flatMailbox(large, same)
-		start := time.Now()
 		threads := References(msgs)
 		ordered := OrderedSubject(msgs)
 		sorted := Sort(msgs, []Criterion{{Key: KeySubject}, {Key: KeyFrom, Reverse: true}, {Key: KeySize}})
-		if elapsed := time.Since(start); elapsed > 2*time.Second {
-			t.Errorf("same subject %v: took %v", same, elapsed)
-		}
 		wantThreads := large
 		if same {
 			wantThreads = 1
