@@ -95,11 +95,35 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	o.tls.apply(&o.cfg)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := oneAction(set); err != nil {
+		fmt.Fprintf(stderr, "yggpost: %v\n", err)
+		return o, nil, err
+	}
 	if err := o.relay.apply(set, &o.cfg); err != nil {
 		fmt.Fprintf(stderr, "yggpost: %v\n", err)
 		return o, nil, err
 	}
 	return o, fs.Args(), nil
+}
+
+// actions are the flags that do one thing and exit instead of running the
+// node.
+var actions = []string{"password", "passwordhash", "address", "dclogin", "setup", "tls-fingerprint",
+	"relay-invite", "backup", "restore", "export", "import-maildir", "import-mbox"}
+
+// oneAction refuses two actions at once: one would be done and the other
+// silently skipped.
+func oneAction(set map[string]bool) error {
+	var given []string
+	for _, a := range actions {
+		if set[a] {
+			given = append(given, "-"+a)
+		}
+	}
+	if len(given) > 1 {
+		return fmt.Errorf("%s do one thing each: give one of them at a time", strings.Join(given, " and "))
+	}
+	return nil
 }
 
 func usage(fs *flag.FlagSet, w io.Writer) {

@@ -84,6 +84,8 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"-mcastregexp", "("},
 		{"-nosuchflag"},
 		{"frobnicate"},
+		{"-backup", "x.backup", "-export", "dir"}, // two actions: one would be skipped
+		{"-address", "-password"},
 	} {
 		code, _, errs := runCmd(t, "", append([]string{"-database", t.TempDir() + "/a.db"}, args...)...)
 		if code != exitUsage {
