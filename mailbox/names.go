@@ -60,3 +60,8 @@ func parents(name string) []string {
 func isWithin(name, root string) bool {
 	return name == root || strings.HasPrefix(name, root+Separator)
 }
+
+// CanonName returns the stored form of a mailbox name (INBOX in any letter
+// case becomes "INBOX") or an error wrapping ErrBadName, so that a caller
+// can check a whole set of names before it writes any.
+func CanonName(name string) (string, error) { return canonName(name) }
