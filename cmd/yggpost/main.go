@@ -63,6 +63,7 @@ type options struct {
 	relay        relayFlags
 	backup       backupFlags
 	mailfile     mailFileFlags
+	imports      importFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
@@ -85,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	o.relay.register(fs)
 	o.backup.register(fs)
+	o.imports.register(fs)
 	o.setup.register(fs)
 	o.tls.register(fs, &o.cfg)
 	o.mailfile.register(fs)
@@ -143,6 +145,7 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost -export DIR         write all mail as a Maildir++ tree (node stopped)
   yggpost -import-maildir PATH [-into MAILBOX]   import a Maildir (node stopped)
   yggpost -import-mbox FILE [-into MAILBOX]      import an mbox file (node stopped)
+  yggpost -import-yggmail FILE                   move from Yggmail: its yggmail.db into -database
 
 Flags:
 `)
@@ -202,6 +205,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if code, done := o.backup.run(o.cfg, stdout, stderr, logger); done {
 		return code
+	}
+	if o.imports.yggmail != "" { // before Open, which would give the database a key of its own
+		return runImport(ctx, o.cfg, o.imports.yggmail, stderr)
 	}
 	if o.printAddress {
 		return printAddress(o.cfg, stdout, stderr)

@@ -137,10 +137,10 @@ func (d *DB) countMessages(ctx context.Context, boxes map[string]*Mailbox) error
 
 // Message is one row of mails.
 type Message struct {
-	Mailbox string
-	ID      int64
-	Body    []byte
-	Date    time.Time // when Yggmail stored it, to the second
+	Mailbox                          string
+	ID                               int64
+	Body                             []byte
+	Date                             time.Time // when Yggmail stored it, to the second
 	Seen, Answered, Flagged, Deleted bool
 }
 
