@@ -26,12 +26,16 @@ var (
 // sqliteMagic starts every SQLite 3 database file.
 var sqliteMagic = []byte("SQLite format 3\x00")
 
-// schema lists the tables and columns a Yggmail database has.
-var schema = map[string][]string{
-	"config":    {"key", "value"},
-	"mailboxes": {"mailbox", "subscribed"},
-	"mails":     {"mailbox", "id", "mail", "datetime", "seen", "answered", "flagged", "deleted"},
-	"queue":     {"destination", "mailbox", "id", "mail", "rcpt"},
+// schema lists the tables and columns a Yggmail database has, in a fixed
+// order so that a foreign file always gets the same answer.
+var schema = []struct {
+	table string
+	cols  []string
+}{
+	{"config", []string{"key", "value"}},
+	{"mailboxes", []string{"mailbox", "subscribed"}},
+	{"mails", []string{"mailbox", "id", "mail", "datetime", "seen", "answered", "flagged", "deleted"}},
+	{"queue", []string{"destination", "mailbox", "id", "mail", "rcpt"}},
 }
 
 // DB is an open Yggmail database. Its methods must not be called
@@ -104,8 +108,8 @@ func connect(ctx context.Context, path string) (*DB, error) {
 
 // check verifies the schema, then the integrity of every page.
 func (d *DB) check(ctx context.Context) error {
-	for table, cols := range schema {
-		if err := d.checkTable(ctx, table, cols); err != nil {
+	for _, t := range schema {
+		if err := d.checkTable(ctx, t.table, t.cols); err != nil {
 			return err
 		}
 	}
