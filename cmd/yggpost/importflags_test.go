@@ -13,7 +13,8 @@ import (
 
 // TestImportYggmailFlag: -import-yggmail imports and exits with one
 // summary line (no progress: stderr is no terminal); -address then prints
-// Yggmail's address; a file that is not Yggmail's is refused with exit 3.
+// Yggmail's address; it is refused with another action, and a missing
+// file is refused with exit 3.
 func TestImportYggmailFlag(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "yggpost")
 	code, _, errs := runCmd(t, "", "-database", db, "-import-yggmail", yggmailtest.Fixture(t))
@@ -26,6 +27,10 @@ func TestImportYggmailFlag(t *testing.T) {
 	code, _, errs = runCmd(t, "", "-database", db, "-import-yggmail", yggmailtest.Fixture(t))
 	if code != exitOK || !strings.Contains(errs, ": 0 messages") || !strings.Contains(errs, "6 stored by an earlier run") {
 		t.Fatalf("second import: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = runCmd(t, "", "-database", db, "-import-yggmail", yggmailtest.Fixture(t), "-address")
+	if code != exitUsage || !strings.Contains(errs, "one of them at a time") {
+		t.Fatalf("-import-yggmail with -address: exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = runCmd(t, "", "-database", filepath.Join(t.TempDir(), "x"), "-import-yggmail", filepath.Join(t.TempDir(), "nothing.db"))
 	if code != exitStore || !strings.Contains(errs, "nothing.db") {

@@ -111,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 // actions are the flags that do one thing and exit instead of running the
 // node.
 var actions = []string{"password", "passwordhash", "address", "dclogin", "setup", "tls-fingerprint",
-	"relay-invite", "backup", "restore", "export", "import-maildir", "import-mbox"}
+	"relay-invite", "backup", "restore", "export", "import-maildir", "import-mbox", "import-yggmail"}
 
 // oneAction refuses two actions at once: one would be done and the other
 // silently skipped.
