@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -17,9 +18,11 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/node/nodetest"
 	"github.com/yggpost/yggpost/node/yggmail"
 	"github.com/yggpost/yggpost/node/yggmail/yggmailtest"
 )
@@ -416,4 +419,36 @@ func TestImportYggmailInterrupted(t *testing.T) {
 	}
 	defer n.Close()
 	checkSameMessages(t, src, "Archive/2024", n.Store(), "Archive/2024")
+}
+
+// TestImportedQueueIsSentOnFirstStart: a message Yggmail still had queued
+// reaches its recipient, byte for byte, once the imported node starts.
+func TestImportedQueueIsSentOnFirstStart(t *testing.T) {
+	bob := nodetest.Start(t, "bob", nodetest.Options{Listen: true})
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, err := envelope.AddressFromKey(key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "yggmail.db")
+	ygg := yggmailtest.New(t, src, key, "")
+	ygg.AddMailbox("Outbox", true)
+	msg := nodetest.Message(from, bob.Addr, "queued in yggmail", "still to send\r\n")
+	ygg.Exec("INSERT INTO mails (mailbox, id, mail, datetime) VALUES ('Outbox', 1, ?, ?)", msg, time.Now().Unix())
+	ygg.Exec("INSERT INTO queue (destination, mailbox, id, mail, rcpt) VALUES (?, 'Outbox', 1, ?, ?)",
+		hex.EncodeToString(bob.Addr[:]), from.String(), bob.Addr.String())
+	ygg.DB.Close()
+
+	cfg := importConfig(t)
+	if sum := mustImport(t, cfg, src); sum.Queued != 1 {
+		t.Fatalf("import queued %d messages, want 1", sum.Queued)
+	}
+	migrated := nodetest.Start(t, "migrated", nodetest.Options{DB: cfg.Database, Peers: []string{bob.MeshURL()}})
+	if migrated.Addr != from {
+		t.Fatalf("imported node has address %s, want %s", migrated.Addr, from)
+	}
+	nodetest.AssertExactlyOnce(t, bob.WaitInbox(1, 60*time.Second), [][]byte{msg})
 }
