@@ -2,7 +2,6 @@ package node
 
 import (
 	"io"
-	"os"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
@@ -13,17 +12,11 @@ import (
 // the same spool, copies and envelope ids, and no Sent copy. Queueing the
 // same message again queues nothing twice while it waits (see enqueue).
 func (s *submitter) queueSent(to []envelope.Address, msg io.Reader) error {
-	spool, size, digest, err := spoolMessage(msg, s.maxSize)
+	spool, size, plan, err := s.spoolAndPlan(msg, to)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
-	plan, err := planCopies(spool, size, to)
-	if err != nil {
-		return err
-	}
-	plan.digest = digest
+	defer discardSpool(spool)
 	queued, err := s.recipientCopies(plan, to, spool, size, time.Now())
 	for _, rcpt := range queued {
 		s.retry(rcpt)

@@ -46,17 +46,11 @@ func (s *submitter) Submit(ctx context.Context, from envelope.Address, to []enve
 	if from != s.local {
 		return fmt.Errorf("submit: sender %s is not this node's address %s", from, s.local)
 	}
-	spool, size, digest, err := spoolMessage(msg, s.maxSize)
+	spool, size, plan, err := s.spoolAndPlan(msg, to)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
-	plan, err := planCopies(spool, size, to)
-	if err != nil {
-		return err
-	}
-	plan.digest = digest
+	defer discardSpool(spool)
 	now := time.Now()
 	queued, err := s.recipientCopies(plan, to, spool, size, now)
 	if err != nil {
@@ -147,6 +141,28 @@ func (s *submitter) queued(id envelope.ID) bool {
 		s.log.Debug("close outbound envelope", "id", id.String(), "err", err)
 	}
 	return true
+}
+
+// spoolAndPlan spools msg (spoolMessage) and plans its copies for the
+// recipients to. The caller discards the spool (discardSpool).
+func (s *submitter) spoolAndPlan(msg io.Reader, to []envelope.Address) (*os.File, int64, copyPlan, error) {
+	spool, size, digest, err := spoolMessage(msg, s.maxSize)
+	if err != nil {
+		return nil, 0, copyPlan{}, err
+	}
+	plan, err := planCopies(spool, size, to)
+	if err != nil {
+		discardSpool(spool)
+		return nil, 0, copyPlan{}, err
+	}
+	plan.digest = digest
+	return spool, size, plan, nil
+}
+
+// discardSpool closes and removes a spool file.
+func discardSpool(spool *os.File) {
+	spool.Close()
+	os.Remove(spool.Name())
 }
 
 // spoolMessage copies msg to a temporary file, refusing more than limit
