@@ -176,20 +176,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	o.cfg.Logger = logger
 
 	if len(rest) > 0 {
-		switch rest[0] {
-		case "demo":
-			if len(rest) > 1 && rest[1] == "relay" {
-				return runRelayDemo(ctx, stdout, logger)
-			}
-			if len(rest) > 1 {
-				fmt.Fprintf(stderr, "yggpost: unknown demo %q (want: demo, or demo relay)\n", rest[1])
-				return exitUsage
-			}
-			return runDemo(ctx, stdout, logger)
-		default:
-			fmt.Fprintf(stderr, "yggpost: unknown command %q (want: demo)\n", rest[0])
-			return exitUsage
-		}
+		return runSubcommand(ctx, rest, stdout, stderr, logger)
 	}
 	if o.mailfile.requested() {
 		return runMailFile(ctx, o.mailfile, o.cfg.Database, logger, stdout, stderr)
@@ -223,25 +210,8 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer n.Close()
 
-	switch {
-	case o.tls.fingerprint:
-		fmt.Fprintln(stdout, n.TLSFingerprint())
-		return exitOK
-	case o.setPassword:
-		return setPassword(n, stdin, stderr)
-	case o.dclogin:
-		return printDCLogin(n, o.cfg, stdin, stdout, stderr)
-	case o.setup.host != "":
-		return runSetup(n, o.cfg, o.setup, stdin, stdout, stderr)
-	case o.passwordHash != "":
-		if err := n.SetPasswordHash(o.passwordHash); err != nil {
-			fmt.Fprintf(stderr, "yggpost: -passwordhash: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintln(stderr, "password hash stored")
-		return exitOK
-	case o.relay.invite > 0:
-		return printInvites(n, o.relay.invite, stdout, stderr)
+	if code, done := runOnOpenNode(n, o, stdin, stdout, stderr); done {
+		return code
 	}
 	if o.cfg.Isolated() {
 		fmt.Fprintf(stderr, "yggpost: %v\n", node.ErrIsolated)
@@ -251,6 +221,50 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return runNode(ctx, n, logger)
 	}
 	return runRelay(ctx, n, logger, stdout)
+}
+
+// runSubcommand runs "demo" or "demo relay".
+func runSubcommand(ctx context.Context, rest []string, stdout, stderr io.Writer, logger *slog.Logger) int {
+	switch rest[0] {
+	case "demo":
+		if len(rest) > 1 && rest[1] == "relay" {
+			return runRelayDemo(ctx, stdout, logger)
+		}
+		if len(rest) > 1 {
+			fmt.Fprintf(stderr, "yggpost: unknown demo %q (want: demo, or demo relay)\n", rest[1])
+			return exitUsage
+		}
+		return runDemo(ctx, stdout, logger)
+	default:
+		fmt.Fprintf(stderr, "yggpost: unknown command %q (want: demo)\n", rest[0])
+		return exitUsage
+	}
+}
+
+// runOnOpenNode carries out the actions that need the database opened by
+// this process; done is false when none was asked for.
+func runOnOpenNode(n *node.Node, o options, stdin io.Reader, stdout, stderr io.Writer) (code int, done bool) {
+	switch {
+	case o.tls.fingerprint:
+		fmt.Fprintln(stdout, n.TLSFingerprint())
+		return exitOK, true
+	case o.setPassword:
+		return setPassword(n, stdin, stderr), true
+	case o.dclogin:
+		return printDCLogin(n, o.cfg, stdin, stdout, stderr), true
+	case o.setup.host != "":
+		return runSetup(n, o.cfg, o.setup, stdin, stdout, stderr), true
+	case o.passwordHash != "":
+		if err := n.SetPasswordHash(o.passwordHash); err != nil {
+			fmt.Fprintf(stderr, "yggpost: -passwordhash: %v\n", err)
+			return exitUsage, true
+		}
+		fmt.Fprintln(stderr, "password hash stored")
+		return exitOK, true
+	case o.relay.invite > 0:
+		return printInvites(n, o.relay.invite, stdout, stderr), true
+	}
+	return exitOK, false
 }
 
 // runNode runs n until ctx ends.
