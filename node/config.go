@@ -65,6 +65,10 @@ type Config struct {
 	// directory, through which the yggpost command reaches the running
 	// node: backups, for one.
 	Control bool
+	// Reload, when set, is what the control socket's "reload" runs: the
+	// owner reads its configuration again and applies it to the running
+	// node (SetPeers, SetRelays, ReloadTLS, log levels), as on SIGHUP.
+	Reload func() error
 	// Peers are Yggdrasil peers to connect to (tcp:// or tls:// URLs).
 	Peers []string
 	// Listen are Yggdrasil listen URLs, so other nodes can peer with us.

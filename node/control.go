@@ -2,13 +2,17 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/control"
+	"github.com/yggpost/yggpost/relay"
 )
 
 // ErrNotRunning is returned by the calls that need a running node before
@@ -75,13 +79,23 @@ func (n *Node) NetworkChanged() error {
 
 // Status is a running node's state at one moment.
 type Status struct {
-	Address      string      `json:"address"`
-	Peers        []PeerState `json:"peers"`
-	Relays       []string    `json:"relays"`        // the user's relays
-	RelaysOpen   int         `json:"relays_open"`   // of those, sessions open now
-	Queued       int         `json:"queued"`        // messages waiting for a recipient
-	InCustody    int         `json:"in_custody"`    // of those, held by a relay
-	OldestQueued time.Time   `json:"oldest_queued"` // zero if none
+	Address      string        `json:"address"`
+	Started      time.Time     `json:"started"` // when Run became ready
+	Peers        []PeerState   `json:"peers"`
+	Relays       []string      `json:"relays"`          // the user's relays
+	RelayStates  []RelayState  `json:"relay_states"`    // the same, with their sessions
+	RelaysOpen   int           `json:"relays_open"`     // of those, sessions open now
+	Queued       int           `json:"queued"`          // messages waiting for a recipient
+	InCustody    int           `json:"in_custody"`      // of those, held by a relay
+	Notified     int           `json:"notified"`        // of those, the sender was told of the delay
+	OldestQueued time.Time     `json:"oldest_queued"`   // zero if none
+	Relay        *relay.Status `json:"relay,omitempty"` // the relay role's figures, on a relay
+}
+
+// RelayState is one of the user's relays and whether a session is open.
+type RelayState struct {
+	Address string `json:"address"`
+	Open    bool   `json:"open"`
 }
 
 // PeerState is one peering link.
@@ -97,11 +111,19 @@ type PeerState struct {
 func (n *Node) Status() (Status, error) {
 	st := Status{Address: n.addr.String()}
 	err := n.whileRunning(func() error {
+		st.Started = n.started
 		for _, p := range n.mesh.Peers() {
 			st.Peers = append(st.Peers, PeerState{URI: p.URI, Up: p.Up, Inbound: p.Inbound, Latency: p.Latency, Error: p.LastError})
 		}
 		st.Relays = addressStrings(n.members.Relays())
+		for _, r := range n.members.States() {
+			st.RelayStates = append(st.RelayStates, RelayState{Address: r.Address.String(), Open: r.Open})
+		}
 		st.RelaysOpen = n.members.Open()
+		if n.role != nil {
+			rs := n.role.Status()
+			st.Relay = &rs
+		}
 		rows, err := n.store.Outbox()
 		if err != nil {
 			return fmt.Errorf("read the outbox: %w", err)
@@ -111,6 +133,9 @@ func (n *Node) Status() (Status, error) {
 			if !row.Custody.IsZero() {
 				st.InCustody++
 			}
+			if row.Notified {
+				st.Notified++
+			}
 			if st.OldestQueued.IsZero() || row.Created.Before(st.OldestQueued) {
 				st.OldestQueued = row.Created
 			}
@@ -118,6 +143,73 @@ func (n *Node) Status() (Status, error) {
 		return nil
 	})
 	return st, err
+}
+
+// QueueEntry is one message waiting in the outbox for one recipient.
+type QueueEntry struct {
+	Recipient   string    `json:"recipient"`
+	MessageID   string    `json:"message_id,omitempty"`
+	Size        int64     `json:"size"`
+	Queued      time.Time `json:"queued"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt"`
+	LastError   string    `json:"last_error,omitempty"`
+	// Custody, when set, is until when a relay holds the message; the
+	// node then waits for the recipient's receipt instead of retrying.
+	Custody    time.Time `json:"custody_until,omitempty"`
+	Custodians string    `json:"custodians,omitempty"`
+	Notified   bool      `json:"notified"` // the sender was told of the delay
+}
+
+// Queue lists the outbox, oldest first.
+func (n *Node) Queue() ([]QueueEntry, error) {
+	rows, err := n.store.Outbox()
+	if err != nil {
+		return nil, fmt.Errorf("read the outbox: %w", err)
+	}
+	out := make([]QueueEntry, len(rows))
+	for i, r := range rows {
+		out[i] = QueueEntry{
+			Recipient: r.Recipient.String(), MessageID: r.MessageID, Size: r.Size, Queued: r.Created,
+			Attempts: r.Attempts, NextAttempt: r.NextAttempt, LastError: r.LastError,
+			Custody: r.Custody, Custodians: r.Custodians, Notified: r.Notified,
+		}
+	}
+	slices.SortStableFunc(out, func(a, b QueueEntry) int { return a.Queued.Compare(b.Queued) })
+	return out, nil
+}
+
+// ErrNothingQueued is Retry's answer for a recipient with nothing queued.
+var ErrNothingQueued = errors.New("nothing is queued for that recipient")
+
+// Retry makes the queue try the mail waiting for rcpt now instead of at
+// its next attempt.
+func (n *Node) Retry(rcpt envelope.Address) error {
+	rows, err := n.store.Outbox()
+	if err != nil {
+		return fmt.Errorf("read the outbox: %w", err)
+	}
+	if !slices.ContainsFunc(rows, func(r mailbox.Outbound) bool { return r.Recipient == rcpt }) {
+		return fmt.Errorf("%s: %w", rcpt, ErrNothingQueued)
+	}
+	return n.whileRunning(func() error {
+		n.queue.Retry(rcpt)
+		n.log.Info("retry asked for", "to", rcpt.String())
+		return nil
+	})
+}
+
+// ErrNotRelay is RelayMembers' answer on a node without the relay role.
+var ErrNotRelay = errors.New("this node is not running as a relay")
+
+// RelayMembers lists a running relay's members with what it holds for
+// each.
+func (n *Node) RelayMembers() ([]relay.MemberUsage, error) {
+	role := n.runningRole()
+	if role == nil {
+		return nil, ErrNotRelay
+	}
+	return role.Members()
 }
 
 func addressStrings(as []envelope.Address) []string {
@@ -129,10 +221,15 @@ func addressStrings(as []envelope.Address) []string {
 }
 
 // buildControl opens the control socket, if the node serves one, with its
-// commands:
+// commands. Each answers JSON, but backup, whose output is the backup file.
 //
-//	backup   the backup file of the node's databases (Backup)
-//	address  the node's mail address, one line
+//	backup          the backup file of the node's databases (Backup)
+//	address         the node's mail address, one line
+//	status          Status
+//	queue           Queue
+//	retry           Retry of args["recipient"]
+//	relay-members   RelayMembers
+//	reload          Config.Reload: the owner reads its configuration again
 func (n *Node) buildControl() error {
 	if !n.cfg.Control {
 		return nil
@@ -148,6 +245,33 @@ func (n *Node) buildControl() error {
 		_, err := fmt.Fprintln(w, n.addr.String())
 		return err
 	})
+	handleJSON(ctl, "status", func(map[string]string) (any, error) { return n.Status() })
+	handleJSON(ctl, "queue", func(map[string]string) (any, error) { return n.Queue() })
+	handleJSON(ctl, "relay-members", func(map[string]string) (any, error) { return n.RelayMembers() })
+	handleJSON(ctl, "retry", func(args map[string]string) (any, error) {
+		rcpt, err := envelope.ParseAddress(args["recipient"])
+		if err != nil {
+			return nil, fmt.Errorf("retry: %w", err)
+		}
+		return map[string]string{"retrying": rcpt.String()}, n.Retry(rcpt)
+	})
+	handleJSON(ctl, "reload", func(map[string]string) (any, error) {
+		if n.cfg.Reload == nil {
+			return nil, errors.New("this node has no configuration to read again")
+		}
+		return map[string]bool{"reloaded": true}, n.cfg.Reload()
+	})
 	n.ctl = ctl
 	return nil
+}
+
+// handleJSON registers a command whose answer is a value as JSON.
+func handleJSON(ctl *control.Server, command string, answer func(args map[string]string) (any, error)) {
+	ctl.Handle(command, func(_ context.Context, args map[string]string, w io.Writer) error {
+		v, err := answer(args)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(w).Encode(v)
+	})
 }

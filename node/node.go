@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/tlscert"
@@ -78,6 +79,7 @@ type Node struct {
 	imapLn   net.Listener
 	imapsLn  net.Listener    // nil unless Config.IMAPSAddr
 	ctl      *control.Server // nil unless Config.Control
+	started  time.Time       // when Run became ready; set before ready closes
 	imapSrv  *imapd.Server
 }
 
@@ -268,6 +270,7 @@ func (n *Node) Run(ctx context.Context) error {
 		"submissions", n.SubmissionsAddr(), "imaps", n.IMAPSAddr(),
 		"peers", n.cfg.Peers, "listen", n.meshAddr, "multicast", n.cfg.Multicast)
 	logCertificate(n.log, n.tls, tlscert.Change{})
+	n.started = time.Now()
 	close(n.ready)
 	<-ctx.Done()
 	err := context.Cause(ctx)

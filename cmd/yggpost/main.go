@@ -24,6 +24,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/yggpost/yggpost/internal/loglevel"
 	"github.com/yggpost/yggpost/node"
 )
 
@@ -62,12 +63,13 @@ type options struct {
 	verbose      bool
 	relay        relayFlags
 	backup       backupFlags
+	reload       *reloader
 	mailfile     mailFileFlags
 	imports      importFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
-	var o options
+	o := options{reload: &reloader{}}
 	var peers, listen listFlag
 	fs := flag.NewFlagSet("yggpost", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -135,6 +137,11 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost demo relay          show a relay holding mail for a member who is offline
   yggpost -password           set the IMAP/SMTP password
   yggpost -address            print the mail address (also of a running node)
+  yggpost status              the running node: peers, relays, queue (-json for scripts)
+  yggpost queue               the running node's queue, per recipient (-json)
+  yggpost retry ADDRESS       try the mail queued for ADDRESS now
+  yggpost relay members       a running relay's members and what it holds for each (-json)
+  yggpost reload              make the running node read its configuration again (as SIGHUP)
   yggpost -backup FILE        back up the database (also of a running node)
   yggpost -restore FILE       restore a backup into a new -database
   yggpost -tls-fingerprint    print the TLS certificate's SHA-256 fingerprint
@@ -172,9 +179,14 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if o.verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	levels := loglevel.New(level)
+	logger := slog.New(levels.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug - 4})))
 	o.cfg.Logger = logger
+	o.reload.levels, o.reload.log = levels, logger
 
+	if len(rest) > 0 && controlCommands[rest[0]] {
+		return runControlCommand(o.cfg.Database, rest, stdout, stderr)
+	}
 	if len(rest) > 0 {
 		return runSubcommand(ctx, rest, stdout, stderr, logger)
 	}
@@ -200,6 +212,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return printAddress(o.cfg, stdout, stderr)
 	}
 	o.cfg.Control = true
+	o.cfg.Reload = o.reload.reload
 	n, err := node.Open(o.cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "yggpost: %v\n", err)
@@ -209,6 +222,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitStore
 	}
 	defer n.Close()
+	o.reload.mu.Lock()
+	o.reload.n = n
+	o.reload.mu.Unlock()
 
 	if code, done := runOnOpenNode(n, o, stdin, stdout, stderr); done {
 		return code
@@ -218,9 +234,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return exitUsage
 	}
 	if o.cfg.Relay == nil {
-		return runNode(ctx, n, logger)
+		return runNode(ctx, n, o.reload, logger)
 	}
-	return runRelay(ctx, n, logger, stdout)
+	return runRelay(ctx, n, o.reload, logger, stdout)
 }
 
 // runSubcommand runs "demo" or "demo relay".
@@ -268,10 +284,10 @@ func runOnOpenNode(n *node.Node, o options, stdin io.Reader, stdout, stderr io.W
 }
 
 // runNode runs n until ctx ends.
-func runNode(ctx context.Context, n *node.Node, logger *slog.Logger) int {
+func runNode(ctx context.Context, n *node.Node, rl *reloader, logger *slog.Logger) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go reloadOnHangup(ctx, n, logger)
+	go rl.onHangup(ctx)
 	if err := n.Run(ctx); err != nil {
 		logger.Error("node stopped", "err", err)
 		return exitRuntime
@@ -281,13 +297,13 @@ func runNode(ctx context.Context, n *node.Node, logger *slog.Logger) int {
 
 // runRelay runs n, a node with the relay role, until ctx ends, and reports
 // the relay's status meanwhile (periodic log line; table on SIGUSR1).
-func runRelay(ctx context.Context, n *node.Node, logger *slog.Logger, stdout io.Writer) int {
+func runRelay(ctx context.Context, n *node.Node, rl *reloader, logger *slog.Logger, stdout io.Writer) int {
 	sig, stopSig := statusSignal()
 	defer stopSig()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { reportRelayStatus(ctx, n, relayStatusInterval, sig, logger, stdout) })
-	wg.Go(func() { reloadOnHangup(ctx, n, logger) })
+	wg.Go(func() { rl.onHangup(ctx) })
 	err := n.Run(ctx)
 	cancel()
 	wg.Wait()

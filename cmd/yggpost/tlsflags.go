@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"log/slog"
 
 	"github.com/yggpost/yggpost/node"
 )
@@ -26,20 +24,3 @@ func (f *tlsFlags) register(fs *flag.FlagSet, cfg *node.Config) {
 
 // apply copies what register could not bind directly into cfg.
 func (f *tlsFlags) apply(cfg *node.Config) { cfg.TLSHosts = f.hosts }
-
-// reloadOnHangup reads the TLS certificate again on each SIGHUP (an ACME
-// client renewed it) until ctx ends.
-func reloadOnHangup(ctx context.Context, n *node.Node, logger *slog.Logger) {
-	sig, stop := hangupSignal()
-	defer stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sig:
-			if err := n.ReloadTLS(); err == nil {
-				logger.Info("TLS certificate reloaded", "sha256", n.TLSFingerprint())
-			}
-		}
-	}
-}

@@ -179,6 +179,24 @@ func (m *Membership) Relays() []envelope.Address {
 	return out
 }
 
+// RelayState is one of the member's relays and whether a session with it
+// is open.
+type RelayState struct {
+	Address envelope.Address
+	Open    bool
+}
+
+// States returns the member's relays with their sessions' state.
+func (m *Membership) States() []RelayState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]RelayState, len(m.members))
+	for i, mb := range m.members {
+		out[i] = RelayState{Address: mb.relay.Address, Open: mb.up.Load()}
+	}
+	return out
+}
+
 // IsRelay reports whether a is one of the member's relays.
 func (m *Membership) IsRelay(a envelope.Address) bool {
 	return slices.Contains(m.Relays(), a)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/yggpost/yggpost/internal/periodic"
@@ -30,6 +31,7 @@ type member struct {
 	m     *Membership
 	relay Relay
 	kick  chan struct{}
+	up    atomic.Bool // a session is open
 	// after is time.After; tests watch the waits between sessions.
 	after func(time.Duration) <-chan time.Time
 }
@@ -84,8 +86,10 @@ func (mb *member) session(ctx context.Context) error {
 		Logger:   m.log.With("component", "hand-over", "relay", ra.String()),
 	}
 	m.log.Info("relay session open", "relay", ra.String())
+	mb.up.Store(true)
 	m.sessionOpen(+1)
 	defer m.sessionOpen(-1)
+	defer mb.up.Store(false)
 	return srv.ServeConn(ctx, turned, ra)
 }
 

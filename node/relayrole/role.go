@@ -203,3 +203,6 @@ func NewInvites(database string, opts relay.Options, key ed25519.PrivateKey, cou
 
 // Dump writes a consistent snapshot of the relay store to w (relay.Relay.Dump).
 func (ro *Role) Dump(w io.Writer) error { return ro.r.Dump(w) }
+
+// Members lists the relay's members with what it holds for each.
+func (ro *Role) Members() ([]relay.MemberUsage, error) { return ro.r.Members() }
