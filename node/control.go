@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/control"
+	"github.com/yggpost/yggpost/node/mailfile"
 	"github.com/yggpost/yggpost/relay"
 )
 
@@ -229,6 +231,10 @@ func addressStrings(as []envelope.Address) []string {
 //	queue           Queue
 //	retry           Retry of args["recipient"]
 //	relay-members   RelayMembers
+//	relay-invites   NewRelayInvites of args["count"], on a running relay
+//	fingerprint     the TLS certificate's SHA-256 fingerprint, one line
+//	password-hash   SetPasswordHash of args["hash"]
+//	mailfile        an export or import of Maildir or mbox (mailFile)
 //	reload          Config.Reload: the owner reads its configuration again
 func (n *Node) buildControl() error {
 	if !n.cfg.Control {
@@ -255,6 +261,30 @@ func (n *Node) buildControl() error {
 		}
 		return map[string]string{"retrying": rcpt.String()}, n.Retry(rcpt)
 	})
+	handleJSON(ctl, "relay-invites", func(args map[string]string) (any, error) {
+		count, err := strconv.Atoi(args["count"])
+		if err != nil || count < 1 {
+			return nil, fmt.Errorf("relay-invites: count %q: want a positive number", args["count"])
+		}
+		if n.runningRole() == nil {
+			return nil, ErrNotRelay
+		}
+		return n.NewRelayInvites(count)
+	})
+	ctl.Handle("fingerprint", func(_ context.Context, _ map[string]string, w io.Writer) error {
+		_, err := fmt.Fprintln(w, n.TLSFingerprint())
+		return err
+	})
+	handleJSON(ctl, "password-hash", func(args map[string]string) (any, error) {
+		return map[string]bool{"stored": true}, n.SetPasswordHash(args["hash"])
+	})
+	ctl.Handle("mailfile", func(ctx context.Context, args map[string]string, w io.Writer) error {
+		rep, err := n.mailFile(ctx, args)
+		if err != nil && rep.Messages == 0 && len(rep.Notes) == 0 {
+			return err
+		}
+		return json.NewEncoder(w).Encode(mailFileAnswer{Report: rep, Error: errorText(err)})
+	})
 	handleJSON(ctl, "reload", func(map[string]string) (any, error) {
 		if n.cfg.Reload == nil {
 			return nil, errors.New("this node has no configuration to read again")
@@ -263,6 +293,36 @@ func (n *Node) buildControl() error {
 	})
 	n.ctl = ctl
 	return nil
+}
+
+// mailFileAnswer is the answer of "mailfile": what was done, and the error
+// that stopped it, if one did after part of the work.
+type mailFileAnswer struct {
+	Report mailfile.Report `json:"report"`
+	Error  string          `json:"error,omitempty"`
+}
+
+// mailFile runs an export or import of mail files (node/mailfile) on the
+// running node's store: args["op"] is export, import-maildir or
+// import-mbox, args["path"] the directory or file, args["into"] the
+// mailbox an import fills.
+func (n *Node) mailFile(ctx context.Context, args map[string]string) (mailfile.Report, error) {
+	switch args["op"] {
+	case "export":
+		return mailfile.Export(ctx, n.store, args["path"])
+	case "import-maildir":
+		return mailfile.ImportMaildir(ctx, n.store, args["path"], args["into"])
+	case "import-mbox":
+		return mailfile.ImportMbox(ctx, n.store, args["path"], args["into"])
+	}
+	return mailfile.Report{}, fmt.Errorf("mailfile: unknown operation %q", args["op"])
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // handleJSON registers a command whose answer is a value as JSON.

@@ -235,8 +235,12 @@ func (n *Node) RelayStatus() (relay.Status, bool) {
 }
 
 // NewRelayInvites creates count single-use invite tokens in the relay
-// store of a node that is not running (the store is locked while it runs).
+// store: the running relay's, or, on a node that is not running, the one
+// in its database directory.
 func (n *Node) NewRelayInvites(count int) ([]string, error) {
+	if role := n.runningRole(); role != nil {
+		return role.NewInvites(count)
+	}
 	opts := relay.Options{}
 	if n.cfg.Relay != nil {
 		opts = *n.cfg.Relay

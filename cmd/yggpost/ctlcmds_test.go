@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"net/smtp"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,15 @@ func TestControlCommands(t *testing.T) {
 	}
 	if code, _, errs := runCmd(t, "", "-database", db, "retry", "not-an-address"); code != exitStore || !strings.Contains(errs, "not-an-address") {
 		t.Errorf("retry of a bad address: exit %d, %q", code, errs)
+	}
+	// Export works on the running node's store, with a relative path
+	// taken from where the command runs.
+	t.Chdir(t.TempDir())
+	if code, out, errs := runCmd(t, "", "-database", db, "-export", "export"); code != exitOK || !strings.Contains(out, "exported 1 messages") {
+		t.Errorf("-export on a running node: exit %d, %q, %q", code, out, errs)
+	}
+	if entries, err := os.ReadDir("export/.Sent/cur"); err != nil || len(entries) != 1 {
+		t.Errorf("the Sent copy is not in ./export/.Sent/cur: %v %v", entries, err)
 	}
 	if code, out, errs := runCmd(t, "", "-database", db, "reload"); code != exitOK || !strings.Contains(out, "read again") {
 		t.Errorf("reload: exit %d, %q, %q", code, out, errs)

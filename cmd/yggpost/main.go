@@ -190,6 +190,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if len(rest) > 0 {
 		return runSubcommand(ctx, rest, stdout, stderr, logger)
 	}
+	if code, ran := onRunningNode(o, stdin, stdout, stderr); ran {
+		return code
+	}
 	if o.mailfile.requested() {
 		return runMailFile(ctx, o.mailfile, o.cfg.Database, logger, stdout, stderr)
 	}

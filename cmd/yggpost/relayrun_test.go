@@ -89,9 +89,16 @@ func TestRelayRunReportsStatus(t *testing.T) {
 	if !strings.Contains(errs.String(), "policy=invite") {
 		t.Errorf("the log does not show the policy: %s", errs.String())
 	}
-	// Invites need the database to itself; the message says what to do.
-	if code, out, msg := runCmd(t, "", "-database", db, "-relay-invite", "1"); code != exitStore || out != "" || !strings.Contains(msg, "stop the relay") {
-		t.Errorf("-relay-invite on a running relay: exit %d, stdout %q, stderr %q; want %d and a hint", code, out, msg, exitStore)
+	// Invites, address, fingerprint and password go through the control
+	// socket while the relay runs.
+	if code, out, msg := runCmd(t, "", "-database", db, "-relay-invite", "2"); code != exitOK || len(strings.Fields(out)) != 2 {
+		t.Errorf("-relay-invite on a running relay: exit %d, stdout %q, stderr %q; want 2 tokens", code, out, msg)
+	}
+	if code, out, msg := runCmd(t, "", "-database", db, "-tls-fingerprint"); code != exitOK || strings.Count(out, ":") != 31 {
+		t.Errorf("-tls-fingerprint on a running relay: exit %d, %q, %q", code, out, msg)
+	}
+	if code, _, msg := runCmd(t, "new-pass\n", "-database", db, "-password"); code != exitOK || !strings.Contains(msg, "running node") {
+		t.Errorf("-password on a running relay: exit %d, %q", code, msg)
 	}
 	// The status loop registered for SIGUSR1 before the node was ready, so
 	// the signal reaches it rather than ending the test binary.

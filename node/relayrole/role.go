@@ -187,9 +187,16 @@ func NewInvites(database string, opts relay.Options, key ed25519.PrivateKey, cou
 	opts.Key = key
 	r, err := relay.Open(Dir(database), opts)
 	if err != nil {
-		return nil, fmt.Errorf("open the relay store (stop the running relay first): %w", err)
+		return nil, fmt.Errorf("open the relay store: %w", err)
 	}
 	defer r.Close()
+	return newInvites(r, count)
+}
+
+// NewInvites creates count invite tokens in the running relay's store.
+func (ro *Role) NewInvites(count int) ([]string, error) { return newInvites(ro.r, count) }
+
+func newInvites(r *relay.Relay, count int) ([]string, error) {
 	tokens := make([]string, 0, count)
 	for range count {
 		t, err := r.NewInvite()
