@@ -201,6 +201,17 @@ func (n *Node) Retry(rcpt envelope.Address) error {
 	})
 }
 
+// SetRelayLimits changes a running relay's membership policy, allowlist,
+// quotas, retention and largest envelope (relay.Relay.SetLimits); what it
+// holds stays.
+func (n *Node) SetRelayLimits(o relay.Options) error {
+	role := n.runningRole()
+	if role == nil {
+		return ErrNotRelay
+	}
+	return role.SetLimits(o)
+}
+
 // ErrNotRelay is RelayMembers' answer on a node without the relay role.
 var ErrNotRelay = errors.New("this node is not running as a relay")
 

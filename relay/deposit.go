@@ -59,8 +59,8 @@ func (r *Relay) Deposit(depositor envelope.Address, size int64, sealed io.Reader
 // admitDeposit applies the checks that need no byte of the envelope and
 // takes a deposit slot.
 func (r *Relay) admitDeposit(depositor envelope.Address, size int64) error {
-	if size > r.opts.MaxEnvelope {
-		return fmt.Errorf("over the limit of %d bytes: %w", r.opts.MaxEnvelope, ErrTooLarge)
+	if max := r.limits().maxEnvelope; size > max {
+		return fmt.Errorf("over the limit of %d bytes: %w", max, ErrTooLarge)
 	}
 	if size < minEnvelope {
 		return fmt.Errorf("under the minimum of %d bytes: %w", minEnvelope, ErrMalformed)
@@ -151,7 +151,7 @@ func (r *Relay) commit(depositor, to envelope.Address, id envelope.ID, b blob) (
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.opts.Now()
-	h := heldRec{size: b.size, received: now.UnixNano(), expires: now.Add(r.opts.Retention).UnixNano(), blob: b.id}
+	h := heldRec{size: b.size, received: now.UnixNano(), expires: now.Add(r.limits().retention).UnixNano(), blob: b.id}
 	var prior *heldRec
 	var fwd bool
 	err := r.db.Update(func(txn *badger.Txn) error {

@@ -17,7 +17,7 @@ func (r *Relay) admitRecipient(txn *badger.Txn, depositor, to envelope.Address) 
 	if err != nil || ok {
 		return false, err
 	}
-	if !r.opts.Forward {
+	if !r.limits().forward {
 		return false, fmt.Errorf("%s: %w", to, ErrNotMember)
 	}
 	if to == r.self {

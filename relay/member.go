@@ -56,7 +56,7 @@ func (r *Relay) checkRegistration(g *Registration) error {
 	if d := now.Sub(g.Time); d > RegistrationWindow || d < -RegistrationWindow {
 		return fmt.Errorf("time %s is %s from the relay's clock: %w", g.Time.UTC().Format(time.RFC3339), d.Round(time.Second), ErrStale)
 	}
-	if r.opts.Policy == PolicyAllowlist && !r.allow[g.Member] {
+	if !r.isAllowed(g.Member) {
 		return fmt.Errorf("not on the allowlist: %w", ErrNotAllowed)
 	}
 	return nil
@@ -77,7 +77,7 @@ func (r *Relay) admit(txn *badger.Txn, g *Registration) (bool, error) {
 	if err != nil && !isNew {
 		return false, err
 	}
-	if isNew && r.opts.Policy == PolicyInvite {
+	if isNew && r.limits().policy == PolicyInvite {
 		if err := r.useInvite(txn, g.Token); err != nil {
 			return false, err
 		}
@@ -154,7 +154,8 @@ func (r *Relay) isMember(txn *badger.Txn, a envelope.Address) (bool, error) {
 
 // isAllowed reports whether the policy lets a be a member once registered.
 func (r *Relay) isAllowed(a envelope.Address) bool {
-	return r.opts.Policy != PolicyAllowlist || r.allow[a]
+	l := r.limits()
+	return l.policy != PolicyAllowlist || l.allow[a]
 }
 
 // NewInvite returns a fresh single-use invite token for PolicyInvite, valid

@@ -20,7 +20,7 @@ type Relay struct {
 	opts  Options
 	log   *slog.Logger
 	self  envelope.Address
-	allow map[envelope.Address]bool
+	lim   atomic.Pointer[limits] // SetLimits replaces them while the relay runs
 
 	// Closing: operations run inside gate, between enter and leave; Close
 	// shuts it and waits for them.
@@ -75,16 +75,13 @@ func newRelay(db *badger.DB, opts Options) *Relay {
 		db:    db,
 		opts:  opts,
 		log:   opts.Logger,
-		allow: map[envelope.Address]bool{},
 		usage: map[envelope.Address]*usage{},
 		slots: make(chan struct{}, opts.MaxDeposits),
 		rate:  newLimiter(opts.DepositRate),
 		kick:  make(chan struct{}, 1),
 	}
 	copy(r.self[:], opts.Key.Public().(ed25519.PublicKey))
-	for _, a := range opts.Allow {
-		r.allow[a] = true
-	}
+	r.lim.Store(limitsOf(opts))
 	r.blobs = r.newBlobs()
 	r.watch.init(opts.MaxWatchers)
 	r.compactor = chunkstore.StartCompactor(db, opts.Logger)

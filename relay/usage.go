@@ -106,22 +106,24 @@ func (r *Relay) reserve(to envelope.Address, size int64, fwd bool) error {
 }
 
 func (r *Relay) checkMemberQuota(u *usage, size int64) error {
-	if u.count+u.resCount+1 > r.opts.MemberEnvelopes {
+	l := r.limits()
+	if u.count+u.resCount+1 > l.memberEnvelopes {
 		return fmt.Errorf("%d envelopes held: %w", u.count, ErrQuotaCount)
 	}
-	if u.bytes+u.resBytes+size > r.opts.MemberBytes {
-		return fmt.Errorf("%d of %d bytes held: %w", u.bytes, r.opts.MemberBytes, ErrQuotaBytes)
+	if u.bytes+u.resBytes+size > l.memberBytes {
+		return fmt.Errorf("%d of %d bytes held: %w", u.bytes, l.memberBytes, ErrQuotaBytes)
 	}
 	return nil
 }
 
 func (r *Relay) checkForwardQuota(size int64) error {
 	f := &r.fwd
-	if f.count+f.resCount+1 > r.opts.ForwardCount {
+	l := r.limits()
+	if f.count+f.resCount+1 > l.forwardCount {
 		return fmt.Errorf("%d envelopes held for forwarding: %w", f.count, ErrForwardCount)
 	}
-	if f.bytes+f.resBytes+size > r.opts.ForwardBytes {
-		return fmt.Errorf("%d of %d bytes held for forwarding: %w", f.bytes, r.opts.ForwardBytes, ErrForwardBytes)
+	if f.bytes+f.resBytes+size > l.forwardBytes {
+		return fmt.Errorf("%d of %d bytes held for forwarding: %w", f.bytes, l.forwardBytes, ErrForwardBytes)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/yggpost/yggpost/internal/loglevel"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/relay"
 )
 
 // reloader reads the node's configuration again and applies it to the
@@ -31,6 +32,7 @@ type reloadable struct {
 	Relays []node.RelayRef
 	Level  slog.Level            // the default log level
 	Levels map[string]slog.Level // per component
+	Relay  *relay.Options        // the relay role's limits; nil on a node without it
 }
 
 // reload applies the configuration. A configuration that cannot be read
@@ -49,6 +51,9 @@ func (r *reloader) reload() error {
 			return fmt.Errorf("read the configuration again: %w", err)
 		}
 		errs = append(errs, r.n.SetPeers(c.Peers), r.n.SetRelays(c.Relays))
+		if c.Relay != nil {
+			errs = append(errs, r.n.SetRelayLimits(*c.Relay))
+		}
 		r.levels.Set(c.Level, c.Levels)
 		r.log.Info("log levels", "levels", r.levels.String())
 	}

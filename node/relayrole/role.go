@@ -213,3 +213,7 @@ func (ro *Role) Dump(w io.Writer) error { return ro.r.Dump(w) }
 
 // Members lists the relay's members with what it holds for each.
 func (ro *Role) Members() ([]relay.MemberUsage, error) { return ro.r.Members() }
+
+// SetLimits changes the running relay's membership and quotas
+// (relay.Relay.SetLimits).
+func (ro *Role) SetLimits(o relay.Options) error { return ro.r.SetLimits(o) }
