@@ -16,11 +16,11 @@ import (
 
 // Relay is the store of one relay. All methods are safe for concurrent use.
 type Relay struct {
-	db    *badger.DB
-	opts  Options
-	log   *slog.Logger
-	self  envelope.Address
-	lim   atomic.Pointer[limits] // SetLimits replaces them while the relay runs
+	db   *badger.DB
+	opts Options
+	log  *slog.Logger
+	self envelope.Address
+	lim  atomic.Pointer[limits] // SetLimits replaces them while the relay runs
 
 	// Closing: operations run inside gate, between enter and leave; Close
 	// shuts it and waits for them.
