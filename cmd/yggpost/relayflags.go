@@ -9,6 +9,7 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/node"
+	"github.com/yggpost/yggpost/node/conffile"
 	"github.com/yggpost/yggpost/relay"
 )
 
@@ -116,13 +117,12 @@ type policyValue relay.Policy
 
 func (p *policyValue) String() string { return relay.Policy(*p).String() }
 func (p *policyValue) Set(s string) error {
-	for _, q := range []relay.Policy{relay.PolicyOpen, relay.PolicyAllowlist, relay.PolicyInvite} {
-		if s == q.String() {
-			*p = policyValue(q)
-			return nil
-		}
+	q, err := conffile.ParsePolicy(s)
+	if err != nil {
+		return err
 	}
-	return errors.New("want open, allowlist or invite")
+	*p = policyValue(q)
+	return nil
 }
 
 // sizeValue is a flag holding a size in bytes (parseSize).
