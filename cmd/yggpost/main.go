@@ -66,9 +66,15 @@ type options struct {
 	reload       *reloader
 	mailfile     mailFileFlags
 	imports      importFlags
+	conf         confFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
+	return parseFlagsFrom(args, nil, stderr)
+}
+
+// parseFlagsFrom is parseFlags with the stdin -useconf reads.
+func parseFlagsFrom(args []string, stdin io.Reader, stderr io.Writer) (options, []string, error) {
 	o := options{reload: &reloader{}}
 	var peers, listen listFlag
 	fs := flag.NewFlagSet("yggpost", flag.ContinueOnError)
@@ -92,6 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	o.setup.register(fs)
 	o.tls.register(fs, &o.cfg)
 	o.mailfile.register(fs)
+	o.conf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, nil, err
 	}
@@ -99,6 +106,10 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 	o.tls.apply(&o.cfg)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := o.conf.use(&o, set, stdin); err != nil {
+		fmt.Fprintf(stderr, "yggpost: %v\n", err)
+		return o, nil, err
+	}
 	if err := oneAction(set); err != nil {
 		fmt.Fprintf(stderr, "yggpost: %v\n", err)
 		return o, nil, err
@@ -113,7 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
 // actions are the flags that do one thing and exit instead of running the
 // node.
 var actions = []string{"password", "passwordhash", "address", "dclogin", "setup", "tls-fingerprint",
-	"relay-invite", "backup", "restore", "export", "import-maildir", "import-mbox", "import-yggmail"}
+	"relay-invite", "backup", "restore", "export", "import-maildir", "import-mbox", "import-yggmail", "genconf"}
 
 // oneAction refuses two actions at once: one would be done and the other
 // silently skipped.
@@ -135,6 +146,8 @@ func usage(fs *flag.FlagSet, w io.Writer) {
   yggpost [flags]             run a node
   yggpost demo                run two nodes on loopback and send a first message
   yggpost demo relay          show a relay holding mail for a member who is offline
+  yggpost -genconf > FILE     write a configuration file with every setting documented
+  yggpost -useconffile FILE   run a node with it (flags given as well win over it)
   yggpost -password           set the IMAP/SMTP password
   yggpost -address            print the mail address (also of a running node)
   yggpost status              the running node: peers, relays, queue (-json for scripts)
@@ -168,14 +181,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // runContext is run with the signals that stop the node already turned
 // into ctx.
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, rest, err := parseFlags(args, stderr)
+	o, rest, err := parseFlagsFrom(args, stdin, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	if err != nil {
 		return exitUsage
 	}
-	level := slog.LevelInfo
+	if o.conf.gen {
+		return printConf(stdout)
+	}
+	level := o.conf.level
 	if o.verbose {
 		level = slog.LevelDebug
 	}
