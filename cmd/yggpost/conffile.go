@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/yggpost/yggpost/internal/loglevel"
 	"github.com/yggpost/yggpost/node"
 	"github.com/yggpost/yggpost/node/conffile"
 )
@@ -62,7 +63,50 @@ func (c *confFlags) use(o *options, set map[string]bool, stdin io.Reader) error 
 			s.fill(o, f, cfg)
 		}
 	}
+	if c.path != "" { // stdin cannot be read twice
+		o.reload.reread = c.rereader(o, set)
+	}
 	return nil
+}
+
+// rereader returns what a reload reads: the file again, with the flags
+// given at start still winning over it. o is read when the reload runs,
+// so it holds the settings the node started with.
+func (c *confFlags) rereader(o *options, set map[string]bool) func() (reloadable, error) {
+	path := c.path
+	return func() (reloadable, error) {
+		again := confFlags{path: path}
+		f, err := again.read(nil)
+		if err != nil {
+			return reloadable{}, err
+		}
+		cfg, err := f.Config()
+		if err != nil {
+			return reloadable{}, err
+		}
+		r := reloadable{Peers: cfg.Peers, Relays: cfg.Relays}
+		if r.Level, r.Levels, err = f.Levels(); err != nil {
+			return reloadable{}, err
+		}
+		if set["peer"] {
+			r.Peers = o.cfg.Peers
+		}
+		if set["relays"] {
+			r.Relays = o.cfg.Relays
+		}
+		if set["v"] {
+			r.Level = flagLevel(o.verbose)
+		}
+		return r, nil
+	}
+}
+
+// flagLevel is the log level -v asks for, given or given as -v=false.
+func flagLevel(verbose bool) slog.Level {
+	if verbose {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // read reads the file the flags name; nil, nil when they name none.
@@ -128,7 +172,7 @@ var fileSettings = []fileSetting{
 	{"relay-forward", func(o *options, f *conffile.File, _ node.Config) { o.relay.forward = f.Relay.Forward }},
 	// -v asks for debug; given as -v=false it asks for info, whatever
 	// LogLevel says. Both were checked by conffile.
-	{"v", func(o *options, f *conffile.File, _ node.Config) { o.conf.level, _ = conffile.ParseLevel(f.LogLevel) }},
+	{"v", func(o *options, f *conffile.File, _ node.Config) { o.conf.level, _ = loglevel.Parse(f.LogLevel) }},
 	{"", func(o *options, f *conffile.File, _ node.Config) { _, o.conf.levels, _ = f.Levels() }},
 	{"metrics", func(o *options, f *conffile.File, _ node.Config) { o.conf.metrics = f.Metrics }},
 }

@@ -225,3 +225,38 @@ func TestNodeRunsFromTheFile(t *testing.T) {
 // addressOfRunning asks the running node for its address through its
 // control socket, as -address does.
 func addressOfRunning(t *testing.T, db string) string { return addressOf(t, db) }
+
+// TestReloadReadsTheFileAgain: a reload takes the file's new peers,
+// relays and log levels, and the flags given at start still win.
+func TestReloadReadsTheFileAgain(t *testing.T) {
+	path := writeConf(t, "Peers: [\"tcp://a:1\"]\nRelays: [\""+relayA+"\"]\nLogLevel: warn\n")
+	o, _, err := parseFlags([]string{"-useconffile", path, "-relays", relayB}, &bytes.Buffer{})
+	if err != nil || o.reload.reread == nil {
+		t.Fatalf("reread %v, err %v: want a way to read the file again", o.reload.reread != nil, err)
+	}
+	if err := os.WriteFile(path, []byte("Peers: [\"tcp://b:2\"]\nRelays: []\nLogLevel: error\nLogLevels: {outbox: \"debug\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := o.reload.reread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(r.Peers, " ") != "tcp://b:2" || r.Level.String() != "ERROR" || r.Levels["outbox"].String() != "DEBUG" {
+		t.Errorf("reload read peers %v, level %v, levels %v; want the file's new ones", r.Peers, r.Level, r.Levels)
+	}
+	if len(r.Relays) != 1 || r.Relays[0].Address.String() != relayB {
+		t.Errorf("reload read relays %v; want -relays, given at start", r.Relays)
+	}
+	if err := os.WriteFile(path, []byte("Peers: [\"http://x:1\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.reload.reread(); err == nil || !strings.Contains(err.Error(), "Peers[0]") {
+		t.Errorf("a broken file on reload: %v, want an error naming Peers[0]", err)
+	}
+	// From stdin the file cannot be read again: a reload reads only the
+	// certificate.
+	o, _, _ = parseFlagsFrom([]string{"-useconf"}, strings.NewReader("Peers: []"), &bytes.Buffer{})
+	if o.reload.reread != nil {
+		t.Error("-useconf: a reload would read stdin again")
+	}
+}

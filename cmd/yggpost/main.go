@@ -196,6 +196,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		level = slog.LevelDebug
 	}
 	levels := loglevel.New(level)
+	levels.Set(level, o.conf.levels)
 	logger := slog.New(levels.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug - 4})))
 	o.cfg.Logger = logger
 	o.reload.levels, o.reload.log = levels, logger

@@ -3,11 +3,11 @@ package conffile
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"regexp"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/loglevel"
 	"github.com/yggpost/yggpost/node"
 	"github.com/yggpost/yggpost/node/transport"
 	"github.com/yggpost/yggpost/relay"
@@ -25,7 +25,7 @@ var checks = map[string]func(string) error{
 	"relayref": func(s string) error { _, err := node.ParseRelayRef(s); return err },
 	"address":  func(s string) error { _, err := envelope.ParseAddress(s); return err },
 	"policy":   func(s string) error { _, err := ParsePolicy(s); return err },
-	"level":    func(s string) error { _, err := ParseLevel(s); return err },
+	"level":    func(s string) error { _, err := loglevel.Parse(s); return err },
 	// node.Config.Validate owns the rule for host names.
 	"tlshost": func(s string) error { return node.Config{TLSHosts: []string{s}}.Validate() },
 }
@@ -50,16 +50,6 @@ func ParsePolicy(s string) (relay.Policy, error) {
 		}
 	}
 	return 0, errors.New("want open, allowlist or invite")
-}
-
-// ParseLevel reads a log level as log/slog names it: debug, info, warn or
-// error (in any case), optionally with an offset such as "info+2".
-func ParseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, errors.New("want debug, info, warn or error")
-	}
-	return l, nil
 }
 
 // check refuses relay settings that contradict each other, naming

@@ -90,6 +90,7 @@ var notInFile = map[string]string{
 	"Config.Control":         "the command turns the control socket on when it runs a node",
 	"Config.Logger":          "the program's own object; the file sets LogLevel",
 	"Config.Observer":        "an embedding app's object",
+	"Config.Reload":          "the command's function that reads the file again",
 	"Options.Key":            "the node's own key, from the database",
 	"Options.Logger":         "the node's logger",
 	"Options.Now":            "the clock, replaced only by tests",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/loglevel"
 	"github.com/yggpost/yggpost/node"
 	"github.com/yggpost/yggpost/relay"
 )
@@ -79,13 +80,13 @@ func (r Relay) Options() (*relay.Options, error) {
 // Levels returns the log level and the levels of single components
 // (LogLevels) the file sets.
 func (f *File) Levels() (slog.Level, map[string]slog.Level, error) {
-	level, err := ParseLevel(f.LogLevel)
+	level, err := loglevel.Parse(f.LogLevel)
 	if err != nil {
 		return 0, nil, &Error{Key: "LogLevel", Err: err}
 	}
 	components := make(map[string]slog.Level, len(f.LogLevels))
 	for name, s := range f.LogLevels {
-		if components[name], err = ParseLevel(s); err != nil {
+		if components[name], err = loglevel.Parse(s); err != nil {
 			return 0, nil, &Error{Key: "LogLevels." + name, Err: err}
 		}
 	}
