@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/yggpost/yggpost/internal/loglevel"
 	"github.com/yggpost/yggpost/node"
@@ -97,8 +98,26 @@ func (c *confFlags) rereader(o *options, set map[string]bool) func() (reloadable
 		if set["v"] {
 			r.Level = flagLevel(o.verbose)
 		}
+		if o.cfg.Relay != nil { // a running relay's limits; relay flags given at start win
+			if r.Relay, err = f.Relay.Options(); err != nil {
+				return reloadable{}, err
+			}
+			if r.Relay == nil || relayFlagsGiven(set) {
+				r.Relay = o.cfg.Relay
+			}
+		}
 		return r, nil
 	}
+}
+
+// relayFlagsGiven reports whether a -relay* flag was given at start.
+func relayFlagsGiven(set map[string]bool) bool {
+	for name := range set {
+		if strings.HasPrefix(name, "relay") && name != "relays" {
+			return true
+		}
+	}
+	return false
 }
 
 // flagLevel is the log level -v asks for, given or given as -v=false.
