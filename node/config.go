@@ -69,6 +69,10 @@ type Config struct {
 	// owner reads its configuration again and applies it to the running
 	// node (SetPeers, SetRelays, ReloadTLS, log levels), as on SIGHUP.
 	Reload func() error
+	// Metrics, when set, is the listen address ("host:port") of an HTTP
+	// server with the node's metrics in the Prometheus text format at
+	// /metrics (node/metrics); "" serves none.
+	Metrics string
 	// Peers are Yggdrasil peers to connect to (tcp:// or tls:// URLs).
 	Peers []string
 	// Listen are Yggdrasil listen URLs, so other nodes can peer with us.
@@ -148,8 +152,8 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	for _, a := range []struct{ flag, addr string }{{"-smtp", c.SMTPAddr}, {"-imap", c.IMAPAddr},
-		{"-imaps", c.IMAPSAddr}, {"-submissions", c.SubmissionsAddr}} {
-		if a.addr == "" && (a.flag == "-imaps" || a.flag == "-submissions") {
+		{"-imaps", c.IMAPSAddr}, {"-submissions", c.SubmissionsAddr}, {"-metrics", c.Metrics}} {
+		if a.addr == "" && (a.flag == "-imaps" || a.flag == "-submissions" || a.flag == "-metrics") {
 			continue
 		}
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/yggpost/yggpost/node/control"
 	"github.com/yggpost/yggpost/node/imapd"
 	"github.com/yggpost/yggpost/node/membership"
+	"github.com/yggpost/yggpost/node/metrics"
 	"github.com/yggpost/yggpost/node/outbox"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/peerbook"
@@ -81,6 +82,9 @@ type Node struct {
 	ctl      *control.Server // nil unless Config.Control
 	started  time.Time       // when Run became ready; set before ready closes
 	imapSrv  *imapd.Server
+
+	metrics    *metrics.Metrics // nil unless Config.Metrics; see metrics.go
+	metricsSrv *metrics.Server  // nil unless Config.Metrics
 }
 
 // Open opens (or creates) the node's database and key. It starts nothing.
@@ -125,6 +129,8 @@ func Open(cfg Config) (*Node, error) {
 		auth: authenticator{store: store, local: addr}, book: book, tls: certs,
 		marks: sentMarks{store: store, observer: cfg.Observer, log: cfg.Logger}, ready: make(chan struct{}),
 	}
+	n.metrics = n.newMetrics()
+	n.marks.metrics = n.metrics // before the copies of marks below
 	n.submit = &submitter{local: addr, key: key, store: store, maxSize: cfg.MaxMessageSize, retry: n.retry, observer: cfg.Observer, log: cfg.Logger}
 	n.receipts = newReceiptBatcher(n.submit, n.marks)
 	n.reports = &reporter{local: addr, store: store, book: book, marks: n.marks, giveUp: cfg.GiveUp, log: cfg.Logger}

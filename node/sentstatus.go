@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/yggpost/yggpost/mailbox"
+	"github.com/yggpost/yggpost/node/metrics"
 )
 
 // Keywords on the copy of a sent message in Sent, which mail clients show
@@ -24,7 +25,8 @@ var outcomeOf = map[string]Outcome{KeywordRelayed: Relayed, KeywordDelivered: De
 // sentMarks shows the outcome of sent messages on their copies in Sent.
 type sentMarks struct {
 	store    *mailbox.Store
-	observer Observer // hears every outcome, also of messages without a Sent copy
+	observer Observer         // hears every outcome, also of messages without a Sent copy
+	metrics  *metrics.Metrics // counts every outcome; nil counts nothing
 	log      *slog.Logger
 }
 
@@ -42,6 +44,7 @@ func (sm sentMarks) tell(it mailbox.Outbound, o Outcome) {
 	if it.MessageID == "" && it.SentCopy == ([16]byte{}) {
 		return
 	}
+	sm.count(it, o)
 	sm.observer.MessageOutcome(it.Recipient, it.MessageID, it.ID, o)
 }
 

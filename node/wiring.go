@@ -15,6 +15,7 @@ import (
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/imapd"
 	"github.com/yggpost/yggpost/node/membership"
+	"github.com/yggpost/yggpost/node/metrics"
 	"github.com/yggpost/yggpost/node/outbox"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/relayrole"
@@ -78,11 +79,15 @@ func (n *Node) build() error {
 		GiveUp:      n.cfg.GiveUp,
 		NotifyAfter: n.cfg.NotifyAfter,
 		Waiting:     n.events.mailWaits,
+		Deferred:    n.metrics.Deferred,
 		Logger:      n.log.With("component", "outbox"),
 	})
 	n.events.queue, n.events.members, n.events.role = n.queue, n.members, n.role
 	n.peerSrv = n.newPeerServer()
 	if err := n.buildClientServers(); err != nil {
+		return err
+	}
+	if err := n.buildMetrics(); err != nil {
 		return err
 	}
 	return n.buildControl()
@@ -145,7 +150,7 @@ func (n *Node) newPeerServer() *peer.Server {
 		Logger:   n.log.With("component", "peer"),
 	}
 	if n.role != nil {
-		srv.Relay = n.role
+		srv.Relay = n.relayService()
 		srv.MaxSize = max(srv.MaxSize, n.role.MaxEnvelope())
 	}
 	return srv
@@ -169,8 +174,8 @@ func (n *Node) buildClientServers() error {
 	}
 	n.smtpSrv = smtpd.New(smtpd.Options{
 		Local:          n.addr,
-		Authenticate:   n.auth.check,
-		Submitter:      n.submit,
+		Authenticate:   n.metrics.CountAuthFailures(metrics.SMTP, n.auth.check),
+		Submitter:      n.submissions(),
 		MaxMessageSize: n.cfg.MaxMessageSize,
 		Logger:         n.log.With("component", "smtp"),
 		TLSConfig:      n.tls.Config(),
@@ -185,9 +190,11 @@ func (n *Node) buildClientServers() error {
 			return fmt.Errorf("listen for IMAPS on %s: %w", n.cfg.IMAPSAddr, err)
 		}
 	}
+	n.smtpLn, n.smtpsLn = n.metrics.CountSessions(metrics.SMTP, n.smtpLn), n.metrics.CountSessions(metrics.SMTP, n.smtpsLn)
+	n.imapLn, n.imapsLn = n.metrics.CountSessions(metrics.IMAP, n.imapLn), n.metrics.CountSessions(metrics.IMAP, n.imapsLn)
 	n.imapSrv = imapd.New(imapd.Options{
 		Store:         n.store,
-		Authenticate:  n.auth.check,
+		Authenticate:  n.metrics.CountAuthFailures(metrics.IMAP, n.auth.check),
 		Logger:        n.log.With("component", "imap"),
 		MaxAppendSize: n.cfg.MaxMessageSize,
 		TLSConfig:     n.tls.Config(),
@@ -245,6 +252,9 @@ func (n *Node) serve(ctx context.Context, goServe goFunc) {
 	if n.ctl != nil {
 		goServe("control", func() error { return n.ctl.Serve(ctx) })
 	}
+	if n.metricsSrv != nil {
+		goServe("metrics", n.metricsSrv.Serve)
+	}
 	goServe("tls-renewal", func() error {
 		periodic.Every(ctx, tlsRenewal, func() { _ = n.ReloadTLS() }) // ReloadTLS logs
 		return nil
@@ -271,6 +281,9 @@ func (n *Node) stopServing() {
 	}
 	if n.ctl != nil {
 		n.ctl.Close()
+	}
+	if n.metricsSrv != nil {
+		n.metricsSrv.Close()
 	}
 }
 

@@ -25,8 +25,6 @@ type confFlags struct {
 	// of single components (LogLevels).
 	level  slog.Level
 	levels map[string]slog.Level
-	// metrics is the Prometheus listen address; "" serves none.
-	metrics string
 }
 
 func (c *confFlags) register(fs *flag.FlagSet) {
@@ -193,5 +191,7 @@ var fileSettings = []fileSetting{
 	// LogLevel says. Both were checked by conffile.
 	{"v", func(o *options, f *conffile.File, _ node.Config) { o.conf.level, _ = loglevel.Parse(f.LogLevel) }},
 	{"", func(o *options, f *conffile.File, _ node.Config) { _, o.conf.levels, _ = f.Levels() }},
-	{"metrics", func(o *options, f *conffile.File, _ node.Config) { o.conf.metrics = f.Metrics }},
+	{"metrics", func(o *options, f *conffile.File, _ node.Config) {
+		o.metrics.addr, o.cfg.Metrics = f.Metrics, f.Metrics
+	}},
 }

@@ -102,8 +102,8 @@ func TestEveryFileSettingReachesTheNode(t *testing.T) {
 	if !reflect.DeepEqual(o.cfg, want) {
 		t.Errorf("the command made\n%+v\nconffile makes\n%+v", o.cfg, want)
 	}
-	if o.conf.level.String() != "WARN" || o.conf.levels["outbox"].String() != "DEBUG" || o.conf.metrics != "127.0.0.1:9100" {
-		t.Errorf("level %v, levels %v, metrics %q", o.conf.level, o.conf.levels, o.conf.metrics)
+	if o.conf.level.String() != "WARN" || o.conf.levels["outbox"].String() != "DEBUG" || o.cfg.Metrics != "127.0.0.1:9100" {
+		t.Errorf("level %v, levels %v, metrics %q", o.conf.level, o.conf.levels, o.cfg.Metrics)
 	}
 }
 

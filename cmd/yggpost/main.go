@@ -67,6 +67,7 @@ type options struct {
 	mailfile     mailFileFlags
 	imports      importFlags
 	conf         confFlags
+	metrics      metricsFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, []string, error) {
@@ -99,11 +100,13 @@ func parseFlagsFrom(args []string, stdin io.Reader, stderr io.Writer) (options, 
 	o.tls.register(fs, &o.cfg)
 	o.mailfile.register(fs)
 	o.conf.register(fs)
+	o.metrics.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, nil, err
 	}
 	o.cfg.Peers, o.cfg.Listen = peers, listen
 	o.tls.apply(&o.cfg)
+	o.metrics.apply(&o.cfg)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if err := o.conf.use(&o, set, stdin); err != nil {

@@ -91,6 +91,9 @@ type Options struct {
 	// the node looks for paths to their recipients only while there are
 	// some. It must not block.
 	Waiting func()
+	// Deferred, if set, is called after each failed attempt that will be
+	// retried (for the node's metrics). It must not block.
+	Deferred func()
 }
 
 // withDefaults returns o with its zero fields set to their defaults.
@@ -254,6 +257,9 @@ func (q *Queue) failed(row mailbox.Outbound, cause error) time.Time {
 		if q.bounce(row, err) == nil {
 			return time.Time{}
 		}
+	}
+	if q.opts.Deferred != nil {
+		q.opts.Deferred()
 	}
 	next := time.Now().Add(jitter(q.retry.Wait(attempts)))
 	q.log.Info("delivery deferred", "id", row.ID.String(), "to", row.Recipient.String(), "attempts", attempts, "retry_in", time.Until(next).Round(time.Second), "err", cause)
