@@ -145,7 +145,7 @@ func wantEverySet() node.Config {
 		Database: "/var/lib/yggpost/db", SMTPAddr: "127.0.0.1:2525", IMAPAddr: "127.0.0.1:2143",
 		IMAPSAddr: "0.0.0.0:993", SubmissionsAddr: "0.0.0.0:465",
 		TLSCertFile: "/etc/yggpost/cert.pem", TLSKeyFile: "/etc/yggpost/key.pem",
-		TLSHosts: []string{"mail.example.org", "10.0.0.2"}, AllowPlainAuth: true,
+		TLSHosts: []string{"mail.example.org", "10.0.0.2"}, AllowPlainAuth: true, Metrics: "127.0.0.1:9100",
 		Peers:  []string{"tls://peer.example.org:443", "tcp://192.0.2.1:9001"},
 		Listen: []string{"tcp://0.0.0.0:9001"}, Multicast: true, MulticastRegexp: "^eth",
 		MaxMessageSize: 1 << 20, GiveUp: 48 * time.Hour, NotifyAfter: 90 * time.Minute,

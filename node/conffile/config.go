@@ -26,6 +26,7 @@ func (f *File) Config() (node.Config, error) {
 		TLSKeyFile:      f.TLSKey,
 		TLSHosts:        list(f.TLSHosts),
 		AllowPlainAuth:  f.AllowPlainAuth,
+		Metrics:         f.Metrics,
 		Peers:           list(f.Peers),
 		Listen:          list(f.Listen),
 		Multicast:       f.Multicast,
