@@ -14,6 +14,7 @@ import (
 	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/control"
 	"github.com/yggpost/yggpost/node/mailfile"
+	"github.com/yggpost/yggpost/node/metrics"
 	"github.com/yggpost/yggpost/relay"
 )
 
@@ -84,13 +85,15 @@ type Status struct {
 	Address      string        `json:"address"`
 	Started      time.Time     `json:"started"` // when Run became ready
 	Peers        []PeerState   `json:"peers"`
-	Relays       []string      `json:"relays"`          // the user's relays
-	RelayStates  []RelayState  `json:"relay_states"`    // the same, with their sessions
-	RelaysOpen   int           `json:"relays_open"`     // of those, sessions open now
-	Queued       int           `json:"queued"`          // messages waiting for a recipient
-	InCustody    int           `json:"in_custody"`      // of those, held by a relay
-	Notified     int           `json:"notified"`        // of those, the sender was told of the delay
-	OldestQueued time.Time     `json:"oldest_queued"`   // zero if none
+	Relays       []string      `json:"relays"`        // the user's relays
+	RelayStates  []RelayState  `json:"relay_states"`  // the same, with their sessions
+	RelaysOpen   int           `json:"relays_open"`   // of those, sessions open now
+	Queued       int           `json:"queued"`        // messages waiting for a recipient
+	InCustody    int           `json:"in_custody"`    // of those, held by a relay
+	Notified     int           `json:"notified"`      // of those, the sender was told of the delay
+	OldestQueued time.Time     `json:"oldest_queued"` // zero if none
+	IMAPSessions int           `json:"imap_sessions"` // mail clients connected now
+	SMTPSessions int           `json:"smtp_sessions"`
 	Relay        *relay.Status `json:"relay,omitempty"` // the relay role's figures, on a relay
 }
 
@@ -114,6 +117,7 @@ func (n *Node) Status() (Status, error) {
 	st := Status{Address: n.addr.String()}
 	err := n.whileRunning(func() error {
 		st.Started = n.started
+		st.IMAPSessions, st.SMTPSessions = n.metrics.Sessions(metrics.IMAP), n.metrics.Sessions(metrics.SMTP)
 		for _, p := range n.mesh.Peers() {
 			st.Peers = append(st.Peers, PeerState{URI: p.URI, Up: p.Up, Inbound: p.Inbound, Latency: p.Latency, Error: p.LastError})
 		}

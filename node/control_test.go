@@ -50,6 +50,13 @@ func TestControlRelayMembersAndStatus(t *testing.T) {
 		callJSON(t, bob.DB, "status", &st)
 		return len(st.RelayStates) == 1 && st.RelayStates[0].Open && st.RelayStates[0].Address == r.Addr.String()
 	})
+	c := bob.IMAP() // one mail client on bob
+	defer c.Close()
+	var bst node.Status
+	callJSON(t, bob.DB, "status", &bst)
+	if bst.IMAPSessions != 1 || bst.SMTPSessions != 0 {
+		t.Errorf("bob's status counts %d IMAP and %d SMTP sessions, want 1 and 0", bst.IMAPSessions, bst.SMTPSessions)
+	}
 	var st node.Status
 	callJSON(t, r.DB, "status", &st)
 	if st.Relay == nil || st.Relay.Members != 1 {

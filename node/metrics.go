@@ -18,14 +18,12 @@ import (
 // its parts already have — the outcome of each sent message (sentMarks),
 // the outbox's failed attempts, the SMTP Submitter, the client servers'
 // listeners and password check, the peer server's relay service — and the
-// scrape reads the rest from Status and RelayStatus. Without
-// Config.Metrics n.metrics is nil and every count is a no-op.
+// scrape reads the rest from Status and RelayStatus. The node counts
+// whether or not Config.Metrics serves the figures: Status reports the
+// client sessions from them.
 
-// newMetrics returns the node's metrics, or nil without Config.Metrics.
+// newMetrics returns the node's metrics.
 func (n *Node) newMetrics() *metrics.Metrics {
-	if n.cfg.Metrics == "" {
-		return nil
-	}
 	return metrics.New(metrics.Sources{Node: n.metricsSnapshot, Relay: n.RelayStatus})
 }
 
@@ -46,7 +44,7 @@ func (n *Node) metricsSnapshot() (metrics.Snapshot, bool) {
 
 // buildMetrics binds the metrics listener, if the node serves one.
 func (n *Node) buildMetrics() error {
-	if n.metrics == nil {
+	if n.cfg.Metrics == "" {
 		return nil
 	}
 	srv, err := metrics.Listen(n.cfg.Metrics, n.metrics.Handler(), n.log.With("component", "metrics"))
@@ -89,9 +87,6 @@ func (sm sentMarks) count(it mailbox.Outbound, o Outcome) {
 // submissions is the SMTP server's Submitter: the submitter, counting
 // the messages it accepts.
 func (n *Node) submissions() smtpd.Submitter {
-	if n.metrics == nil {
-		return n.submit
-	}
 	return smtpd.SubmitterFunc(func(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error {
 		err := n.submit.Submit(ctx, from, to, msg)
 		if err == nil {
@@ -104,9 +99,6 @@ func (n *Node) submissions() smtpd.Submitter {
 // relayService is the relay role as the peer server uses it, counting
 // refused deposits by reason.
 func (n *Node) relayService() peer.RelayService {
-	if n.metrics == nil {
-		return n.role
-	}
 	return countedRelay{RelayService: n.role, metrics: n.metrics}
 }
 

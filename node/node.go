@@ -83,7 +83,7 @@ type Node struct {
 	started  time.Time       // when Run became ready; set before ready closes
 	imapSrv  *imapd.Server
 
-	metrics    *metrics.Metrics // nil unless Config.Metrics; see metrics.go
+	metrics    *metrics.Metrics // counted always, served with Config.Metrics; see metrics.go
 	metricsSrv *metrics.Server  // nil unless Config.Metrics
 }
 

@@ -110,6 +110,7 @@ func writeStatus(w io.Writer, st node.Status) error {
 	}
 	fmt.Fprintf(tw, "queue\t%d\twaiting for their recipients: %d held by a relay, %d with the sender told of the delay%s\n",
 		st.Queued, st.InCustody, st.Notified, oldest(st.OldestQueued))
+	fmt.Fprintf(tw, "mail clients\t%d IMAP, %d SMTP connections\n", st.IMAPSessions, st.SMTPSessions)
 	if st.Relay != nil {
 		r := st.Relay
 		fmt.Fprintf(tw, "relay role\t%d members\t%d envelopes held (%s); since start: %d deposits, %d hand-overs, %d refused, %d expired\n",

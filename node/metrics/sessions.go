@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // CountSessions returns ln with its connections counted in
@@ -41,4 +42,17 @@ type countedConn struct {
 func (c *countedConn) Close() error {
 	c.once.Do(c.open.Dec)
 	return c.Conn.Close()
+}
+
+// Sessions returns the number of open connections of protocol p, for the
+// node's status; 0 for a nil *Metrics.
+func (m *Metrics) Sessions(p Protocol) int {
+	if m == nil {
+		return 0
+	}
+	var d dto.Metric
+	if err := m.sessions.WithLabelValues(string(p)).Write(&d); err != nil {
+		return 0
+	}
+	return int(d.GetGauge().GetValue())
 }
