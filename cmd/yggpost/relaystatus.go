@@ -23,10 +23,11 @@ type relayStatusSource interface {
 	RelayStatus() (relay.Status, bool)
 }
 
-// reportRelayStatus logs one "relay status" line once src is ready and
-// every interval after, and writes the figures as a table to stdout each
-// time a signal arrives on sig (nil: never), until ctx ends. It returns at
-// once if src runs no relay.
+// reportRelayStatus logs one "relay status" line once src is ready and,
+// every interval after, one more if the figures changed (an idle relay
+// logs nothing); it writes the figures as a table to stdout each time a
+// signal arrives on sig (nil: never), until ctx ends. It returns at once
+// if src runs no relay.
 func reportRelayStatus(ctx context.Context, src relayStatusSource, interval time.Duration, sig <-chan os.Signal, log *slog.Logger, stdout io.Writer) {
 	select {
 	case <-ctx.Done():
@@ -45,8 +46,11 @@ func reportRelayStatus(ctx context.Context, src relayStatusSource, interval time
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			st, _ = src.RelayStatus()
-			log.Info("relay status", relayStatusAttrs(st)...)
+			// One line per change: an idle relay logs nothing.
+			if now, _ := src.RelayStatus(); now != st {
+				st = now
+				log.Info("relay status", relayStatusAttrs(st)...)
+			}
 		case <-sig:
 			st, _ = src.RelayStatus()
 			if err := writeRelayStatus(stdout, st); err != nil {

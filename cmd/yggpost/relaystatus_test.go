@@ -85,13 +85,21 @@ type fakeStatus struct {
 	relay bool
 	mu    sync.Mutex
 	st    relay.Status
+	reads int // calls of RelayStatus
 }
 
 func (f *fakeStatus) Ready() <-chan struct{} { return f.ready }
 func (f *fakeStatus) RelayStatus() (relay.Status, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	return f.st, f.relay
+}
+
+func (f *fakeStatus) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
 }
 
 func TestReportRelayStatusTicksAndSignal(t *testing.T) {
@@ -108,11 +116,18 @@ func TestReportRelayStatusTicksAndSignal(t *testing.T) {
 		t.Fatalf("logged before ready: %q", logs.String())
 	}
 	close(src.ready)
-	testkit.WaitFor(t, 5*time.Second, "three status lines", func() bool { return strings.Count(logs.String(), "relay status") >= 3 })
+	// Ticks that find the same figures log nothing: one line per change.
+	testkit.WaitFor(t, 5*time.Second, "three ticks", func() bool { return src.readCount() >= 4 })
+	if n := strings.Count(logs.String(), "relay status"); n != 1 {
+		t.Fatalf("%d status lines while nothing changed, want 1:\n%s", n, logs.String())
+	}
 	src.mu.Lock()
 	src.st.Members = 99
 	src.mu.Unlock()
 	testkit.WaitFor(t, 5*time.Second, "a line with the new figure", func() bool { return strings.Contains(logs.String(), "members=99") })
+	if n := strings.Count(logs.String(), "relay status"); n != 2 {
+		t.Errorf("%d status lines after one change, want 2", n)
+	}
 	if out.String() != "" {
 		t.Fatalf("table printed without a signal: %q", out.String())
 	}

@@ -29,7 +29,9 @@ func TestHangupAddsAPeer(t *testing.T) {
 	var errs testkit.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- runContext(ctx, []string{"-useconffile", path}, strings.NewReader(""), &testkit.Buffer{}, &errs) }()
+	go func() {
+		done <- runContext(ctx, []string{"-useconffile", path}, strings.NewReader(""), &testkit.Buffer{}, &errs)
+	}()
 	defer func() {
 		cancel()
 		if code := <-done; code != exitOK {
