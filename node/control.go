@@ -249,6 +249,8 @@ func addressStrings(as []envelope.Address) []string {
 //	relay-invites   NewRelayInvites of args["count"], on a running relay
 //	fingerprint     the TLS certificate's SHA-256 fingerprint, one line
 //	password-hash   SetPasswordHash of args["hash"]
+//	check-password  CheckPassword of args["password"] (PasswordCheck)
+//	certificate     the TLS certificate in PEM
 //	mailfile        an export or import of Maildir or mbox (mailFile)
 //	reload          Config.Reload: the owner reads its configuration again
 func (n *Node) buildControl() error {
@@ -290,6 +292,21 @@ func (n *Node) buildControl() error {
 		_, err := fmt.Fprintln(w, n.TLSFingerprint())
 		return err
 	})
+	handleJSON(ctl, "check-password", func(args map[string]string) (any, error) {
+		switch err := n.CheckPassword(args["password"]); {
+		case err == nil:
+			return PasswordCheck{Result: "ok"}, nil
+		case errors.Is(err, ErrBadLogin):
+			return PasswordCheck{Result: "wrong"}, nil
+		case errors.Is(err, ErrNoPassword):
+			return PasswordCheck{Result: "none"}, nil
+		default:
+			return nil, err
+		}
+	})
+	handleJSON(ctl, "certificate", func(map[string]string) (any, error) {
+		return map[string]string{"pem": string(n.TLSCertificatePEM())}, nil
+	})
 	handleJSON(ctl, "password-hash", func(args map[string]string) (any, error) {
 		return map[string]bool{"stored": true}, n.SetPasswordHash(args["hash"])
 	})
@@ -308,6 +325,12 @@ func (n *Node) buildControl() error {
 	})
 	n.ctl = ctl
 	return nil
+}
+
+// PasswordCheck is the answer of "check-password": ok, wrong, or none
+// (no password set).
+type PasswordCheck struct {
+	Result string `json:"result"`
 }
 
 // mailFileAnswer is the answer of "mailfile": what was done, and the error

@@ -160,3 +160,23 @@ func newAddress(t *testing.T) string {
 	}
 	return a.String()
 }
+
+// -dclogin and -setup on a running node check the password through its
+// control socket; -setup refuses a host its certificate does not name.
+func TestAccountCommandsOnRunningNode(t *testing.T) {
+	db, _ := startNode(t, "-listen", "tcp://127.0.0.1:0", "-tls-host", "mail.example.org")
+	addr := strings.TrimSpace(addressOf(t, db))
+	code, out, errs := runCmd(t, "pw\n", "-database", db, "-dclogin", "-imap", "127.0.0.1:2143", "-smtp", "127.0.0.1:2025")
+	if code != exitOK || !strings.Contains(dcloginLine(t, out), addr) {
+		t.Fatalf("-dclogin on a running node: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "wrong\n", "-database", db, "-dclogin", "-imap", "127.0.0.1:2143", "-smtp", "127.0.0.1:2025"); code != exitUsage || !strings.Contains(errs, "wrong password") {
+		t.Errorf("-dclogin with a wrong password: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "pw\n", "-database", db, "-setup", "other.example.org", "-setup-dir", t.TempDir()); code != exitUsage || !strings.Contains(errs, "does not name other.example.org") {
+		t.Errorf("-setup for a host the certificate lacks: exit %d, %q", code, errs)
+	}
+	if code, out, errs := runCmd(t, "pw\n", "-database", db, "-setup", "mail.example.org", "-setup-dir", t.TempDir()); code != exitOK || !strings.Contains(out, "mail.example.org") {
+		t.Errorf("-setup on a running node: exit %d, %q, %q", code, out, errs)
+	}
+}

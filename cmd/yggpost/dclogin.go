@@ -22,7 +22,7 @@ const maxQRLink = 2000
 // printDCLogin asks for the password, checks it against the stored hash
 // and prints the settings a mail client on this machine uses, the Delta
 // Chat dclogin: link and a QR code of it.
-func printDCLogin(n *node.Node, cfg node.Config, stdin io.Reader, stdout, stderr io.Writer) int {
+func printDCLogin(n accountSource, cfg node.Config, stdin io.Reader, stdout, stderr io.Writer) int {
 	pw, err := askPassword(n, stdin, stderr)
 	if err != nil {
 		return usageError(stderr, "-dclogin", err)
@@ -49,7 +49,7 @@ func usageError(stderr io.Writer, flag string, err error) int {
 // askPassword reads the password and checks it against the stored hash.
 // The node keeps only the hash, so the user must type the password for
 // it to go into a link.
-func askPassword(n *node.Node, stdin io.Reader, stderr io.Writer) (string, error) {
+func askPassword(n accountSource, stdin io.Reader, stderr io.Writer) (string, error) {
 	pw, err := readPassword(stdin, stderr, "Password: ")
 	if err != nil {
 		return "", err
@@ -96,7 +96,7 @@ func accountText(s account.Settings, table account.TableOptions) (string, error)
 
 // accountSettings are the settings a mail client on this machine uses to
 // reach n's IMAP and SMTP listeners as cfg names them.
-func accountSettings(n *node.Node, cfg node.Config, password string) (account.Settings, error) {
+func accountSettings(n accountSource, cfg node.Config, password string) (account.Settings, error) {
 	imap, err := loopbackServer("-imap", cfg.IMAPAddr)
 	if err != nil {
 		return account.Settings{}, err

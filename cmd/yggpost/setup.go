@@ -55,7 +55,7 @@ type remoteAccess struct {
 // runSetup asks for the password, checks it, and gives devices that reach
 // the node as the host in flags what they need to set the account up
 // (writeSetup).
-func runSetup(n *node.Node, cfg node.Config, flags setupFlags, stdin io.Reader, stdout, stderr io.Writer) int {
+func runSetup(n accountSource, cfg node.Config, flags setupFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 	host, err := setupHost(flags.host)
 	if err != nil {
 		return usageError(stderr, "-setup", err)

@@ -1,15 +1,20 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/node"
 	"github.com/yggpost/yggpost/node/control"
 	"github.com/yggpost/yggpost/node/mailfile"
 )
@@ -43,6 +48,21 @@ func onRunningNode(o options, stdin io.Reader, stdout, stderr io.Writer) (code i
 		return callInvites(db, o.relay.invite, stdout, stderr)
 	case o.mailfile.requested():
 		return callMailFile(db, o.mailfile, stdout, stderr)
+	case o.dclogin || o.setup.host != "":
+		if !nodeRuns(db) {
+			return 0, false
+		}
+		a, err := newRunningAccount(db)
+		if err != nil {
+			return report(stderr, "-dclogin", err), true
+		}
+		if o.dclogin {
+			return printDCLogin(a, o.cfg, stdin, stdout, stderr), true
+		}
+		if err := certificateNames(a.TLSCertificatePEM(), o.setup.host); err != nil {
+			return usageError(stderr, "-setup", err), true
+		}
+		return runSetup(a, o.cfg, o.setup, stdin, stdout, stderr), true
 	}
 	return 0, false
 }
@@ -139,4 +159,85 @@ func callMailFile(database string, m mailFileFlags, stdout, stderr io.Writer) (i
 		runErr = errors.New(a.Error)
 	}
 	return reportMailFile(verb, a.Report, runErr, stdout, stderr), true
+}
+
+// accountSource is what -dclogin and -setup read of a node: an opened
+// database (*node.Node) or the running node (runningAccount).
+type accountSource interface {
+	Address() envelope.Address
+	CheckPassword(password string) error
+	TLSCertificatePEM() []byte
+}
+
+// runningAccount asks the node running on database. The password to check
+// goes over the control socket, which only the node's user can open.
+type runningAccount struct {
+	database string
+	addr     envelope.Address
+}
+
+func newRunningAccount(database string) (*runningAccount, error) {
+	answer, _, err := call(database, control.Request{Command: "address"})
+	if err != nil {
+		return nil, err
+	}
+	addr, err := envelope.ParseAddress(strings.TrimSpace(string(answer)))
+	if err != nil {
+		return nil, fmt.Errorf("the node answered no address: %w", err)
+	}
+	return &runningAccount{database: database, addr: addr}, nil
+}
+
+func (a *runningAccount) Address() envelope.Address { return a.addr }
+
+func (a *runningAccount) CheckPassword(password string) error {
+	answer, _, err := call(a.database, control.Request{Command: "check-password", Args: map[string]string{"password": password}})
+	if err != nil {
+		return err
+	}
+	var c node.PasswordCheck
+	if err := json.Unmarshal(answer, &c); err != nil {
+		return fmt.Errorf("unreadable answer from the node: %w", err)
+	}
+	switch c.Result {
+	case "ok":
+		return nil
+	case "none":
+		return node.ErrNoPassword
+	}
+	return node.ErrBadLogin
+}
+
+func (a *runningAccount) TLSCertificatePEM() []byte {
+	answer, _, err := call(a.database, control.Request{Command: "certificate"})
+	if err != nil {
+		return nil
+	}
+	var c struct{ PEM string }
+	if json.Unmarshal(answer, &c) != nil {
+		return nil
+	}
+	return []byte(c.PEM)
+}
+
+// certificateNames checks that the running node's certificate names host,
+// which devices will check; a node started without it must learn the host
+// first (a stopped node's -setup adds it to its self-signed certificate).
+func certificateNames(certPEM []byte, host string) error {
+	block, _ := pem.Decode(certPEM)
+	if block == nil {
+		return errors.New("the running node sent no certificate")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("the running node's certificate: %w", err)
+	}
+	h, err := setupHost(host)
+	if err != nil {
+		return err
+	}
+	if err := cert.VerifyHostname(h); err != nil {
+		return fmt.Errorf("the running node's certificate does not name %s: add it to TLSHosts (or -tls-host) and restart the node, or run -setup with the node stopped", h)
+	}
+	return nil
 }
