@@ -3,12 +3,16 @@
 package node_test
 
 import (
+	"bytes"
 	"flag"
+	"log/slog"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/yggpost/yggpost/internal/periodic"
+	"github.com/yggpost/yggpost/node"
 	"github.com/yggpost/yggpost/node/nodetest"
 	"github.com/yggpost/yggpost/relay"
 )
@@ -63,23 +67,38 @@ func TestIdleNodeLetsThePhoneSleep(t *testing.T) {
 		{"relay", nodetest.Options{Quiet: true, Listen: true, Relay: &relay.Options{Policy: relay.PolicyOpen, Forward: true}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			var lines lineCounter
+			c.opts.Tweak = func(cfg *node.Config) { cfg.Logger = slog.New(slog.NewTextHandler(&lines, nil)) }
 			n := nodetest.Start(t, "idle "+c.name, c.opts)
 			defer n.Stop()
-			measureIdle(t, c.name)
+			measureIdle(t, c.name, &lines)
 		})
 	}
 }
 
-// measureIdle samples the process over idleWindow and checks the figures.
-func measureIdle(t *testing.T, what string) {
+// lineCounter counts the log lines written to it.
+type lineCounter struct{ n atomic.Int64 }
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.n.Add(int64(bytes.Count(p, []byte("\n"))))
+	return len(p), nil
+}
+
+// measureIdle samples the process over idleWindow and checks the figures,
+// and that the node logged nothing meanwhile (one line per state change:
+// nothing changes at rest).
+func measureIdle(t *testing.T, what string, lines *lineCounter) {
 	t.Helper()
 	// The first second is start-up (the announcer's first round, Badger's
 	// first look at its levels, the forwarder's first round); its figures
 	// are not counted.
 	time.Sleep(time.Second)
-	before := sampleIdle(t)
+	before, logged := sampleIdle(t), lines.n.Load()
 	time.Sleep(*idleWindow)
 	after := sampleIdle(t)
+	if n := lines.n.Load() - logged; n != 0 {
+		t.Errorf("the idle %s logged %d lines; at rest it logs nothing", what, n)
+	}
 
 	secs := after.at.Sub(before.at).Seconds()
 	cpu := after.cpu - before.cpu
