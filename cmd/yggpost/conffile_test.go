@@ -260,3 +260,24 @@ func TestReloadReadsTheFileAgain(t *testing.T) {
 		t.Error("-useconf: a reload would read stdin again")
 	}
 }
+
+// A reload of a relay reads the Relay section's limits again, unless relay
+// flags given at start decide them.
+func TestReloadReadsTheRelayLimitsAgain(t *testing.T) {
+	path := writeConf(t, "Listen: [\"tcp://127.0.0.1:0\"]\nRelay: {Enabled: true, QuotaEnvelopes: 10}\n")
+	o, _, err := parseFlags([]string{"-useconffile", path}, &bytes.Buffer{})
+	if err != nil || o.cfg.Relay == nil || o.cfg.Relay.MemberEnvelopes != 10 {
+		t.Fatalf("start: %v, relay %+v", err, o.cfg.Relay)
+	}
+	if err := os.WriteFile(path, []byte("Listen: [\"tcp://127.0.0.1:0\"]\nRelay: {Enabled: true, QuotaEnvelopes: 5, Policy: \"invite\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := o.reload.reread()
+	if err != nil || r.Relay == nil || r.Relay.MemberEnvelopes != 5 || r.Relay.Policy.String() != "invite" {
+		t.Fatalf("reload read relay limits %+v, %v; want the file's new quota and policy", r.Relay, err)
+	}
+	o, _, _ = parseFlags([]string{"-useconffile", path, "-relay-quota-envelopes", "7"}, &bytes.Buffer{})
+	if r, err := o.reload.reread(); err != nil || r.Relay == nil || r.Relay.MemberEnvelopes != 7 {
+		t.Errorf("with -relay-quota-envelopes at start, reload read %+v, %v; want the flag's 7", r.Relay, err)
+	}
+}
