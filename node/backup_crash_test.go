@@ -22,11 +22,7 @@ func TestBackupAfterKillDuringBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills node processes")
 	}
-	bobMesh := "tcp://" + freeLoopbackPort(t)
-	bob := newChild(t, "bob", bobMesh, "")
-	bob.start()
-	alice := newChild(t, "alice", "", bobMesh)
-	alice.start()
+	bob, alice := startPair(t)
 
 	filler := strings.Repeat(strings.Repeat("0123456789abcdef", 4)+"\r\n", 1<<10) // 66 KiB
 	var want [][]byte

@@ -447,11 +447,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills node processes")
 	}
-	bobMesh := "tcp://" + freeLoopbackPort(t)
-	bob := newChild(t, "bob", bobMesh, "")
-	bob.start()
-	alice := newChild(t, "alice", "", bobMesh)
-	alice.start()
+	bob, alice := startPair(t)
 
 	// A body large enough that a burst takes a while on the wire.
 	filler := strings.Repeat(strings.Repeat("0123456789abcdef", 4)+"\r\n", 4<<10) // 264 KiB in 66-byte lines
@@ -483,6 +479,18 @@ func TestKillNineLosesNothing(t *testing.T) {
 	bob.start()
 
 	nodetest.AssertExactlyOnce(t, bob.client().WaitInbox(len(want), 90*time.Second), want)
+}
+
+// startPair starts two child nodes: bob, listening on the mesh, and
+// alice, peered with him.
+func startPair(t *testing.T) (bob, alice *childNode) {
+	t.Helper()
+	bobMesh := "tcp://" + freeLoopbackPort(t)
+	bob = newChild(t, "bob", bobMesh, "")
+	bob.start()
+	alice = newChild(t, "alice", "", bobMesh)
+	alice.start()
+	return bob, alice
 }
 
 // outboxLen opens a stopped child's database and counts its outbox.
