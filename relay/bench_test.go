@@ -144,3 +144,23 @@ func BenchmarkAck(b *testing.B) {
 		b.Fatalf("after %d acks the relay holds %d envelopes and counted %d hand-overs", b.N, st.Envelopes, st.HandOvers)
 	}
 }
+
+// BenchmarkMemberBurst2000 deposits 2,000 envelopes of 1 KiB from one
+// member, one at a time, with the default rate limits: none is refused,
+// and the figure is the time the burst takes to reach the relay.
+func BenchmarkMemberBurst2000(b *testing.B) {
+	env, _ := seal(b, aliceKey, bobAddr, randomBody(1<<10, 3))
+	for b.Loop() {
+		r, _, _ := testRelay(b, func(o *Options) { o.DepositRate, o.Now = 0, nil })
+		register(b, r, bobKey, "")
+		register(b, r, aliceKey, "")
+		start := time.Now()
+		for i := range 2000 {
+			e := withID(env, uint64(i+1))
+			if _, err := r.Deposit(aliceAddr, int64(len(e)), bytes.NewReader(e)); err != nil {
+				b.Fatalf("deposit %d of a member's burst: %v", i, err)
+			}
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/burst")
+	}
+}

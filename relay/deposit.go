@@ -65,8 +65,8 @@ func (r *Relay) admitDeposit(depositor envelope.Address, size int64) error {
 	if size < minEnvelope {
 		return fmt.Errorf("under the minimum of %d bytes: %w", minEnvelope, ErrMalformed)
 	}
-	if !r.rate.allow(depositor, r.opts.Now()) {
-		return fmt.Errorf("%d envelopes a minute: %w", r.opts.DepositRate, ErrRateLimited)
+	if rate := r.depositRate(depositor); !r.rate.allow(depositor, r.opts.Now(), rate) {
+		return fmt.Errorf("%d envelopes a minute: %w", rate, ErrRateLimited)
 	}
 	select {
 	case r.slots <- struct{}{}:
@@ -74,6 +74,22 @@ func (r *Relay) admitDeposit(depositor envelope.Address, size int64) error {
 	default:
 		return fmt.Errorf("%d in progress: %w", r.opts.MaxDeposits, ErrBusy)
 	}
+}
+
+// depositRate is the rate a depositor may deposit at: a member of the
+// relay, whose burst is a person's mail to someone away, gets
+// MemberDepositRate; anyone else DepositRate, which stops a flood.
+func (r *Relay) depositRate(depositor envelope.Address) int {
+	var member bool
+	err := r.db.View(func(txn *badger.Txn) error {
+		var err error
+		member, err = r.isMember(txn, depositor)
+		return err
+	})
+	if err == nil && member {
+		return r.opts.MemberDepositRate
+	}
+	return r.opts.DepositRate
 }
 
 // take reads the header, refuses or de-duplicates, then stores the bytes.

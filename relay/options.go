@@ -43,12 +43,16 @@ const (
 	DefaultMemberEnvelopes = 20000
 	DefaultMaxEnvelope     = 65 << 20 // a 64 MiB message sealed, with room for a relay record
 	DefaultDepositRate     = 120      // envelopes per minute and depositor
-	DefaultMaxDeposits     = 32
-	DefaultMaxInvites      = 1000
-	DefaultInviteLifetime  = 30 * 24 * time.Hour
-	DefaultMaxWatchers     = 8
-	DefaultForwardBytes    = 1 << 30
-	DefaultForwardCount    = 20000
+	// DefaultMemberDepositRate is the rate, and the burst, of a depositor
+	// that is a member of the relay: a person's burst of a few thousand
+	// messages to someone away goes through at once.
+	DefaultMemberDepositRate = 6000
+	DefaultMaxDeposits       = 32
+	DefaultMaxInvites        = 1000
+	DefaultInviteLifetime    = 30 * 24 * time.Hour
+	DefaultMaxWatchers       = 8
+	DefaultForwardBytes      = 1 << 30
+	DefaultForwardCount      = 20000
 	// RegistrationWindow is how far a registration's time may be from the
 	// relay's clock, either way.
 	RegistrationWindow = 5 * time.Minute
@@ -85,8 +89,10 @@ type Options struct {
 	MaxEnvelope int64
 	// DepositRate is the number of envelopes one depositor may deposit per
 	// minute (a token bucket with that burst, in memory only); negative
-	// means unlimited.
-	DepositRate int
+	// means unlimited. MemberDepositRate is the same for depositors that
+	// are members of the relay.
+	DepositRate       int
+	MemberDepositRate int
 	// MaxDeposits bounds deposits in progress at once.
 	MaxDeposits int
 	// MaxInvites bounds outstanding invites; InviteLifetime is how long an
@@ -120,6 +126,12 @@ func (o Options) withDefaults() (Options, error) {
 	o.MaxEnvelope = orDefault(o.MaxEnvelope, DefaultMaxEnvelope)
 	if o.DepositRate == 0 {
 		o.DepositRate = DefaultDepositRate
+	}
+	if o.MemberDepositRate == 0 && o.DepositRate < 0 {
+		o.MemberDepositRate = -1 // no limit for strangers, none for members
+	}
+	if o.MemberDepositRate == 0 {
+		o.MemberDepositRate = max(DefaultMemberDepositRate, o.DepositRate)
 	}
 	o.MaxDeposits = orDefault(o.MaxDeposits, DefaultMaxDeposits)
 	o.MaxInvites = orDefault(o.MaxInvites, DefaultMaxInvites)

@@ -9,12 +9,12 @@ import (
 )
 
 // limiter is a token bucket per depositor: perMinute tokens a minute, at
-// most perMinute saved up. It lives in memory only and remembers at most
-// rateTracked depositors (the least recently seen are forgotten).
+// most perMinute saved up, perMinute given with each call (members of the
+// relay get more than strangers). It lives in memory only and remembers at
+// most rateTracked depositors (the least recently seen are forgotten).
 type limiter struct {
-	mu        sync.Mutex
-	perMinute int // negative: unlimited
-	buckets   *lru.Cache[envelope.Address, *bucket]
+	mu      sync.Mutex
+	buckets *lru.Cache[envelope.Address, *bucket]
 }
 
 type bucket struct {
@@ -22,27 +22,29 @@ type bucket struct {
 	last   time.Time
 }
 
-func newLimiter(perMinute int) *limiter {
+func newLimiter() *limiter {
 	c, _ := lru.New[envelope.Address, *bucket](rateTracked) // fails only for a size ≤ 0
-	return &limiter{perMinute: perMinute, buckets: c}
+	return &limiter{buckets: c}
 }
 
-// allow takes one token for a at time now, reporting whether there was one.
-func (l *limiter) allow(a envelope.Address, now time.Time) bool {
-	if l.perMinute < 0 {
+// allow takes one token for a at time now from a bucket of perMinute
+// (negative: unlimited), reporting whether there was one.
+func (l *limiter) allow(a envelope.Address, now time.Time, perMinute int) bool {
+	if perMinute < 0 {
 		return true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets.Get(a)
 	if !ok {
-		b = &bucket{tokens: float64(l.perMinute), last: now}
+		b = &bucket{tokens: float64(perMinute), last: now}
 		l.buckets.Add(a, b)
 	}
 	if el := now.Sub(b.last); el > 0 {
-		b.tokens = min(float64(l.perMinute), b.tokens+el.Minutes()*float64(l.perMinute))
+		b.tokens += el.Minutes() * float64(perMinute)
 		b.last = now
 	}
+	b.tokens = min(float64(perMinute), b.tokens)
 	if b.tokens < 1 {
 		return false
 	}

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"io"
 	"sync"
@@ -159,6 +160,31 @@ func TestRateLimit(t *testing.T) {
 	}
 	if err := try(aliceAddr); !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("second after 30 s: %v", err)
+	}
+}
+
+// A member of the relay deposits at its own, higher rate: a person's burst
+// to someone away goes through, while a stranger's flood is still cut.
+func TestMemberDepositRate(t *testing.T) {
+	r, _, _ := testRelay(t, func(o *Options) { o.DepositRate = 2; o.MemberDepositRate = 5 })
+	register(t, r, bobKey, "")
+	register(t, r, aliceKey, "") // alice is a member; carol is not
+	count := func(from envelope.Address, sender ed25519.PrivateKey) int {
+		for i := range 10 {
+			env, _ := seal(t, sender, bobAddr, []byte{byte(i)})
+			if _, err := r.Deposit(from, int64(len(env)), bytes.NewReader(env)); errors.Is(err, ErrRateLimited) {
+				return i
+			} else if err != nil {
+				t.Fatalf("deposit %d: %v", i, err)
+			}
+		}
+		return 10
+	}
+	if n := count(aliceAddr, aliceKey); n != 5 {
+		t.Errorf("a member deposited %d before the limit, want 5", n)
+	}
+	if n := count(carolAddr, carolKey); n != 2 {
+		t.Errorf("a stranger deposited %d before the limit, want 2", n)
 	}
 }
 

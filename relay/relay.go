@@ -77,7 +77,7 @@ func newRelay(db *badger.DB, opts Options) *Relay {
 		log:   opts.Logger,
 		usage: map[envelope.Address]*usage{},
 		slots: make(chan struct{}, opts.MaxDeposits),
-		rate:  newLimiter(opts.DepositRate),
+		rate:  newLimiter(),
 		kick:  make(chan struct{}, 1),
 	}
 	copy(r.self[:], opts.Key.Public().(ed25519.PublicKey))

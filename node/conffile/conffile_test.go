@@ -87,20 +87,21 @@ Metrics: "127.0.0.1:9100"
 // notInFile are the node.Config and relay.Options fields no key sets, and
 // why. A new field must be given a key or a line here.
 var notInFile = map[string]string{
-	"Config.Control":         "the command turns the control socket on when it runs a node",
-	"Config.Logger":          "the program's own object; the file sets LogLevel",
-	"Config.Observer":        "an embedding app's object",
-	"Config.Reload":          "the command's function that reads the file again",
-	"Options.Key":            "the node's own key, from the database",
-	"Options.Logger":         "the node's logger",
-	"Options.Now":            "the clock, replaced only by tests",
-	"Options.ForwardBytes":   "a protective bound no flag exposes yet; relay's default",
-	"Options.ForwardCount":   "a protective bound no flag exposes yet; relay's default",
-	"Options.DepositRate":    "a protective bound no flag exposes yet; relay's default",
-	"Options.MaxDeposits":    "a protective bound no flag exposes yet; relay's default",
-	"Options.MaxInvites":     "a protective bound no flag exposes yet; relay's default",
-	"Options.InviteLifetime": "a protective bound no flag exposes yet; relay's default",
-	"Options.MaxWatchers":    "a protective bound no flag exposes yet; relay's default",
+	"Config.Control":            "the command turns the control socket on when it runs a node",
+	"Config.Logger":             "the program's own object; the file sets LogLevel",
+	"Config.Observer":           "an embedding app's object",
+	"Config.Reload":             "the command's function that reads the file again",
+	"Options.Key":               "the node's own key, from the database",
+	"Options.Logger":            "the node's logger",
+	"Options.Now":               "the clock, replaced only by tests",
+	"Options.ForwardBytes":      "a protective bound no flag exposes yet; relay's default",
+	"Options.ForwardCount":      "a protective bound no flag exposes yet; relay's default",
+	"Options.DepositRate":       "a protective bound no flag exposes yet; relay's default",
+	"Options.MemberDepositRate": "a protective bound no flag exposes yet; relay's default",
+	"Options.MaxDeposits":       "a protective bound no flag exposes yet; relay's default",
+	"Options.MaxInvites":        "a protective bound no flag exposes yet; relay's default",
+	"Options.InviteLifetime":    "a protective bound no flag exposes yet; relay's default",
+	"Options.MaxWatchers":       "a protective bound no flag exposes yet; relay's default",
 }
 
 func TestEverySettingReachesTheConfig(t *testing.T) {
