@@ -259,7 +259,11 @@ func (n *Node) buildControl() error {
 	}
 	ctl, err := control.Listen(control.SocketPath(n.cfg.Database), n.log.With("component", "control"))
 	if err != nil {
-		return err
+		// The node's mail goes on without it; only the commands that ask
+		// a running node go without (a unix socket's path is limited to
+		// about 100 bytes, for one).
+		n.log.Warn("no control socket: yggpost status and the other commands cannot reach this node", "err", err)
+		return nil
 	}
 	ctl.Handle("backup", func(_ context.Context, _ map[string]string, w io.Writer) error {
 		return n.Backup(w)
