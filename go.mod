@@ -60,4 +60,4 @@ require (
 	rsc.io/qr v0.2.0 // indirect
 )
 
-replace github.com/emersion/go-imap/v2 => ./third_party/go-imap
+replace github.com/emersion/go-imap/v2 => ./node/imapd/goimap

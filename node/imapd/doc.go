@@ -53,7 +53,7 @@
 // APPEND's message passes through as it comes.
 //
 // CONDSTORE, QRESYNC (RFC 7162), SORT and THREAD (RFC 5256) come from a
-// patch of imapserver carried in third_party/go-imap (its YGGPOST-PATCH.md
+// patch of imapserver carried in node/imapd/goimap (its YGGPOST-PATCH.md
 // says what and why): it parses their arguments and writes their responses;
 // condstore.go and sort.go implement them. The hub keeps the mailbox's
 // HIGHESTMODSEQ with its list, read in one transaction; a session tells
