@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node"
 	"github.com/yggpost/yggpost/node/nodetest"
 )
@@ -93,17 +92,8 @@ func countEqual(msgs [][]byte, m []byte) int {
 // Message-IDs its outbox holds.
 func outboxMessageIDs(t *testing.T, db string) map[string]bool {
 	t.Helper()
-	s, err := mailbox.Open(db, mailbox.Options{})
-	if err != nil {
-		t.Fatalf("open %s after kill: %v", db, err)
-	}
-	defer s.Close()
-	rows, err := s.Outbox()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ids := map[string]bool{}
-	for _, r := range rows {
+	for _, r := range outboxRows(t, db) {
 		ids[r.MessageID] = true
 	}
 	return ids

@@ -494,7 +494,10 @@ func startPair(t *testing.T) (bob, alice *childNode) {
 }
 
 // outboxLen opens a stopped child's database and counts its outbox.
-func outboxLen(t *testing.T, db string) int {
+func outboxLen(t *testing.T, db string) int { return len(outboxRows(t, db)) }
+
+// outboxRows opens a stopped child's database and reads its outbox.
+func outboxRows(t *testing.T, db string) []mailbox.Outbound {
 	t.Helper()
 	s, err := mailbox.Open(db, mailbox.Options{})
 	if err != nil {
@@ -505,7 +508,7 @@ func outboxLen(t *testing.T, db string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(rows)
+	return rows
 }
 
 type prefixWriter struct {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/node"
 	"github.com/yggpost/yggpost/node/conffile"
 	"github.com/yggpost/yggpost/relay"
@@ -102,13 +101,13 @@ func (r *relayFlags) options() (*relay.Options, error) {
 		MaxEnvelope:     int64(r.maxEnv),
 		Forward:         r.forward,
 	}
-	for _, s := range r.allow {
-		a, err := envelope.ParseAddress(s)
-		if err != nil {
-			return nil, fmt.Errorf("-relay-allow %q: %w (want <64 hex>@yggmail)", s, err)
-		}
-		opts.Allow = append(opts.Allow, a)
+	allow, err := conffile.ParseAllow(r.allow, func(_ int, s string, err error) error {
+		return fmt.Errorf("-relay-allow %q: %w (want <64 hex>@yggmail)", s, err)
+	})
+	if err != nil {
+		return nil, err
 	}
+	opts.Allow = allow
 	return opts, nil
 }
 

@@ -49,10 +49,10 @@ func onRunningNode(o options, stdin io.Reader, stdout, stderr io.Writer) (code i
 	case o.mailfile.requested():
 		return callMailFile(db, o.mailfile, stdout, stderr)
 	case o.dclogin || o.setup.host != "":
-		if !nodeRuns(db) {
+		a, ran, err := newRunningAccount(db)
+		if !ran {
 			return 0, false
 		}
-		a, err := newRunningAccount(db)
 		if err != nil {
 			return report(stderr, "-dclogin", err), true
 		}
@@ -176,16 +176,18 @@ type runningAccount struct {
 	addr     envelope.Address
 }
 
-func newRunningAccount(database string) (*runningAccount, error) {
-	answer, _, err := call(database, control.Request{Command: "address"})
-	if err != nil {
-		return nil, err
+// newRunningAccount asks the node running on database for its address;
+// ran is false when no node runs there.
+func newRunningAccount(database string) (a *runningAccount, ran bool, err error) {
+	answer, ran, err := call(database, control.Request{Command: "address"})
+	if !ran || err != nil {
+		return nil, ran, err
 	}
 	addr, err := envelope.ParseAddress(strings.TrimSpace(string(answer)))
 	if err != nil {
-		return nil, fmt.Errorf("the node answered no address: %w", err)
+		return nil, true, fmt.Errorf("the node answered no address: %w", err)
 	}
-	return &runningAccount{database: database, addr: addr}, nil
+	return &runningAccount{database: database, addr: addr}, true, nil
 }
 
 func (a *runningAccount) Address() envelope.Address { return a.addr }

@@ -68,14 +68,27 @@ func (r Relay) Options() (*relay.Options, error) {
 		MaxEnvelope:     int64(r.MaxEnvelope),
 		Forward:         r.Forward,
 	}
-	for i, s := range r.Allow {
-		a, err := envelope.ParseAddress(s)
-		if err != nil {
-			return nil, &Error{Key: fmt.Sprintf("Relay.Allow[%d]", i), Err: err}
-		}
-		opts.Allow = append(opts.Allow, a)
+	opts.Allow, err = ParseAllow(r.Allow, func(i int, _ string, err error) error {
+		return &Error{Key: fmt.Sprintf("Relay.Allow[%d]", i), Err: err}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return opts, nil
+}
+
+// ParseAllow reads a relay's allowlist; bad turns the first address that
+// does not parse into the error, named as the caller names its setting.
+func ParseAllow(list []string, bad func(i int, s string, err error) error) ([]envelope.Address, error) {
+	var out []envelope.Address
+	for i, s := range list {
+		a, err := envelope.ParseAddress(s)
+		if err != nil {
+			return nil, bad(i, s, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // Levels returns the log level and the levels of single components

@@ -41,8 +41,9 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	if options.Flags || options.ModSeq || len(seen) > 0 {
 		s.sel.tracker.refreshReported(ts)
 	}
+	condStore := s.condStore()
 	for _, t := range ts {
-		if err := s.fetchOne(w, t, options, seen[t.msg.UID]); err != nil {
+		if err := s.fetchOne(w, t, options, seen[t.msg.UID], condStore); err != nil {
 			return err
 		}
 	}
@@ -100,7 +101,7 @@ func (s *session) markSeen(ts []target) ([]target, map[uint32]bool, error) {
 // fetchOne writes the FETCH response of one message. Everything that can
 // fail is prepared before the response starts; a failure in the middle of a
 // literal breaks the protocol, so the connection is closed then.
-func (s *session) fetchOne(w *imapserver.FetchWriter, t target, options *imap.FetchOptions, flagsChanged bool) error {
+func (s *session) fetchOne(w *imapserver.FetchWriter, t target, options *imap.FetchOptions, flagsChanged, condStore bool) error {
 	c := &content{store: s.srv.store, mailbox: s.sel.name, msg: t.msg}
 	items, err := s.prepareItems(c, options)
 	if err != nil {
@@ -113,7 +114,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, t target, options *imap.Fe
 	if options.Flags || flagsChanged {
 		rw.WriteFlags(s.flagsOf(t.msg.UID, t.msg.Flags))
 	}
-	if options.ModSeq || (options.Flags || flagsChanged) && s.condStore() {
+	if options.ModSeq || (options.Flags || flagsChanged) && condStore {
 		rw.WriteModSeq(t.msg.ModSeq)
 	}
 	if options.InternalDate {
