@@ -56,16 +56,6 @@ func (n *Node) dumpRelay(bw *backup.Writer) error {
 	return dumpSection(bw, sectionRelay, r.Dump)
 }
 
-// runningRole returns the relay role while the node runs as a relay.
-func (n *Node) runningRole() *relayrole.Role {
-	n.life.RLock()
-	defer n.life.RUnlock()
-	if !n.running() || n.stopping {
-		return nil
-	}
-	return n.role
-}
-
 func dumpSection(bw *backup.Writer, name string, dump func(io.Writer) error) error {
 	w, err := bw.Section(name)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/clientsec"
-	"github.com/yggpost/yggpost/mailbox"
 	"github.com/yggpost/yggpost/node/metrics"
 	"github.com/yggpost/yggpost/node/peer"
 	"github.com/yggpost/yggpost/node/smtpd"
@@ -67,21 +66,6 @@ func (n *Node) MetricsAddr() string {
 		return ""
 	}
 	return n.metricsSrv.Addr().String()
-}
-
-// count records outcome o of queue row it. A delivery receipt for a row
-// in a relay's custody confirms a message already counted as relayed.
-func (sm sentMarks) count(it mailbox.Outbound, o Outcome) {
-	switch {
-	case o == Relayed:
-		sm.metrics.Delivered(metrics.ViaRelay, it.Created)
-	case o == Delivered && it.Custody.IsZero():
-		sm.metrics.Delivered(metrics.ViaDirect, it.Created)
-	case o == Delivered:
-		sm.metrics.Confirmed()
-	case o == Failed:
-		sm.metrics.Bounced()
-	}
 }
 
 // submissions is the SMTP server's Submitter: the submitter, counting

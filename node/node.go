@@ -306,3 +306,13 @@ func (n *Node) retry(rcpt envelope.Address) {
 		n.queue.Retry(rcpt)
 	}
 }
+
+// runningRole returns the relay role while the node runs as a relay.
+func (n *Node) runningRole() *relayrole.Role {
+	n.life.RLock()
+	defer n.life.RUnlock()
+	if !n.running() || n.stopping {
+		return nil
+	}
+	return n.role
+}

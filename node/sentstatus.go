@@ -91,3 +91,18 @@ func (sm sentMarks) markDelivered(it mailbox.Outbound) {
 		sm.keyword(it, KeywordDelivered, KeywordRelayed)
 	}
 }
+
+// count records outcome o of queue row it. A delivery receipt for a row
+// in a relay's custody confirms a message already counted as relayed.
+func (sm sentMarks) count(it mailbox.Outbound, o Outcome) {
+	switch {
+	case o == Relayed:
+		sm.metrics.Delivered(metrics.ViaRelay, it.Created)
+	case o == Delivered && it.Custody.IsZero():
+		sm.metrics.Delivered(metrics.ViaDirect, it.Created)
+	case o == Delivered:
+		sm.metrics.Confirmed()
+	case o == Failed:
+		sm.metrics.Bounced()
+	}
+}
