@@ -265,6 +265,7 @@ func (n *Node) buildControl() error {
 		n.log.Warn("no control socket: yggpost status and the other commands cannot reach this node", "err", err)
 		return nil
 	}
+	ctl.WaitFor(n.ready) // the socket serves before Run has finished starting
 	ctl.Handle("backup", func(_ context.Context, _ map[string]string, w io.Writer) error {
 		return n.Backup(w)
 	})

@@ -64,6 +64,7 @@ type Server struct {
 	log      *slog.Logger
 	mu       sync.Mutex
 	handlers map[string]Handler
+	ready    <-chan struct{} // commands wait for it; nil: none
 	conns    sync.WaitGroup
 }
 
@@ -95,6 +96,10 @@ func (s *Server) Handle(command string, h Handler) {
 	defer s.mu.Unlock()
 	s.handlers[command] = h
 }
+
+// WaitFor makes commands wait until ready is closed (the node finished
+// starting) before they run; call it before Serve.
+func (s *Server) WaitFor(ready <-chan struct{}) { s.ready = ready }
 
 // Serve answers connections until ctx ends, then waits for the commands
 // in progress; it removes the socket file when it returns.
@@ -131,6 +136,14 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn) {
 	if err != nil {
 		writeReply(c, reply{Error: err.Error()})
 		return
+	}
+	if s.ready != nil {
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			writeReply(c, reply{Error: "the node is stopping"})
+			return
+		}
 	}
 	s.mu.Lock()
 	h := s.handlers[req.Command]

@@ -146,3 +146,46 @@ func FuzzServe(f *testing.F) {
 		}
 	})
 }
+
+// A command that arrives while the node is still starting waits for it.
+func TestCommandsWaitForReady(t *testing.T) {
+	dir, err := os.MkdirTemp("", "ctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s, err := Listen(SocketPath(dir), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	started := false
+	s.WaitFor(ready)
+	s.Handle("started", func(_ context.Context, _ map[string]string, w io.Writer) error {
+		if !started {
+			return errors.New("ran before the node was ready")
+		}
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Serve(ctx)
+	answer := make(chan error, 1)
+	go func() {
+		out, err := Call(dir, Request{Command: "started"})
+		if err == nil {
+			out.Close()
+		}
+		answer <- err
+	}()
+	select {
+	case err := <-answer:
+		t.Fatalf("answered before ready: %v", err)
+	case <-time.After(100 * time.Millisecond): // no answer while starting
+	}
+	started = true
+	close(ready)
+	if err := <-answer; err != nil {
+		t.Errorf("after ready: %v", err)
+	}
+}
