@@ -116,6 +116,48 @@ func BenchmarkBurst1000(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "msgs/s")
 }
 
+// BenchmarkBurst1000Clients is BenchmarkBurst1000 from eight mail clients
+// at once, 125 messages each over its own SMTP connection: the submissions
+// are stored concurrently, as are the deliveries at the recipient.
+func BenchmarkBurst1000Clients(b *testing.B) {
+	alice, bob := benchPair(b)
+	const n, clients = 1000, 8
+	conns := make([]*smtp.Client, clients)
+	for i := range conns {
+		conns[i] = smtpSession(b, alice)
+	}
+	w := watchInbox(b, bob)
+	msgs := make([][]byte, n*b.N)
+	for i := range msgs {
+		msgs[i] = nodetest.Message(alice.Addr, bob.Addr, fmt.Sprintf("burst %d", i), strings.Repeat("y", 1000)+"\r\n")
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for round := range b.N {
+		done := make(chan struct{})
+		go func() { waitAdded(b, w, n, 5*time.Minute); close(done) }()
+		errs := make(chan error, clients)
+		for k, c := range conns {
+			go func() {
+				for i := k; i < n; i += clients {
+					if err := c.SendMail(alice.Addr.String(), []string{bob.Addr.String()}, bytes.NewReader(msgs[round*n+i])); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range clients {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-done
+	}
+	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "msgs/s")
+}
+
 // BenchmarkLargeMessage sends one 50 MB message end to end and reports the
 // throughput and the process's peak resident memory during the transfer
 // (both nodes run in this process).

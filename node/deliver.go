@@ -46,13 +46,13 @@ type courier struct {
 	dialer    *peer.Dialer
 	members   *membership.Membership
 	reach     time.Duration // bounds the search for a node on the mesh
+	sessions  sessions      // one session per node, shared by the attempts at the same time
 	marks     sentMarks
 	isReceipt func(mailbox.Outbound) bool // the row holds a delivery receipt
 	log       *slog.Logger
 }
 
-// deliver hands one queued message to the recipient's node over a fresh
-// stream: sealed, when that node speaks YGGPOST; as a plain message with
+// deliver hands one queued message to the recipient's node: sealed, when that node speaks YGGPOST; as a plain message with
 // DATA, when it is a classic (original Yggmail) node. It returns nil once
 // the recipient acknowledged durable storage. When the recipient's node
 // cannot be reached, the envelope goes to relays (depositAtRelays).
@@ -75,33 +75,37 @@ func (c *courier) deliver(ctx context.Context, it mailbox.Outbound, message io.R
 	return c.depositAtRelays(ctx, it, err)
 }
 
-// deliverDirect is one attempt at the recipient's own node.
+// deliverDirect is one attempt at the recipient's own node, on the
+// session other attempts to it share (sessions.go).
 func (c *courier) deliverDirect(ctx context.Context, it mailbox.Outbound, message io.Reader) error {
 	rcpt := it.Recipient
-	sc, err := c.dialer.Open(ctx, rcpt, c.reach)
+	s, err := c.sessions.acquire(ctx, rcpt, func(ctx context.Context) (*peer.ClientConn, error) {
+		return c.dialer.Open(ctx, rcpt, c.reach)
+	})
 	if err != nil {
 		return err
 	}
+	defer c.sessions.release(s, func(ctx context.Context, sc *peer.ClientConn) {
+		c.book.RefreshRecord(ctx, sc, rcpt)
+	})
 	tctx, cancel := context.WithTimeout(ctx, transferFloor+time.Duration(it.Size/transferRate)*time.Second)
 	defer cancel()
-	err = c.send(tctx, sc, it, message)
+	err = c.send(tctx, s, it, message)
 	var refused *peer.Error
 	switch {
 	case err == nil:
-		c.book.RefreshRecord(tctx, sc, rcpt)
-		sc.Quit(tctx) // acknowledged; QUIT cannot change that
+		c.sessions.markDelivered(s)
 		if err := c.book.Touch(rcpt); err != nil {
 			c.log.Warn("remember correspondent", "err", err)
 		}
 		return nil
 	case errors.As(err, &refused) || errors.Is(err, ErrDowngrade):
-		sc.Quit(tctx)
 		if refused != nil && !refused.Temporary() {
 			return outbox.Permanent(fmt.Errorf("%s refused the message: %w", rcpt, err))
 		}
 		return fmt.Errorf("deliver to %s: %w", rcpt, err)
 	default:
-		sc.Close()
+		c.sessions.markLost(s)
 		c.dialer.Mesh.ResetPeer(rcpt.Key())
 		return fmt.Errorf("deliver to %s: %w", rcpt, err)
 	}
@@ -111,17 +115,42 @@ func (c *courier) deliverDirect(ctx context.Context, it mailbox.Outbound, messag
 // over a stream the transport authenticated as the recipient's own key, so
 // nobody in between can make a YGGPOST node look classic; and a node once
 // seen speaking YGGPOST is never sent a message in the clear.
-func (c *courier) send(ctx context.Context, sc *peer.ClientConn, it mailbox.Outbound, message io.Reader) error {
+func (c *courier) send(ctx context.Context, s *shared, it mailbox.Outbound, message io.Reader) error {
 	rcpt := it.Recipient
-	if sc.Yggpost() {
+	if s.pipe != nil {
 		c.book.LearnProtocol(rcpt, peerbook.Yggpost)
 		_, err := c.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
-			return nil, sc.Send(ctx, rcpt, size, sealed)
+			return pipelined(ctx, func(done func([]byte, error)) error {
+				defer outbox.Sent(ctx) // written: the recipient's next message may follow
+				return s.pipe.Send(rcpt, size, sealed, func(err error) { done(nil, err) })
+			})
 		}, it, message)
 		return err
 	}
 	if !c.book.LearnProtocol(rcpt, peerbook.Classic) {
 		return ErrDowngrade
 	}
-	return sc.SendMessage(ctx, rcpt, it.Size, message)
+	s.classic.Lock()
+	defer s.classic.Unlock()
+	return s.sc.SendMessage(ctx, rcpt, it.Size, message)
+}
+
+// pipelined queues one transaction with queue and waits for its outcome,
+// or for ctx (the envelope's outcome is then unknown).
+func pipelined[T any](ctx context.Context, queue func(done func(T, error)) error) (T, error) {
+	type outcome struct {
+		v   T
+		err error
+	}
+	result := make(chan outcome, 1)
+	var zero T
+	if err := queue(func(v T, err error) { result <- outcome{v, err} }); err != nil {
+		return zero, err
+	}
+	select {
+	case o := <-result:
+		return o.v, o.err
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
@@ -56,11 +57,18 @@ func (c *courier) depositAtRelays(ctx context.Context, it mailbox.Outbound, dire
 	}
 	results := make([]custody, len(targets))
 	var wg sync.WaitGroup
+	var unwritten atomic.Int32 // deposits not yet on the wire
+	unwritten.Store(int32(len(targets)))
+	written := func() {
+		if unwritten.Add(-1) == 0 {
+			outbox.Sent(ctx) // the recipient's next message may follow
+		}
+	}
 	for i, target := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rc, err := c.depositAt(ctx, target, it)
+			rc, err := c.depositAt(ctx, target, it, sync.OnceFunc(written))
 			results[i] = custody{relay: target, receipt: rc, err: err}
 		}()
 	}
@@ -93,8 +101,10 @@ func (c *courier) depositAtRelays(ctx context.Context, it mailbox.Outbound, dire
 }
 
 // depositAt seals the queued message for its recipient and deposits it at
-// relay target, returning the checked custody receipt.
-func (c *courier) depositAt(ctx context.Context, target envelope.Address, it mailbox.Outbound) (relay.CustodyReceipt, error) {
+// relay target, returning the checked custody receipt. It calls written
+// once the envelope is on the wire, or once the attempt failed before.
+func (c *courier) depositAt(ctx context.Context, target envelope.Address, it mailbox.Outbound, written func()) (relay.CustodyReceipt, error) {
+	defer written()
 	var rc relay.CustodyReceipt
 	rcpt := it.Recipient
 	body, err := c.store.OpenOutbound(it.ID)
@@ -102,29 +112,30 @@ func (c *courier) depositAt(ctx context.Context, target envelope.Address, it mai
 		return rc, fmt.Errorf("open queued message: %w", err)
 	}
 	defer body.Close()
-	sc, err := c.dialer.Open(ctx, target, c.reach)
+	s, err := c.sessions.acquire(ctx, target, func(ctx context.Context) (*peer.ClientConn, error) {
+		return c.dialer.Open(ctx, target, c.reach)
+	})
 	if err != nil {
 		return rc, err
+	}
+	defer c.sessions.release(s, nil)
+	if s.pipe == nil || !s.sc.Relay() {
+		return rc, errors.New("it does not offer the relay role")
 	}
 	tctx, cancel := context.WithTimeout(ctx, transferFloor+time.Duration(it.Size/transferRate)*time.Second)
 	defer cancel()
-	if !sc.Relay() {
-		sc.Quit(tctx)
-		return rc, errors.New("it does not offer the relay role")
-	}
 	wire, err := c.sealInto(func(size int64, sealed io.Reader) ([]byte, error) {
-		return sc.Deposit(tctx, rcpt, size, sealed)
+		return pipelined(tctx, func(done func([]byte, error)) error {
+			defer written()
+			return s.pipe.Deposit(rcpt, size, sealed, done)
+		})
 	}, it, body)
 	if err != nil {
-		var refused *peer.Error
-		if errors.As(err, &refused) {
-			sc.Quit(tctx)
-		} else {
-			sc.Close()
+		if !errors.As(err, new(*peer.Error)) {
+			c.sessions.markLost(s)
 		}
 		return rc, err
 	}
-	sc.Quit(tctx)
 	return relay.ReadCustodyReceipt(wire, target, rcpt, it.ID)
 }
 

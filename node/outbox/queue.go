@@ -8,8 +8,10 @@
 // non-blocking send on a channel of buffer one — when a message is queued or
 // when the mesh reports that a recipient may be reachable again, and
 // otherwise sleeps until the earliest scheduled retry; it never polls.
-// Messages to one recipient go out in order, one at a time, over fresh
-// streams; different recipients are served concurrently up to a bound.
+// A recipient's messages go out in order of submission: each starts once
+// Deliver has put the one before on the wire (Sent), so up to a window of
+// them wait for their answers at once, pipelined on one stream; different
+// recipients are served concurrently up to a bound.
 //
 // A message's row is deleted only after the recipient's node acknowledged
 // that it stored the message durably (Deliver returned nil), or after the
@@ -37,6 +39,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
@@ -49,6 +52,10 @@ import (
 // speaks YGGPOST), and returns nil only once the recipient acknowledged
 // durable storage. An error marked with
 // Permanent makes the message bounce at once; any other error is retried.
+// It is called concurrently, also for one recipient (up to
+// Options.Window of its rows at once): it calls Sent(ctx) once the message
+// is written and only its answer is awaited, and the recipient's next row
+// starts then.
 type DeliverFunc func(ctx context.Context, row mailbox.Outbound, message io.Reader) error
 
 // BounceFunc tells the sender that a message will never be delivered, for
@@ -64,6 +71,9 @@ type NotifyFunc func(row mailbox.Outbound, cause error) error
 const (
 	// DefaultConcurrency is how many recipients are served at once.
 	DefaultConcurrency = 8
+	// DefaultWindow is how many of one recipient's messages are in
+	// flight at once.
+	DefaultWindow = 32
 	// DefaultGiveUp is the age at which a message still undelivered
 	// bounces.
 	DefaultGiveUp = 5 * 24 * time.Hour
@@ -83,6 +93,7 @@ type Options struct {
 	Notify      NotifyFunc // nil: no delay notices
 	Logger      *slog.Logger
 	Concurrency int           // recipients served at once; DefaultConcurrency
+	Window      int           // one recipient's messages in flight at once; DefaultWindow
 	GiveUp      time.Duration // age at which a message bounces; DefaultGiveUp
 	NotifyAfter time.Duration // age of the delay notice; DefaultNotifyAfter
 	MaxBackoff  time.Duration // longest wait between attempts; DefaultMaxBackoff
@@ -100,6 +111,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
 	}
 	if o.GiveUp <= 0 {
 		o.GiveUp = DefaultGiveUp
@@ -175,26 +189,69 @@ func (q *Queue) Run(ctx context.Context) error {
 	return nil
 }
 
-// work sends the recipient's messages in order of submission, stopping at
-// the first temporary failure, and reports when to try again. It runs on a
-// worker goroutine and touches none of the scheduler's state.
+// work sends the recipient's messages in order of submission: each one
+// starts once the one before is on its way (Sent) or finished, up to
+// Options.Window in flight. After a temporary failure it starts no more;
+// it waits for the ones in flight and reports when to try again. It runs
+// on a worker goroutine and touches none of the scheduler's state.
 func (q *Queue) work(ctx context.Context, rcpt envelope.Address, rows []mailbox.Outbound) result {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Created.Before(rows[j].Created) })
+	var (
+		mu      sync.Mutex
+		next    time.Time // the earliest retry after a failure
+		stopped bool
+		flight  sync.WaitGroup
+	)
+	slots := make(chan struct{}, q.opts.Window)
 	for _, row := range rows {
 		if !row.Custody.IsZero() {
 			q.custodyDue(row)
 			continue
 		}
-		err := q.attempt(ctx, row)
-		if err == nil {
-			continue
+		slots <- struct{}{}
+		mu.Lock()
+		stop := stopped
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
 		}
-		if ctx.Err() != nil {
-			return result{recipient: rcpt}
-		}
-		return result{recipient: rcpt, next: q.failed(row, err)}
+		turn := make(chan struct{})
+		sent := sync.OnceFunc(func() { close(turn) })
+		flight.Go(func() {
+			defer func() { <-slots }()
+			defer sent()
+			err := q.attempt(context.WithValue(ctx, sentKey{}, sent), row)
+			if err == nil {
+				return
+			}
+			var retry time.Time
+			if ctx.Err() == nil {
+				retry = q.failed(row, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			stopped = true
+			if !retry.IsZero() && (next.IsZero() || retry.Before(next)) {
+				next = retry
+			}
+		})
+		<-turn
 	}
-	return result{recipient: rcpt}
+	flight.Wait()
+	return result{recipient: rcpt, next: next}
+}
+
+// sentKey carries an attempt's Sent function in its context.
+type sentKey struct{}
+
+// Sent tells the queue that the attempt running under ctx (a DeliverFunc's
+// context) has put its message on the wire and now only waits for the
+// answer: the recipient's next message may start. Without it the next one
+// starts when this attempt has finished. Calling it again does nothing.
+func Sent(ctx context.Context) {
+	if sent, ok := ctx.Value(sentKey{}).(func()); ok {
+		sent()
+	}
 }
 
 // attempt delivers the message of one row; on success or bounce it deletes

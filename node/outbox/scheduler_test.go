@@ -177,8 +177,9 @@ func TestWorkerEndStartsRecipientHeldByTheBound(t *testing.T) {
 	}
 }
 
-// A recipient's messages go out one at a time in the order they were
-// submitted, whatever their stored schedule.
+// A recipient's messages go out in the order they were submitted, whatever
+// their stored schedule; a Deliver that does not say Sent has one at a
+// time.
 func TestRecipientMessagesGoOutInSubmissionOrder(t *testing.T) {
 	g := newGate()
 	store := newStore(t)
@@ -197,6 +198,50 @@ func TestRecipientMessagesGoOutInSubmissionOrder(t *testing.T) {
 	defer g.mu.Unlock()
 	if len(order) != 2 || order[0] != ([16]byte{1}) || order[1] != ([16]byte{2}) || g.most != 1 {
 		t.Errorf("delivered %x with up to %d at once; want ids 1 then 2, one at a time", order, g.most)
+	}
+}
+
+// A Deliver that says Sent once its message is written lets the
+// recipient's next message start before the answer: a window of them wait
+// at once, never more, and they start in submission order.
+func TestSentLetsAWindowOfMessagesWait(t *testing.T) {
+	g := newGate()
+	store := newStore(t)
+	rcpt, now := envelope.Address{0xd}, time.Now()
+	const rows, window = 10, 4
+	for i := range rows {
+		enqueue(t, store, mailbox.Outbound{ID: [16]byte{byte(i + 1)}, Recipient: rcpt, Created: now.Add(time.Duration(i) * time.Second)})
+	}
+	var order [][16]byte
+	var mu sync.Mutex
+	runOn(t, store, Options{Window: window, Deliver: func(ctx context.Context, row mailbox.Outbound, r io.Reader) error {
+		mu.Lock()
+		order = append(order, row.ID)
+		mu.Unlock()
+		Sent(ctx)
+		return g.deliver(ctx, row, r)
+	}})
+	for range window {
+		g.next(t) // the whole window starts before any answer
+	}
+	for range rows {
+		g.release(rcpt) <- nil // each answer lets one more start
+	}
+	g.mu.Lock()
+	most := g.most
+	g.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	if most != window {
+		t.Errorf("%d messages waited at once, want the window of %d", most, window)
+	}
+	if len(order) != rows {
+		t.Fatalf("%d of %d messages started", len(order), rows)
+	}
+	for i, id := range order {
+		if id != ([16]byte{byte(i + 1)}) {
+			t.Fatalf("started %x, want submission order", order)
+		}
 	}
 }
 

@@ -31,6 +31,9 @@ func cmdATRN(s *session, arg string) error {
 	if err := s.reply(334, "", base64.StdEncoding.EncodeToString(challenge)); err != nil {
 		return err
 	}
+	if err := s.out.flush(); err != nil { // the member answers the challenge only once it has it
+		return err
+	}
 	line, ok, err := s.readCommand()
 	if err != nil || !ok {
 		return err // an unreadable line was already answered
@@ -39,6 +42,9 @@ func cmdATRN(s *session, arg string) error {
 		return s.replyErr(e)
 	}
 	if err := s.reply(250, "2.0.0", "turning the session around"); err != nil {
+		return err
+	}
+	if err := s.out.flush(); err != nil { // written before the stream changes hands
 		return err
 	}
 	return s.handOver()

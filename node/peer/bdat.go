@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -77,34 +78,60 @@ func (s *session) discard(n int64) error {
 }
 
 // receive hands the chunk to the Receiver and acknowledges only success.
+// A small chunk is read into memory and stored beside the session (aside),
+// so the session reads on; the reply keeps its place in the order.
 func (s *session) receive(tx *transaction, n int64) error {
-	c := s.chunk(n)
-	err := s.srv.Receiver.Receive(s.ctx, s.peer, tx.rcpt, n, c)
-	if _, derr := io.Copy(io.Discard, c); derr != nil || c.err != nil {
-		// The stream broke mid-chunk: whatever the Receiver said, nothing
-		// may be acknowledged, and the stream is out of sync.
-		s.log.Warn("envelope chunk cut short", "size", n, "receiver_err", err)
-		return fmt.Errorf("receive envelope: %w", errors.Join(c.err, derr))
+	store := func(r io.Reader) reply {
+		return s.receiveReply(n, s.srv.Receiver.Receive(s.ctx, s.peer, tx.rcpt, n, r))
 	}
-	return s.answerReceive(n, err)
+	return s.storeChunk(n, store)
 }
 
-// answerReceive maps the Receiver's result to the BDAT reply.
-func (s *session) answerReceive(n int64, err error) error {
+// storeChunk reads the chunk and has store keep it: beside the session
+// when it is small enough, otherwise streaming while the session waits.
+// store returns the reply to BDAT.
+func (s *session) storeChunk(n int64, store func(io.Reader) reply) error {
+	c := s.chunk(n)
+	if n <= storeAsideMax && s.aside.Load()+n <= storeAsideBytes {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(c, buf); err != nil {
+			s.log.Warn("envelope chunk cut short", "size", n)
+			return fmt.Errorf("receive envelope: %w", err)
+		}
+		s.aside.Add(n)
+		a := s.out.later()
+		go func() {
+			defer s.aside.Add(-n)
+			s.out.settle(a, store(bytes.NewReader(buf)))
+		}()
+		return s.out.err()
+	}
+	r := store(c)
+	if _, derr := io.Copy(io.Discard, c); derr != nil || c.err != nil {
+		// The stream broke mid-chunk: whatever the store said, nothing
+		// may be acknowledged, and the stream is out of sync.
+		s.log.Warn("envelope chunk cut short", "size", n, "reply", r.Code)
+		return fmt.Errorf("receive envelope: %w", errors.Join(c.err, derr))
+	}
+	return s.answer(r)
+}
+
+// receiveReply maps the Receiver's result to the BDAT reply.
+func (s *session) receiveReply(n int64, err error) reply {
 	var e *Error
 	switch {
 	case err == nil:
 		s.log.Debug("envelope stored", "size", n)
-		return s.reply(250, "2.0.0", "envelope stored")
+		return reply{250, "2.0.0", []string{"envelope stored"}}
 	case errors.Is(err, ErrDuplicate):
 		s.log.Debug("duplicate envelope acknowledged", "size", n)
-		return s.reply(250, "2.0.0", "duplicate, envelope already stored")
+		return reply{250, "2.0.0", []string{"duplicate, envelope already stored"}}
 	case errors.As(err, &e) && e.Code >= 400 && e.Code < 600:
 		s.log.Info("envelope refused", "size", n, "err", err)
-		return s.replyErr(e)
+		return reply{e.Code, e.Enhanced, []string{e.Message}}
 	}
 	s.log.Error("store envelope", "size", n, "err", err)
-	return s.replyErr(errLocal)
+	return reply{errLocal.Code, errLocal.Enhanced, []string{errLocal.Message}}
 }
 
 // chunk returns a reader for the next n octets of the stream.

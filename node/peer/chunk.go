@@ -28,7 +28,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
 	}
-	if err := c.dl.arm(c.timeout); err != nil {
+	if err := c.dl.armRead(c.timeout); err != nil {
 		c.err = fmt.Errorf("read envelope chunk: %w", err)
 		return 0, c.err
 	}

@@ -160,7 +160,14 @@ func (sc *ClientConn) cmd(want int, timeout time.Duration, line string) (*reply,
 }
 
 func (sc *ClientConn) write(timeout time.Duration, s string) error {
-	if err := sc.dl.arm(timeout); err != nil {
+	return sc.writeWith(sc.dl.arm, timeout, s)
+}
+
+// writeWith writes s after arming a deadline with arm (the read and write
+// deadline, or only the write deadline in a pipeline, whose replies are
+// read meanwhile).
+func (sc *ClientConn) writeWith(arm func(time.Duration) error, timeout time.Duration, s string) error {
+	if err := arm(timeout); err != nil {
 		return err
 	}
 	if _, err := io.WriteString(sc.conn, s); err != nil {
@@ -170,7 +177,12 @@ func (sc *ClientConn) write(timeout time.Duration, s string) error {
 }
 
 func (sc *ClientConn) read(timeout time.Duration) (*reply, error) {
-	if err := sc.dl.arm(timeout); err != nil {
+	return sc.readWith(sc.dl.arm, timeout)
+}
+
+// readWith reads one reply after arming a deadline with arm.
+func (sc *ClientConn) readWith(arm func(time.Duration) error, timeout time.Duration) (*reply, error) {
+	if err := arm(timeout); err != nil {
 		return nil, err
 	}
 	r, err := readReply(sc.br)
@@ -180,14 +192,20 @@ func (sc *ClientConn) read(timeout time.Duration) (*reply, error) {
 	return r, nil
 }
 
-// timedWriter writes chunk octets, each write bounded by the data timeout.
+// timedWriter writes chunk octets, each write bounded by the data timeout
+// armed with arm (nil: the read and write deadline).
 type timedWriter struct {
 	sc  *ClientConn
+	arm func(time.Duration) error
 	err error
 }
 
 func (w *timedWriter) Write(p []byte) (int, error) {
-	if err := w.sc.dl.arm(w.sc.t.Data); err != nil {
+	arm := w.arm
+	if arm == nil {
+		arm = w.sc.dl.arm
+	}
+	if err := arm(w.sc.t.Data); err != nil {
 		w.err = err
 		return 0, err
 	}

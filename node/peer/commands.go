@@ -55,6 +55,7 @@ func cmdEHLO(s *session, arg string) error {
 		"ENHANCEDSTATUSCODES",
 		"SIZE " + strconv.FormatInt(s.maxSize, 10),
 		"CHUNKING",
+		"PIPELINING",
 	}
 	if _, ok := s.srv.Receiver.(MessageReceiver); ok {
 		lines = append(lines, "8BITMIME")

@@ -42,6 +42,9 @@ func cmdDATA(s *session, _ string) error {
 	if err := s.reply(354, "", "end data with <CR><LF>.<CR><LF>"); err != nil {
 		return err
 	}
+	if err := s.out.flush(); err != nil { // the data follows only once the client has the 354
+		return err
+	}
 	d := &dotReader{br: s.br, dl: s.dl, timeout: s.t.Data, limit: s.maxSize, bol: true}
 	err := mr.ReceiveMessage(s.ctx, s.peer, tx.rcpt, d)
 	if _, derr := io.Copy(io.Discard, d); errors.Is(derr, errTooLarge) {
@@ -51,7 +54,7 @@ func cmdDATA(s *session, _ string) error {
 		s.log.Warn("message data cut short", "receiver_err", err)
 		return fmt.Errorf("receive message: %w", derr)
 	}
-	return s.answerReceive(d.n, err)
+	return s.answer(s.receiveReply(d.n, err))
 }
 
 // dotReader yields the message text that follows DATA up to the lone "."
@@ -87,7 +90,7 @@ func (d *dotReader) Read(p []byte) (int, error) {
 
 // fill reads the next line fragment into pending, or sets done or err.
 func (d *dotReader) fill() {
-	if err := d.dl.arm(d.timeout); err != nil {
+	if err := d.dl.armRead(d.timeout); err != nil {
 		d.err = fmt.Errorf("read message data: %w", err)
 		return
 	}

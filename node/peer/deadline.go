@@ -70,6 +70,21 @@ func (d *deadlines) bind(ctx context.Context) (stop func()) {
 // arm sets the read and write deadline to now+timeout, capped by the
 // context's deadline. It fails only if the context is already done.
 func (d *deadlines) arm(timeout time.Duration) error {
+	return d.set(timeout, net.Conn.SetDeadline)
+}
+
+// armRead sets only the read deadline, for a side whose reads and writes
+// run on different goroutines (a pipelined session).
+func (d *deadlines) armRead(timeout time.Duration) error {
+	return d.set(timeout, net.Conn.SetReadDeadline)
+}
+
+// armWrite sets only the write deadline; see armRead.
+func (d *deadlines) armWrite(timeout time.Duration) error {
+	return d.set(timeout, net.Conn.SetWriteDeadline)
+}
+
+func (d *deadlines) set(timeout time.Duration, setter func(net.Conn, time.Time) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.ctx.Err(); err != nil {
@@ -82,7 +97,7 @@ func (d *deadlines) arm(timeout time.Duration) error {
 	// net.Conn implementations refuse a deadline only once the stream is
 	// closed (net.Pipe does so when the far end closes); the I/O that
 	// follows then reports the real cause, such as io.EOF.
-	_ = d.conn.SetDeadline(t)
+	_ = setter(d.conn, t)
 	return nil
 }
 

@@ -15,22 +15,18 @@ const custodyWord = "custody"
 // deposit hands a chunk for a relay member to the RelayService and answers
 // with the custody receipt, only once the service has returned it.
 func (s *session) deposit(tx *transaction, n int64) error {
-	c := s.chunk(n)
-	receipt, err := s.srv.Relay.Deposit(s.ctx, s.peer, tx.rcpt, n, c)
-	if _, derr := io.Copy(io.Discard, c); derr != nil || c.err != nil {
-		// As in receive: a cut chunk is never acknowledged.
-		s.log.Warn("deposit chunk cut short", "size", n, "relay_err", err)
-		return fmt.Errorf("receive deposit: %w", errors.Join(c.err, derr))
-	}
-	if err == nil || errors.Is(err, ErrDuplicate) {
-		text, ferr := custodyText(receipt)
-		if ferr == nil {
-			s.log.Debug("envelope in custody", "size", n, "rcpt", tx.rcpt.String())
-			return s.reply(250, "2.0.0", text)
+	return s.storeChunk(n, func(r io.Reader) reply {
+		receipt, err := s.srv.Relay.Deposit(s.ctx, s.peer, tx.rcpt, n, r)
+		if err == nil || errors.Is(err, ErrDuplicate) {
+			text, ferr := custodyText(receipt)
+			if ferr == nil {
+				s.log.Debug("envelope in custody", "size", n, "rcpt", tx.rcpt.String())
+				return reply{250, "2.0.0", []string{text}}
+			}
+			err = fmt.Errorf("relay service returned a bad receipt: %w", ferr)
 		}
-		err = fmt.Errorf("relay service returned a bad receipt: %w", ferr)
-	}
-	return s.answerReceive(n, err)
+		return s.receiveReply(n, err)
+	})
 }
 
 // custodyText formats the reply text that carries a custody receipt.

@@ -70,6 +70,7 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn, peer envelope.Add
 	sess := s.newSession(ctx, conn, peer)
 	stop := sess.dl.bind(ctx)
 	defer stop()
+	defer sess.out.close() // sends what is queued, after pending stores
 	err := sess.run()
 	if errors.Is(err, errQuit) || errors.Is(err, errTurned) {
 		err = nil
@@ -90,13 +91,16 @@ func (s *Server) newSession(ctx context.Context, conn net.Conn, peer envelope.Ad
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
+	dl := &deadlines{conn: conn, ctx: ctx}
+	t := s.Timeouts.withDefaults()
 	return &session{
 		srv:     s,
 		ctx:     ctx,
 		conn:    conn,
 		br:      bufio.NewReader(conn),
-		dl:      &deadlines{conn: conn, ctx: ctx},
-		t:       s.Timeouts.withDefaults(),
+		dl:      dl,
+		t:       t,
+		out:     newAnswers(conn, dl, t.Command),
 		peer:    peer,
 		maxSize: maxSize,
 		log:     log.With("peer", peer.String(), "remote", conn.RemoteAddr().String()),

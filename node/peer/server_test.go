@@ -207,41 +207,64 @@ func TestServerTooManyErrors(t *testing.T) {
 	}
 }
 
+// chunkSizes are a chunk stored beside the session (read whole first) and
+// one streamed into the Receiver; calls is how many Receive calls a cut
+// chunk of that size makes: none for the first, one short read for the
+// second.
+var chunkSizes = []struct {
+	name  string
+	n     int
+	calls int
+}{{"aside", 100, 0}, {"streamed", storeAsideMax + 100, 1}}
+
 func TestServerPeerClosesMidChunk(t *testing.T) {
 	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			st := &store{}
-			c, s := tr.pair(t)
-			done := serve(t, newServer(st), s, alice)
-			r := openRaw(t, c)
-			r.startTx(alice, 100)
-			r.write("BDAT 100 LAST\r\n" + strings.Repeat("z", 50))
-			c.Close()
-			if err := wait(t, done, "ServeConn"); err == nil {
-				t.Fatal("ServeConn reported success for a cut chunk")
-			}
-			st.mu.Lock()
-			defer st.mu.Unlock()
-			if len(st.got) != 0 || len(st.readErr) != 1 || !errors.Is(st.readErr[0], io.ErrUnexpectedEOF) {
-				t.Fatalf("stored %d, read errors %v; want nothing stored and one short read", len(st.got), st.readErr)
-			}
-		})
+		for _, size := range chunkSizes {
+			t.Run(tr.name+"/"+size.name, func(t *testing.T) {
+				st := &store{}
+				c, s := tr.pair(t)
+				done := serve(t, newServer(st), s, alice)
+				r := openRaw(t, c)
+				r.startTx(alice, size.n)
+				r.write(fmt.Sprintf("BDAT %d LAST\r\n", size.n) + strings.Repeat("z", size.n/2))
+				c.Close()
+				if err := wait(t, done, "ServeConn"); err == nil {
+					t.Fatal("ServeConn reported success for a cut chunk")
+				}
+				st.mu.Lock()
+				defer st.mu.Unlock()
+				if len(st.got) != 0 || len(st.readErr) != size.calls {
+					t.Fatalf("stored %d, read errors %v; want nothing stored and %d short reads", len(st.got), st.readErr, size.calls)
+				}
+				for _, err := range st.readErr {
+					if !errors.Is(err, io.ErrUnexpectedEOF) {
+						t.Fatalf("read error %v, want a short read", err)
+					}
+				}
+			})
+		}
 	}
 }
 
 func TestServerPeerStallsMidChunk(t *testing.T) {
-	st := &store{}
-	srv := newServer(st)
-	srv.Timeouts.Data = 200 * time.Millisecond
-	r, done := rawSession(t, srv)
-	r.startTx(alice, 100)
-	r.write("BDAT 100 LAST\r\n" + strings.Repeat("z", 50))
-	err := wait(t, done, "ServeConn")
-	if ne, ok := errors.AsType[net.Error](err); !ok || !ne.Timeout() {
-		t.Fatalf("ServeConn: %v, want a timeout", err)
-	}
-	if len(st.stored()) != 0 || len(st.readErr) != 1 {
-		t.Fatalf("stored %d, read errors %v", len(st.stored()), st.readErr)
+	for _, size := range chunkSizes {
+		t.Run(size.name, func(t *testing.T) {
+			st := &store{}
+			srv := newServer(st)
+			srv.Timeouts.Data = 200 * time.Millisecond
+			r, done := rawSession(t, srv)
+			r.startTx(alice, size.n)
+			r.write(fmt.Sprintf("BDAT %d LAST\r\n", size.n) + strings.Repeat("z", size.n/2))
+			err := wait(t, done, "ServeConn")
+			if ne, ok := errors.AsType[net.Error](err); !ok || !ne.Timeout() {
+				t.Fatalf("ServeConn: %v, want a timeout", err)
+			}
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if len(st.got) != 0 || len(st.readErr) != size.calls {
+				t.Fatalf("stored %d, read errors %v", len(st.got), st.readErr)
+			}
+		})
 	}
 }
 

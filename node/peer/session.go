@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 
 	"github.com/yggpost/yggpost/envelope"
 )
@@ -23,6 +24,8 @@ type session struct {
 	peer    envelope.Address
 	maxSize int64
 	log     *slog.Logger
+	out     *answers     // replies, written in order by their own goroutine
+	aside   atomic.Int64 // octets of envelopes being stored beside the session
 
 	hello  string       // argument of the last EHLO/HELO; "" before it
 	ehlo   bool         // the last hello was EHLO, so extensions are on
@@ -55,7 +58,10 @@ func (s *session) run() error {
 		if err := s.dispatch(line); err != nil {
 			return err
 		}
-		if s.errors >= maxErrors {
+		if err := s.out.err(); err != nil {
+			return fmt.Errorf("write reply: %w", err)
+		}
+		if s.errors+int(s.out.lateRefusals.Load()) >= maxErrors {
 			_ = s.replyErr(errTooMany)
 			return fmt.Errorf("closed after %d refused commands", s.errors)
 		}
@@ -64,7 +70,7 @@ func (s *session) run() error {
 
 // open consumes the dialer's space byte and sends the 220 greeting.
 func (s *session) open() error {
-	if err := s.dl.arm(s.t.Greeting); err != nil {
+	if err := s.dl.armRead(s.t.Greeting); err != nil {
 		return err
 	}
 	b, err := s.br.ReadByte()
@@ -73,6 +79,7 @@ func (s *session) open() error {
 	}
 	if b != ' ' {
 		_ = s.reply(554, "", "stream must open with one space octet")
+		_ = s.out.flush()
 		return fmt.Errorf("stream opened with %q, want a space", b)
 	}
 	return s.reply(220, "", s.srv.Local.String()+" Yggpost ESMTP ready")
@@ -82,7 +89,7 @@ func (s *session) open() error {
 // that was too long or not CRLF-terminated has been answered; an error ends
 // the session (errQuit when the peer closed the stream between commands).
 func (s *session) readCommand() (line string, ok bool, err error) {
-	if err := s.dl.arm(s.t.Command); err != nil {
+	if err := s.dl.armRead(s.t.Command); err != nil {
 		return "", false, err
 	}
 	line, err = readLineMax(s.br, maxLongLine)
@@ -104,15 +111,18 @@ func (s *session) readCommand() (line string, ok bool, err error) {
 	return "", false, fmt.Errorf("read command: %w", s.dl.ioErr(err))
 }
 
-// reply writes one reply under the command timeout.
+// reply queues one reply; the session's writer sends it after the replies
+// before it. An error is an earlier write failure: the session is over.
 func (s *session) reply(code int, enhanced string, lines ...string) error {
-	if err := s.dl.arm(s.t.Command); err != nil {
-		return err
+	return s.out.add(reply{code, enhanced, lines})
+}
+
+// answer queues r, counting it if it is a refusal.
+func (s *session) answer(r reply) error {
+	if r.Code >= 400 {
+		s.errors++
 	}
-	if err := writeReply(s.conn, code, enhanced, lines...); err != nil {
-		return fmt.Errorf("write %d reply: %w", code, s.dl.ioErr(err))
-	}
-	return nil
+	return s.out.add(r)
 }
 
 // replyErr sends a refusal and counts it.
@@ -121,10 +131,11 @@ func (s *session) replyErr(e *Error) error {
 	return s.reply(e.Code, e.Enhanced, e.Message)
 }
 
-// writeRaw sends a last-gasp reply on a stream whose deadline has passed.
+// writeRaw sends a last-gasp reply on a stream whose read deadline has
+// passed.
 func (s *session) writeRaw(e *Error) error {
-	if err := s.dl.arm(s.t.Greeting); err != nil {
+	if err := s.reply(e.Code, e.Enhanced, e.Message); err != nil {
 		return err
 	}
-	return writeReply(s.conn, e.Code, e.Enhanced, e.Message)
+	return s.out.flush()
 }

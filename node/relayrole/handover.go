@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
@@ -58,21 +59,43 @@ func (ro *Role) HandOver(ctx context.Context, member envelope.Address, conn net.
 	}
 }
 
-// handOverPending delivers every envelope held for member, oldest first.
+// handOverWindow is how many envelopes a hand-over has unanswered at
+// once: the member stores a window together, and its acknowledgements come
+// back without a round trip per envelope.
+const handOverWindow = 64
+
+// handOverPending delivers every envelope held for member, oldest first,
+// pipelined; the acknowledged ones are deleted in batches (acks).
 func (ro *Role) handOverPending(ctx context.Context, sc *peer.ClientConn, member envelope.Address) error {
 	pending, err := ro.r.Pending(member)
 	if err != nil {
 		return fmt.Errorf("hand over to %s: %w", member, err)
 	}
+	if len(pending) == 0 {
+		return nil
+	}
+	acks := newAcks(ro, member)
+	p := sc.Pipeline(ctx, handOverWindow)
+	var sendErr error
 	for _, h := range pending {
-		if err := ro.handOverOne(ctx, sc, member, h); err != nil {
-			return err
+		if sendErr = ro.handOverOne(p, member, h, acks); sendErr != nil {
+			break
 		}
 	}
-	return nil
+	lost := p.Wait()
+	ackErr := acks.close()
+	switch {
+	case sendErr != nil:
+		return sendErr
+	case lost != nil:
+		return fmt.Errorf("hand over to %s: %w", member, lost)
+	}
+	return ackErr
 }
 
-func (ro *Role) handOverOne(ctx context.Context, sc *peer.ClientConn, member envelope.Address, h relay.Held) error {
+// handOverOne queues one envelope on the pipeline; its outcome goes to
+// acks.
+func (ro *Role) handOverOne(p *peer.Pipeline, member envelope.Address, h relay.Held, acks *acks) error {
 	body, size, err := ro.r.Open(member, h.ID)
 	if errors.Is(err, relay.ErrNotHeld) {
 		return nil // acked or dropped meanwhile
@@ -80,20 +103,108 @@ func (ro *Role) handOverOne(ctx context.Context, sc *peer.ClientConn, member env
 	if err != nil {
 		return fmt.Errorf("hand over %s: %w", h.ID, err)
 	}
-	err = sc.Send(ctx, member, size, body)
-	body.Close()
+	defer body.Close()
+	if err := p.Send(member, size, body, func(err error) { acks.outcome(h.ID, err) }); err != nil {
+		return fmt.Errorf("hand over %s: %w", h.ID, err)
+	}
+	return nil
+}
+
+// acks deletes what the member acknowledged, a batch at a time: the
+// outcomes arrive on the pipeline's goroutine, and a goroutine of its own
+// deletes whatever has gathered since its last commit. An envelope is
+// deleted only after the member's 250; one the member refuses for good (a
+// broken or forged envelope it will never take) is dropped, since holding
+// it would block the queue behind it; any other outcome leaves it held for
+// the next hand-over.
+type acks struct {
+	ro     *Role
+	member envelope.Address
+	kick   chan struct{}
+	done   chan struct{}
+
+	mu      sync.Mutex
+	stored  []envelope.ID
+	refused []envelope.ID
+	closed  bool
+	err     error // the first failure to delete
+}
+
+func newAcks(ro *Role, member envelope.Address) *acks {
+	a := &acks{ro: ro, member: member, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	go a.run()
+	return a
+}
+
+// outcome records the member's answer to one envelope.
+func (a *acks) outcome(id envelope.ID, err error) {
 	var refused *peer.Error
+	a.mu.Lock()
 	switch {
 	case err == nil:
-		if err := ro.r.Ack(member, h.ID); err != nil && !errors.Is(err, relay.ErrNotHeld) {
-			return fmt.Errorf("hand over %s: ack: %w", h.ID, err)
-		}
-		return nil
+		a.stored = append(a.stored, id)
 	case errors.As(err, &refused) && !refused.Temporary():
-		// The member's node will never take it (a broken or forged
-		// envelope); holding it would block the queue behind it.
-		ro.log.Warn("member refused an envelope; dropped", "member", member.String(), "id", h.ID.String(), "err", err)
-		return ro.r.Drop(member, h.ID)
+		a.ro.log.Warn("member refused an envelope; dropped", "member", a.member.String(), "id", id.String(), "err", err)
+		a.refused = append(a.refused, id)
 	}
-	return fmt.Errorf("hand over %s: %w", h.ID, err)
+	a.mu.Unlock()
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (a *acks) run() {
+	defer close(a.done)
+	for range a.kick {
+		a.mu.Lock()
+		stored, refused, closed := a.stored, a.refused, a.closed
+		a.stored, a.refused = nil, nil
+		a.mu.Unlock()
+		if len(stored) > 0 {
+			a.fail(a.ackAll(stored))
+		}
+		if len(refused) > 0 {
+			a.fail(a.ro.r.Drop(a.member, refused...))
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+// ackAll deletes the acknowledged envelopes ids.
+func (a *acks) ackAll(ids []envelope.ID) error {
+	for _, id := range ids {
+		if err := a.ro.r.Ack(a.member, id); err != nil && !errors.Is(err, relay.ErrNotHeld) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *acks) fail(err error) {
+	if err == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err == nil {
+		a.err = fmt.Errorf("hand over to %s: delete acknowledged envelopes: %w", a.member, err)
+	}
+}
+
+// close deletes what is still gathered and returns the first failure.
+func (a *acks) close() error {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+	<-a.done
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
 }
