@@ -1,10 +1,12 @@
 package mailbox
 
 import (
+	"bytes"
 	"crypto/rand"
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -71,3 +73,54 @@ func benchmarkAppend(b *testing.B, size int64) {
 
 func BenchmarkAppend1KB(b *testing.B)  { benchmarkAppend(b, 1<<10) }
 func BenchmarkAppend50MB(b *testing.B) { benchmarkAppend(b, 50<<20) }
+
+// BenchmarkAppendConcurrent appends 1 KiB messages from 16 goroutines at
+// once, as concurrent deliveries do; msgs/s is the store's throughput.
+func BenchmarkAppendConcurrent(b *testing.B) {
+	s, _ := openTest(b, Options{})
+	body := make([]byte, 1<<10)
+	rand.Read(body)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range 16 {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				if _, _, err := s.Append("INBOX", bytes.NewReader(body), AppendOptions{}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkDeleteOutboundConcurrent deletes outbox rows of 1 KiB from 16
+// goroutines at once, as a burst of delivery receipts does.
+func BenchmarkDeleteOutboundConcurrent(b *testing.B) {
+	s, _ := openTest(b, Options{MaxOutboxCount: b.N + 1})
+	body := make([]byte, 1<<10)
+	for i := range b.N {
+		o := Outbound{ID: [16]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}}
+		if err := s.Enqueue(o, bytes.NewReader(body)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range 16 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
+				if err := s.DeleteOutbound([16]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

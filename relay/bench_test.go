@@ -118,6 +118,7 @@ func BenchmarkDeposit(b *testing.B) {
 					}
 				}
 			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deposits/s")
 		})
 	}
 }
@@ -162,5 +163,36 @@ func BenchmarkMemberBurst2000(b *testing.B) {
 			}
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "s/burst")
+	}
+}
+
+// BenchmarkAckConcurrent acks handed-over 1 KiB envelopes from 16
+// goroutines at once, as parallel hand-over sessions do.
+func BenchmarkAckConcurrent(b *testing.B) {
+	r := benchRelay(b)
+	env, _ := seal(b, aliceKey, bobAddr, randomBody(1024, 3))
+	fill(b, r, env, b.N)
+	pending, err := r.Pending(bobAddr)
+	if err != nil || len(pending) != b.N {
+		b.Fatalf("Pending = %d, %v; want %d", len(pending), err, b.N)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range 16 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
+				if err := r.Ack(bobAddr, pending[i].ID); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acks/s")
+	if st := r.Status(); st.Envelopes != 0 || st.HandOvers != uint64(b.N) {
+		b.Fatalf("after %d acks the relay holds %d envelopes and counted %d hand-overs", b.N, st.Envelopes, st.HandOvers)
 	}
 }
