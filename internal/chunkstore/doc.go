@@ -3,8 +3,9 @@
 // durably (SyncWrites, Badger's log routed to slog), a lifetime gate that
 // keeps readers off a closed database, listing and deleting keys under a
 // prefix in bounded transactions, compaction on demand (Badger's own
-// compactors wake every 50 ms; see Compactor) and value-log garbage
-// collection.
+// compactors wake every 50 ms; see Compactor), value-log garbage
+// collection, and group commit: a Committer lets concurrent small writes
+// share one transaction, and so one fsync.
 //
 // # Layout
 //
