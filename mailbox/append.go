@@ -97,32 +97,35 @@ func (s *Store) precheckAppend(name string, envID *[16]byte) (prior messageRec, 
 }
 
 // commitAppend writes the index entry, the blob reference, the envelope id
-// and a small body in one transaction.
-func (s *Store) commitAppend(name string, m messageRec, p pendingBody, envID *[16]byte) (messageRec, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.newBatch()
-	defer s.finish(b)
-	rec, err := b.mailbox(name)
-	if err != nil {
-		return m, false, err
-	}
-	if prior, dup, err := deliveredMessage(b.txn, rec.id, envID); err != nil || dup {
-		return prior, dup, err
-	}
-	if err := b.store(p); err != nil {
-		return m, false, err
-	}
-	m, err = b.add(rec, m)
-	if err != nil {
-		return m, false, err
-	}
-	if envID != nil {
-		val := append(be32(rec.id), be32(m.uid)...)
-		e := badger.NewEntry(deliveredKey(*envID), val).WithTTL(DeliveredTTL)
-		if err := b.setEntry(e); err != nil {
-			return m, false, fmt.Errorf("record envelope %x: %w", *envID, err)
+// and a small body in one transaction, shared with concurrent small writes.
+// A missing mailbox and an envelope id delivered already (also by an
+// append earlier in the same group: the transaction reads its own writes)
+// are found before anything is written, so they fail or answer alone.
+func (s *Store) commitAppend(name string, in messageRec, p pendingBody, envID *[16]byte) (m messageRec, dup bool, err error) {
+	err = s.update(true, int64(len(p.Small)), func(b *batch) error {
+		m, dup = in, false
+		rec, err := b.mailbox(name)
+		if err != nil {
+			return err
 		}
-	}
-	return m, false, b.commit()
+		if prior, found, err := deliveredMessage(b.txn, rec.id, envID); err != nil || found {
+			m, dup = prior, found
+			return err
+		}
+		if err := b.store(p); err != nil {
+			return err
+		}
+		if m, err = b.add(rec, in); err != nil {
+			return err
+		}
+		if envID != nil {
+			val := append(be32(rec.id), be32(m.uid)...)
+			e := badger.NewEntry(deliveredKey(*envID), val).WithTTL(DeliveredTTL)
+			if err := b.setEntry(e); err != nil {
+				return fmt.Errorf("record envelope %x: %w", *envID, err)
+			}
+		}
+		return nil
+	})
+	return m, dup, err
 }

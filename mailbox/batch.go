@@ -16,12 +16,21 @@ const maxBatchOps = 200
 // commit leaves the counters consistent with the messages. Only one batch
 // runs at a time (Store.mu). Changes and freed blobs are kept aside until
 // their transaction has committed; Store.finish then publishes and deletes
-// them.
+// them. A shared batch, the one transaction of a group commit
+// (Store.commits), never commits part way: a write that would need a
+// second transaction fails with errGroupFull instead.
 type batch struct {
-	s     *Store
-	txn   *badger.Txn
-	ops   int
-	boxes map[uint32]*mailboxRec
+	s      *Store
+	txn    *badger.Txn
+	ops    int // writes in the current transaction
+	writes int // writes in all, for chunkstore.Batch
+	shared bool
+	boxes  map[uint32]*mailboxRec
+
+	// outCount and outBytes are the changes to the outbox totals made in
+	// the current transaction, added to the Store's once it commits.
+	outCount int
+	outBytes int64
 
 	pendChanges, changes []boxChange
 	pendFreed, freed     []blobID
@@ -59,7 +68,7 @@ func (b *batch) write(w func() error) error {
 		return err
 	}
 	err := w()
-	if errors.Is(err, badger.ErrTxnTooBig) {
+	if errors.Is(err, badger.ErrTxnTooBig) && !b.shared {
 		if err := b.rollover(); err != nil {
 			return err
 		}
@@ -71,8 +80,12 @@ func (b *batch) write(w func() error) error {
 // step counts one write and rolls over to a new transaction when due.
 func (b *batch) step() error {
 	b.ops++
-	if b.ops < maxBatchOps {
+	b.writes++
+	switch {
+	case b.ops < maxBatchOps:
 		return nil
+	case b.shared:
+		return errGroupFull
 	}
 	return b.rollover()
 }
@@ -99,6 +112,9 @@ func (b *batch) commit() error {
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	b.s.outCount += b.outCount
+	b.s.outBytes += b.outBytes
+	b.outCount, b.outBytes = 0, 0
 	b.changes = append(b.changes, b.pendChanges...)
 	b.freed = append(b.freed, b.pendFreed...)
 	b.held = append(b.held, b.pendHeld...)
@@ -177,10 +193,8 @@ func (s *Store) finish(b *batch) {
 	b.txn.Discard()
 	orphans := s.watch.hold(b.held)
 	s.watch.publish(b.changes)
-	for _, id := range b.freed {
-		if err := s.deleteBlob(id); err != nil {
-			s.log.Warn("body left for the next sweep", "err", err)
-		}
+	if err := s.blobs.DeleteAll(b.freed); err != nil {
+		s.log.Warn("bodies left for the next sweep", "err", err)
 	}
 	for _, k := range orphans {
 		if err := s.dropExpunged(k.id, []uint32{k.uid}); err != nil {

@@ -61,9 +61,6 @@ func (s *Store) writeChunks(id blobID, r io.Reader, max int64) (int64, error) {
 	return s.blobs.Write(id, r, max)
 }
 
-// deleteBlob deletes the chunks of id (not its reference count).
-func (s *Store) deleteBlob(id blobID) error { return s.blobs.Delete(id) }
-
 // keysWithPrefix lists the keys under prefix without reading values.
 func (s *Store) keysWithPrefix(prefix []byte) ([][]byte, error) {
 	return chunkstore.KeysWithPrefix(s.db, prefix)

@@ -63,7 +63,8 @@
 //     written in that same last transaction. The chunk mechanism (writing,
 //     streaming, deleting, sweeping) is internal/chunkstore's.
 //   - A blob's chunks are deleted only after the transaction that dropped
-//     its last reference has committed.
+//     its last reference has committed; those freed by one transaction are
+//     deleted together, in one more.
 //   - Message records whose mailbox record is gone (a crash during
 //     DeleteMailbox) are removed by Open, and their references released.
 //   - UIDVALIDITY is allocated from a store-wide counter when a mailbox is
@@ -82,6 +83,20 @@
 //   - All index writes are serialised by one mutex in the Store, so UID
 //     allocation is race-free and the change feed is delivered in MODSEQ
 //     order. Body chunks are written outside that mutex.
+//   - Small index writes of concurrent callers (the last transaction of
+//     Append and Enqueue, UpdateOutbound, SaveOutbound, DeleteOutbound,
+//     a flag change of up to four messages) are group-committed: the
+//     first caller takes every such write waiting, applies them in order
+//     to one transaction under the mutex, commits once and answers each
+//     (internal/chunkstore's Committer). None returns before the commit
+//     holding it is fsynced. A group holds at most 32 writes and 4 MiB
+//     of small bodies, and never spans two transactions. A write that is
+//     refused before it writes anything (a missing mailbox or row, an id
+//     queued already, a full outbox) fails alone; should one fail after
+//     writing, the group's transaction is discarded and each write runs
+//     again alone. An envelope id appended twice in one group is stored
+//     once: the transaction reads its own writes. Outbox totals change
+//     only when the transaction that wrote the rows commits.
 //   - An operation on many messages (StoreFlags, Expunge, Copy, Move,
 //     DeleteMailbox) commits every few hundred writes, as Badger bounds a
 //     transaction's size. Each commit carries the updated mailbox records,

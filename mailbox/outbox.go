@@ -113,39 +113,38 @@ func absent(txn *badger.Txn, id [16]byte) error {
 	return err
 }
 
-// commitOutbound re-checks the bounds (others may have enqueued meanwhile)
-// and writes the record and its blob reference in one transaction.
+// commitOutbound re-checks the bounds (others may have enqueued meanwhile,
+// also earlier in the same group commit: b.outCount) and writes the record
+// and its blob reference in one transaction, shared with concurrent small
+// writes. A full outbox and an id queued already are found before
+// anything is written.
 func (s *Store) commitOutbound(id [16]byte, rec outboundRec, p pendingBody) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.outCount >= s.opts.MaxOutboxCount || s.outBytes+rec.Size > s.opts.MaxOutboxBytes {
-		return fmt.Errorf("%w: %d envelopes, %d bytes queued", ErrOutboxFull, s.outCount, s.outBytes)
-	}
-	b := s.newBatch()
-	defer s.finish(b)
-	if err := absent(b.txn, id); err != nil {
-		return err
-	}
-	if err := b.store(p); err != nil {
-		return err
-	}
-	if err := b.set(outboundKey(id), rec.encode()); err != nil {
-		return err
-	}
-	if rec.SentCopy != ([16]byte{}) {
-		if err := b.set(sentRowKey(rec.SentCopy, id), nil); err != nil {
+	return s.update(true, int64(len(p.Small)), func(b *batch) error {
+		count, bytes := s.outCount+b.outCount, s.outBytes+b.outBytes
+		if count >= s.opts.MaxOutboxCount || bytes+rec.Size > s.opts.MaxOutboxBytes {
+			return fmt.Errorf("%w: %d envelopes, %d bytes queued", ErrOutboxFull, count, bytes)
+		}
+		if err := absent(b.txn, id); err != nil {
 			return err
 		}
-	}
-	if err := b.addRef(rec.Blob); err != nil {
-		return err
-	}
-	if err := b.commit(); err != nil {
-		return err
-	}
-	s.outCount++
-	s.outBytes += rec.Size
-	return nil
+		if err := b.store(p); err != nil {
+			return err
+		}
+		if err := b.set(outboundKey(id), rec.encode()); err != nil {
+			return err
+		}
+		if rec.SentCopy != ([16]byte{}) {
+			if err := b.set(sentRowKey(rec.SentCopy, id), nil); err != nil {
+				return err
+			}
+		}
+		if err := b.addRef(rec.Blob); err != nil {
+			return err
+		}
+		b.outCount++
+		b.outBytes += rec.Size
+		return nil
+	})
 }
 
 // Outbox lists the outbox rows ordered by NextAttempt. A record that
@@ -251,28 +250,27 @@ func (s *Store) SaveOutbound(o Outbound) error {
 	return s.changeOutbound(o.ID, func(cur *Outbound) { *cur = o })
 }
 
-// changeOutbound applies change to the state of id in one transaction.
+// changeOutbound applies change to the state of id in one transaction,
+// shared with concurrent small writes.
 func (s *Store) changeOutbound(id [16]byte, change func(*Outbound)) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.newBatch()
-	defer s.finish(b)
-	r, err := loadOutbound(b.txn, id)
-	if err != nil {
-		return fmt.Errorf("update: %w", err)
-	}
-	o := r.public(id)
-	change(&o)
-	o.SentCopy = r.SentCopy // fixed at Enqueue, like the recipient and body
-	r.setState(o)
-	if err := b.set(outboundKey(id), r.encode()); err != nil {
-		return fmt.Errorf("update outbound %x: %w", id, err)
-	}
-	return b.commit()
+	return s.update(true, 0, func(b *batch) error {
+		r, err := loadOutbound(b.txn, id)
+		if err != nil {
+			return fmt.Errorf("update: %w", err)
+		}
+		o := r.public(id)
+		change(&o)
+		o.SentCopy = r.SentCopy // fixed at Enqueue, like the recipient and body
+		r.setState(o)
+		if err := b.set(outboundKey(id), r.encode()); err != nil {
+			return fmt.Errorf("update outbound %x: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // GetOutbound returns the outbox row id (ErrNotFound if there is none).
@@ -291,37 +289,32 @@ func (s *Store) GetOutbound(id [16]byte) (Outbound, error) {
 }
 
 // DeleteOutbound removes id from the outbox, once its delivery has been
-// acknowledged.
+// acknowledged. Deletes from concurrent callers share a commit.
 func (s *Store) DeleteOutbound(id [16]byte) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.newBatch()
-	defer s.finish(b)
-	r, err := loadOutbound(b.txn, id)
-	if err != nil {
-		return fmt.Errorf("delete: %w", err)
-	}
-	if err := b.del(outboundKey(id)); err != nil {
-		return fmt.Errorf("delete outbound %x: %w", id, err)
-	}
-	if r.SentCopy != ([16]byte{}) {
-		if err := b.del(sentRowKey(r.SentCopy, id)); err != nil {
+	return s.update(true, 0, func(b *batch) error {
+		r, err := loadOutbound(b.txn, id)
+		if err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+		if err := b.del(outboundKey(id)); err != nil {
 			return fmt.Errorf("delete outbound %x: %w", id, err)
 		}
-	}
-	if err := b.dropRef(r.Blob); err != nil {
-		return fmt.Errorf("delete outbound %x: %w", id, err)
-	}
-	if err := b.commit(); err != nil {
-		return fmt.Errorf("delete outbound %x: %w", id, err)
-	}
-	s.outCount--
-	s.outBytes -= r.Size
-	return nil
+		if r.SentCopy != ([16]byte{}) {
+			if err := b.del(sentRowKey(r.SentCopy, id)); err != nil {
+				return fmt.Errorf("delete outbound %x: %w", id, err)
+			}
+		}
+		if err := b.dropRef(r.Blob); err != nil {
+			return fmt.Errorf("delete outbound %x: %w", id, err)
+		}
+		b.outCount--
+		b.outBytes -= r.Size
+		return nil
+	})
 }
 
 // OthersShareSentCopy reports whether the outbox holds a row other than

@@ -73,6 +73,11 @@ type Store struct {
 	outCount int
 	outBytes int64
 
+	// commits groups concurrent small index writes (Append, Enqueue,
+	// outbox updates and deletes, flag changes of a few messages) into
+	// one transaction each, so that they share an fsync.
+	commits *chunkstore.Committer[*batch]
+
 	watch watchers
 }
 
@@ -86,6 +91,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, log: opts.Logger, opts: opts}
 	s.blobs = s.newBlobs()
+	s.commits = s.newCommitter()
 	s.watch.init()
 	s.compactor = chunkstore.StartCompactor(db, opts.Logger)
 	if err := s.start(); err != nil {

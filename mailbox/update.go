@@ -37,30 +37,35 @@ func (s *Store) storeFlags(mailbox string, uids []uint32, op FlagOp, flags []str
 	if op < FlagsAdd || op > FlagsReplace {
 		return nil, nil, fmt.Errorf("store flags in %q: unknown operation %d", name, op)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.newBatch()
-	defer s.finish(b)
-	rec, err := b.mailbox(name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store flags: %w", err)
-	}
 	var out []Message
 	var modified []uint32
-	for _, uid := range normalUIDs(uids) {
-		m, err := b.setFlags(rec, uid, op, flags, unchangedSince)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			continue
-		case errors.Is(err, errModified):
-			modified = append(modified, uid)
-			continue
-		case err != nil:
-			return nil, nil, fmt.Errorf("store flags in %q: %w", name, err)
+	// A change of a few messages (a Sent copy marked delivered) shares a
+	// commit with concurrent small writes; a larger one commits alone.
+	err = s.update(len(uids) <= maxGroupUIDs, 0, func(b *batch) error {
+		out, modified = nil, nil
+		rec, err := b.mailbox(name)
+		if err != nil {
+			return fmt.Errorf("store flags: %w", err)
 		}
-		out = append(out, m.public())
+		for _, uid := range normalUIDs(uids) {
+			m, err := b.setFlags(rec, uid, op, flags, unchangedSince)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				continue
+			case errors.Is(err, errModified):
+				modified = append(modified, uid)
+				continue
+			case err != nil:
+				return fmt.Errorf("store flags in %q: %w", name, err)
+			}
+			out = append(out, m.public())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, modified, b.commit()
+	return out, modified, nil
 }
 
 // errModified is setFlags' answer for a message changed since the

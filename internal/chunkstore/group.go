@@ -23,14 +23,15 @@ type Batch interface {
 // fsync, without making a lone writer wait.
 //
 // Callers hand it an operation that writes into a batch. The first caller
-// to arrive while no group is being committed becomes the leader: it takes
-// every operation waiting (its own first, at most maxOps of them and about
-// maxBytes of values), applies them in order to one batch, commits once,
-// and answers each. Operations that arrive meanwhile queue up; when the
-// leader's own operation is answered it hands the lead to the oldest
-// waiting caller, which commits the next group. No goroutine runs between
-// calls, and nothing waits for a group to fill: a group is whatever queued
-// while the previous one committed.
+// to arrive while no group is being committed becomes the leader: it
+// starts a batch, then takes every operation waiting (at most maxOps of
+// them and about maxBytes of values, oldest first), applies them in order
+// to the batch, commits once, and answers each. Operations that arrive
+// meanwhile queue up; when the leader's own operation is answered it hands
+// the lead to the oldest waiting caller, which commits the next group. No
+// goroutine runs between calls, and nothing waits for a group to fill: a
+// group is whatever queued while the previous one committed, or while the
+// batch waited to start (begin may wait for a lock).
 //
 // A group commits only if every operation that wrote to it succeeded. An
 // operation that fails without writing (see Batch.Writes) fails alone. If
@@ -85,7 +86,7 @@ func (c *Committer[B]) Do(size int64, op func(B) error) error {
 		return req.err
 	}
 	for {
-		c.run(c.take())
+		c.round()
 		select {
 		case <-req.done:
 			c.handOff()
@@ -127,9 +128,12 @@ func (c *Committer[B]) handOff() {
 	c.queue[0].done <- false
 }
 
-// run commits a group: together if it can, otherwise each operation alone.
-func (c *Committer[B]) run(group []*request[B]) {
-	if len(group) > 1 && c.together(group) {
+// round starts a batch, takes the next group and commits it: together if
+// it can, otherwise each operation alone.
+func (c *Committer[B]) round() {
+	b := c.begin(true)
+	group := c.take()
+	if c.together(b, group) {
 		return
 	}
 	for _, r := range group {
@@ -137,11 +141,10 @@ func (c *Committer[B]) run(group []*request[B]) {
 	}
 }
 
-// together applies group to one batch and commits it once. It reports
-// false, having discarded the batch and answered nobody, when an operation
-// failed after writing.
-func (c *Committer[B]) together(group []*request[B]) bool {
-	b := c.begin(true)
+// together applies group to b and commits it once. It reports false,
+// having discarded b and answered nobody, when an operation failed after
+// writing.
+func (c *Committer[B]) together(b B, group []*request[B]) bool {
 	for _, r := range group {
 		before := b.Writes()
 		r.err = r.op(b)
