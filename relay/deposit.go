@@ -113,7 +113,12 @@ func (r *Relay) take(depositor envelope.Address, size int64, src *trackReader) (
 	if err := r.admitAndReserve(depositor, to, size); err != nil {
 		return CustodyReceipt{}, fmt.Errorf("for %s: %w", to, err)
 	}
-	defer r.unreserve(to, size)
+	reserved := true // until the commit turns the reservation into usage
+	defer func() {
+		if reserved {
+			r.unreserve(to, size)
+		}
+	}()
 	b, err := r.takeBlob(io.MultiReader(&head, src))
 	if err != nil {
 		return CustodyReceipt{}, err
@@ -122,7 +127,7 @@ func (r *Relay) take(depositor envelope.Address, size int64, src *trackReader) (
 		r.dropBlob(b)
 		return CustodyReceipt{}, fmt.Errorf("%w: input ended after %d of %d bytes", ErrMalformed, b.size, size)
 	}
-	return r.commit(depositor, to, id, b)
+	return r.commit(depositor, to, id, b, &reserved)
 }
 
 // known returns the receipt of (to, id) if it is held already.
@@ -160,18 +165,21 @@ func (r *Relay) admitAndReserve(depositor, to envelope.Address, size int64) erro
 	return r.reserve(to, size, fwd)
 }
 
-// commit writes the record (and a small envelope's only chunk) in one
-// transaction, last, then tells the member's watchers, or kicks the
-// forwarder.
-func (r *Relay) commit(depositor, to envelope.Address, id envelope.ID, b blob) (CustodyReceipt, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// commit writes the record (and a small envelope's only chunk) last, in
+// one transaction shared with concurrent deposits and acks, then tells the
+// member's watchers, or kicks the forwarder. A copy held already (also
+// one deposited earlier in the same group: the transaction reads its own
+// writes) and a recipient no longer admitted are found before anything
+// is written, so they answer or fail alone. Once committed, the envelope
+// counts as held and its reservation ends at the same moment (*reserved
+// becomes false), so no other deposit sees it counted twice.
+func (r *Relay) commit(depositor, to envelope.Address, id envelope.ID, b blob, reserved *bool) (CustodyReceipt, error) {
 	now := r.opts.Now()
 	h := heldRec{size: b.size, received: now.UnixNano(), expires: now.Add(r.limits().retention).UnixNano(), blob: b.id}
 	var prior *heldRec
-	var fwd bool
-	err := r.db.Update(func(txn *badger.Txn) error {
-		old, err := getHeld(txn, to, id)
+	err := r.commits.Do(int64(len(b.small)), func(w *wbatch) error {
+		prior = nil
+		old, err := getHeld(w.txn, to, id)
 		if err == nil {
 			prior = &old
 			return nil
@@ -179,15 +187,31 @@ func (r *Relay) commit(depositor, to envelope.Address, id envelope.ID, b blob) (
 		if !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
-		if fwd, err = r.admitRecipient(txn, depositor, to); err != nil {
+		fwd, err := r.admitRecipient(w.txn, depositor, to)
+		if err != nil {
 			return err
 		}
 		if b.small != nil {
-			if err := txn.Set(chunkKey(b.id, 0), b.small); err != nil {
+			if err := w.set(chunkKey(b.id, 0), b.small); err != nil {
 				return err
 			}
 		}
-		return txn.Set(heldKey(to, id), h.encode())
+		if err := w.set(heldKey(to, id), h.encode()); err != nil {
+			return err
+		}
+		w.onCommit(func() {
+			r.hold(to, b.size, fwd)
+			if *reserved {
+				r.unreserveLocked(to, b.size)
+				*reserved = false
+			}
+			r.counter.deposits.Add(1)
+			r.watch.notify(to, id)
+			if fwd {
+				r.kickForwarder()
+			}
+		})
+		return nil
 	})
 	if err != nil || prior != nil {
 		r.dropBlob(b)
@@ -198,12 +222,6 @@ func (r *Relay) commit(depositor, to envelope.Address, id envelope.ID, b blob) (
 	case prior != nil:
 		r.counter.duplicates.Add(1)
 		return r.receiptFor(to, id, *prior, true), nil
-	}
-	r.hold(to, b.size, fwd)
-	r.counter.deposits.Add(1)
-	r.watch.notify(to, id)
-	if fwd {
-		r.kickForwarder()
 	}
 	return r.receiptFor(to, id, h, false), nil
 }

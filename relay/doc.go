@@ -6,8 +6,8 @@
 // members' signed relay records, held envelopes and their bytes. It also
 // defines the signed messages of the relay role: registration, custody
 // receipt and relay record. It speaks no protocol; the node wires Deposit,
-// Pending, Open, Ack, Drop, Watch, Publish, RecordOf, Forwarding and
-// ForwardKick to its streams.
+// Pending, Open, Ack, AckAll, Drop, Watch, Publish, RecordOf, Forwarding
+// and ForwardKick to its streams.
 //
 // An envelope held for an address is "for forwarding" exactly while that
 // address is not a member: one table holds both kinds, so a recipient that
@@ -52,8 +52,21 @@
 //     transactions; the "q" record is committed last. A crash in between
 //     leaves chunks without a record, which Open deletes. The chunk
 //     mechanism is internal/chunkstore's.
-//   - An envelope is deleted only by Ack, Drop, Expire or Unregister, and
-//     its chunks only after the transaction removing its record committed.
+//   - An envelope is deleted only by Ack, AckAll, Drop, Expire or
+//     Unregister, and its chunks only after the transaction removing its
+//     record committed (those of one transaction together, in one more).
+//   - The last transaction of concurrent deposits, and acks and drops of
+//     up to 500 envelopes, are group-committed: the first caller takes
+//     every such write waiting, applies them in order to one transaction
+//     under the mutex below, commits once and answers each
+//     (internal/chunkstore's Committer); none is answered before the
+//     commit holding it is fsynced. A group holds at most 32 writes and
+//     4 MiB of small envelopes. A deposit refused in the transaction (its
+//     recipient no longer admitted) or an ack of nothing held fails alone;
+//     should one fail after writing, the group's transaction is discarded
+//     and each write runs again alone. Usage, counters and watchers change
+//     only once the transaction has committed, and a deposit's quota
+//     reservation becomes usage at that same moment.
 //   - An envelope for a non-member is taken only with Options.Forward and
 //     only from a depositor that is a member; both checks run again in the
 //     transaction that commits it. Membership changes and index writes are

@@ -82,7 +82,7 @@ func (r *Relay) Open(member envelope.Address, id envelope.ID) (io.ReadCloser, in
 // envelope held for forwarding, one that has been handed on (member is
 // then the recipient). Acking an envelope that is not held (acked before,
 // dropped, expired) fails with ErrNotHeld; a session may treat that as
-// done.
+// done. Acks of concurrent callers share a commit.
 func (r *Relay) Ack(member envelope.Address, id envelope.ID) error {
 	n, fwd, err := r.remove(member, []envelope.ID{id})
 	if err != nil {
@@ -91,12 +91,31 @@ func (r *Relay) Ack(member envelope.Address, id envelope.ID) error {
 	if n == 0 {
 		return fmt.Errorf("ack envelope %s for %s: %w", id, member, ErrNotHeld)
 	}
-	if fwd {
-		r.counter.forwarded.Add(1)
-	} else {
-		r.counter.handOvers.Add(1)
-	}
+	r.countAcks(n, fwd)
 	return nil
+}
+
+// AckAll is Ack of several envelopes of member in one commit, for a
+// session that acknowledges a window of envelopes at once. Ids not held
+// (acked before, dropped, expired) are skipped: a session may treat them
+// as done.
+func (r *Relay) AckAll(member envelope.Address, ids []envelope.ID) error {
+	n, fwd, err := r.remove(member, ids)
+	if err != nil {
+		return fmt.Errorf("ack %d envelopes for %s: %w", len(ids), member, err)
+	}
+	r.countAcks(n, fwd)
+	return nil
+}
+
+// countAcks counts n acknowledged envelopes as handed over, or as
+// forwarded when they were held for forwarding.
+func (r *Relay) countAcks(n int, fwd bool) {
+	if fwd {
+		r.counter.forwarded.Add(uint64(n))
+	} else {
+		r.counter.handOvers.Add(uint64(n))
+	}
 }
 
 // Drop deletes envelopes the member already has from elsewhere (another of
@@ -111,12 +130,41 @@ func (r *Relay) Drop(member envelope.Address, ids ...envelope.ID) error {
 }
 
 // remove deletes the given envelopes of member and returns how many were
-// held, and whether they were held for forwarding.
-func (r *Relay) remove(member envelope.Address, ids []envelope.ID) (int, bool, error) {
+// held, and whether they were held for forwarding. Up to maxTxnOps ids are
+// removed in one transaction shared with concurrent deposits and acks;
+// more commit alone, maxTxnOps at a time.
+func (r *Relay) remove(member envelope.Address, ids []envelope.ID) (n int, fwd bool, err error) {
 	if err := r.enter(); err != nil {
 		return 0, false, err
 	}
 	defer r.leave()
+	if len(ids) > maxTxnOps {
+		return r.removeMany(member, ids)
+	}
+	err = r.commits.Do(int64(len(ids)*heldKeyLen), func(w *wbatch) error {
+		n, fwd = 0, r.usage[member] != nil && r.usage[member].fwd
+		for _, id := range ids {
+			h, err := getHeld(w.txn, member, id)
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue // not held, or an id repeated in ids
+			}
+			if err != nil {
+				return err
+			}
+			if err := w.del(heldKey(member, id)); err != nil {
+				return err
+			}
+			n++
+			w.freed = append(w.freed, h.blob)
+			w.onCommit(func() { r.release(member, 1, h.size) })
+		}
+		return nil
+	})
+	return n, fwd, err
+}
+
+// removeMany is remove for more ids than one transaction takes.
+func (r *Relay) removeMany(member envelope.Address, ids []envelope.ID) (int, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fwd := r.usage[member] != nil && r.usage[member].fwd

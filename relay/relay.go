@@ -38,6 +38,10 @@ type Relay struct {
 	fwd     usage // totals over the usage entries with fwd set
 	members int
 
+	// commits groups the index writes of concurrent deposits and acks
+	// into one transaction each, so that they share an fsync.
+	commits *chunkstore.Committer[*wbatch]
+
 	slots   chan struct{} // one per deposit in progress
 	rate    *limiter
 	watch   watchers
@@ -83,6 +87,7 @@ func newRelay(db *badger.DB, opts Options) *Relay {
 	copy(r.self[:], opts.Key.Public().(ed25519.PublicKey))
 	r.lim.Store(limitsOf(opts))
 	r.blobs = r.newBlobs()
+	r.commits = r.newCommitter()
 	r.watch.init(opts.MaxWatchers)
 	r.compactor = chunkstore.StartCompactor(db, opts.Logger)
 	return r

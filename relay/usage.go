@@ -132,6 +132,11 @@ func (r *Relay) checkForwardQuota(size int64) error {
 func (r *Relay) unreserve(to envelope.Address, size int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.unreserveLocked(to, size)
+}
+
+// unreserveLocked is unreserve with r.mu held.
+func (r *Relay) unreserveLocked(to envelope.Address, size int64) {
 	u := r.usage[to]
 	if u == nil {
 		return
