@@ -196,3 +196,30 @@ func BenchmarkAckConcurrent(b *testing.B) {
 		b.Fatalf("after %d acks the relay holds %d envelopes and counted %d hand-overs", b.N, st.Envelopes, st.HandOvers)
 	}
 }
+
+// BenchmarkAckAll100 acks 100 handed-over 1 KiB envelopes with one AckAll,
+// as a session acknowledging a window at once; acks/s counts envelopes.
+func BenchmarkAckAll100(b *testing.B) {
+	r := benchRelay(b)
+	env, _ := seal(b, aliceKey, bobAddr, randomBody(1024, 3))
+	fill(b, r, env, 100*b.N)
+	pending, err := r.Pending(bobAddr)
+	if err != nil || len(pending) != 100*b.N {
+		b.Fatalf("Pending = %d, %v; want %d", len(pending), err, 100*b.N)
+	}
+	ids := make([]envelope.ID, len(pending))
+	for i, h := range pending {
+		ids[i] = h.ID
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := r.AckAll(bobAddr, ids[100*i:100*(i+1)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "acks/s")
+	if st := r.Status(); st.Envelopes != 0 || st.HandOvers != uint64(100*b.N) {
+		b.Fatalf("after %d acks the relay holds %d envelopes and counted %d hand-overs", 100*b.N, st.Envelopes, st.HandOvers)
+	}
+}
