@@ -162,7 +162,7 @@ func (a *acks) run() {
 		a.stored, a.refused = nil, nil
 		a.mu.Unlock()
 		if len(stored) > 0 {
-			a.fail(a.ackAll(stored))
+			a.fail(a.ro.r.AckAll(a.member, stored))
 		}
 		if len(refused) > 0 {
 			a.fail(a.ro.r.Drop(a.member, refused...))
@@ -171,16 +171,6 @@ func (a *acks) run() {
 			return
 		}
 	}
-}
-
-// ackAll deletes the acknowledged envelopes ids.
-func (a *acks) ackAll(ids []envelope.ID) error {
-	for _, id := range ids {
-		if err := a.ro.r.Ack(a.member, id); err != nil && !errors.Is(err, relay.ErrNotHeld) {
-			return err
-		}
-	}
-	return nil
 }
 
 func (a *acks) fail(err error) {
