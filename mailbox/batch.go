@@ -161,16 +161,28 @@ func (b *batch) addRef(id blobID) error {
 	return b.set(refKey(id), putUint32(n+1))
 }
 
-func (b *batch) dropRef(id blobID) error {
+func (b *batch) dropRef(id blobID) error { return b.dropSizedRef(id, -1) }
+
+// dropSizedRef is dropRef for a blob of size bytes (-1: unknown). A body
+// of one chunk goes in the same transaction as its last reference, which
+// saves the commit that deletes freed blobs afterwards; a chunk left
+// behind by a body stored in smaller chunks long ago is swept at Open.
+func (b *batch) dropSizedRef(id blobID, size int64) error {
 	n, err := b.refs(id)
 	if err != nil {
 		return err
 	}
-	if n <= 1 {
-		b.pendFreed = append(b.pendFreed, id)
-		return b.del(refKey(id))
+	if n > 1 {
+		return b.set(refKey(id), putUint32(n-1))
 	}
-	return b.set(refKey(id), putUint32(n-1))
+	if size > 0 && size <= chunkSize {
+		if err := b.del(chunkKey(id, 0)); err != nil {
+			return err
+		}
+	} else {
+		b.pendFreed = append(b.pendFreed, id)
+	}
+	return b.del(refKey(id))
 }
 
 func (b *batch) refs(id blobID) (uint32, error) {

@@ -64,7 +64,9 @@
 //     streaming, deleting, sweeping) is internal/chunkstore's.
 //   - A blob's chunks are deleted only after the transaction that dropped
 //     its last reference has committed; those freed by one transaction are
-//     deleted together, in one more.
+//     deleted together, in one more. A body of one chunk (an outbox row or
+//     a message whose size is known) goes in the same transaction as its
+//     last reference instead.
 //   - Message records whose mailbox record is gone (a crash during
 //     DeleteMailbox) are removed by Open, and their references released.
 //   - UIDVALIDITY is allocated from a store-wide counter when a mailbox is

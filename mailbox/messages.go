@@ -214,7 +214,7 @@ func (b *batch) remove(rec *mailboxRec, m *messageRec) error {
 	if b.s.watch.retaining(rec.id) {
 		err = b.retain(rec, m)
 	} else {
-		err = b.dropRef(m.Blob)
+		err = b.dropSizedRef(m.Blob, m.Size)
 	}
 	if err != nil {
 		return err

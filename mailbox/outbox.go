@@ -308,7 +308,7 @@ func (s *Store) DeleteOutbound(id [16]byte) error {
 				return fmt.Errorf("delete outbound %x: %w", id, err)
 			}
 		}
-		if err := b.dropRef(r.Blob); err != nil {
+		if err := b.dropSizedRef(r.Blob, r.Size); err != nil {
 			return fmt.Errorf("delete outbound %x: %w", id, err)
 		}
 		b.outCount--
