@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -31,8 +32,8 @@ func (b *Blobs) Take(r io.Reader, max int64) (Pending, error) {
 	if err != nil {
 		return Pending{}, err
 	}
-	first := make([]byte, ChunkSize)
-	n, err := io.ReadFull(r, first)
+	first, err := readFirstChunk(r)
+	n := len(first)
 	switch {
 	case int64(n) > max:
 		return Pending{}, b.tooLarge(max)
@@ -46,6 +47,30 @@ func (b *Blobs) Take(r io.Reader, max int64) (Pending, error) {
 		return Pending{}, errors.Join(err, b.Delete(id))
 	}
 	return Pending{ID: id, Size: size}, nil
+}
+
+// readFirstChunk reads up to ChunkSize bytes of r, as io.ReadFull would
+// (io.ErrUnexpectedEOF or io.EOF when r ends first), into a buffer that
+// grows with what arrives: most bodies are a few kilobytes, and a buffer
+// of a whole chunk for each would cost more to clear than to fill.
+func readFirstChunk(r io.Reader) ([]byte, error) {
+	buf := make([]byte, 0, 16<<10)
+	for len(buf) < ChunkSize {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(len(buf), ChunkSize-len(buf)))
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), ChunkSize)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF && len(buf) == 0:
+			return buf, io.EOF
+		case err == io.EOF:
+			return buf, io.ErrUnexpectedEOF
+		case err != nil:
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // Write stores r, at most max bytes, as the chunks of id, in transactions
