@@ -18,9 +18,10 @@ import (
 // or a peering link the mesh reports, a stream the node opened to us —
 // into immediate retries of what waits for it: queued mail, relay
 // sessions, forwarding, and a round of greetings after a new link. It
-// also asks the mesh, every probeInterval while mail waits for a node, for
-// paths to the nodes that mail waits for, so that the mesh has something to
-// report; with nothing waiting it asks nothing and sleeps.
+// also asks the mesh, every probeInterval while mail waits for a node or a
+// relay session is down with a link up, for paths to those nodes, so that
+// the mesh has something to report; with nothing waiting it asks nothing
+// and sleeps.
 type meshEvents struct {
 	mesh     *transport.Mesh
 	store    *mailbox.Store
@@ -79,9 +80,16 @@ func (ev *meshEvents) everythingMayBeReachable() {
 
 // connectivity tells the observer how many peering links are up and how
 // many relay sessions are open; it runs when a link comes up or goes down
-// and when a relay session opens or ends.
+// and when a relay session opens or ends. With a link up and a relay
+// session down it wakes the prober, which then looks for the relay: a
+// relay that appears on the mesh without a change of our links is found
+// that way, and the path found kicks its waiting session (follow).
 func (ev *meshEvents) connectivity() {
-	ev.observer.Connectivity(ev.mesh.LinksUp(), ev.members.Open())
+	links, open := ev.mesh.LinksUp(), ev.members.Open()
+	ev.observer.Connectivity(links, open)
+	if links > 0 && open < len(ev.members.Relays()) {
+		ev.mailWaits()
+	}
 }
 
 // follow turns the mesh's reachability events into retries until ctx
@@ -113,9 +121,10 @@ func (ev *meshEvents) follow(ctx context.Context) {
 	}
 }
 
-// probe asks the mesh for paths to recipients with queued mail,
-// and on a relay to recipients of envelopes held for forwarding. It
-// reports whether there were any.
+// probe asks the mesh for paths to recipients with queued mail, to the
+// user's relays whose session is down while a link is up, and on a relay
+// to recipients of envelopes held for forwarding. It reports whether there
+// were any.
 func (ev *meshEvents) probe() bool {
 	seen := map[envelope.Address]bool{}
 	probe := func(a envelope.Address) {
@@ -128,6 +137,13 @@ func (ev *meshEvents) probe() bool {
 		for _, r := range rows {
 			if r.Custody.IsZero() {
 				probe(r.Recipient)
+			}
+		}
+	}
+	if ev.mesh.LinksUp() > 0 {
+		for _, st := range ev.members.States() {
+			if !st.Open {
+				probe(st.Address)
 			}
 		}
 	}
