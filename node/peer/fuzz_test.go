@@ -191,3 +191,67 @@ func FuzzClient(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPipeline plays arbitrary server bytes to a pipeline of three
+// envelopes: no panic, no hang, every envelope gets exactly one outcome,
+// and no more envelopes count as stored than the bytes hold replies for.
+func FuzzPipeline(f *testing.F) {
+	ehlo := "220 hi\r\n250-x\r\n250-CHUNKING\r\n250-PIPELINING\r\n250 YGGPOST 1\r\n"
+	tx := "250 a\r\n250 b\r\n250 stored\r\n"
+	for _, s := range []string{
+		ehlo + tx + tx + tx,
+		ehlo + tx + "250 a\r\n550 5.1.1 no\r\n503 5.5.1 no\r\n" + tx,
+		ehlo + tx + "250 a\r\n250 b\r\n",
+		ehlo + "250-a\r\n250 b\r\n",
+		"220 hi\r\n250-x\r\n250-CHUNKING\r\n250 YGGPOST 1\r\n" + tx + tx + tx,
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		c, s := net.Pipe()
+		defer c.Close()
+		go io.Copy(io.Discard, s) // the client's commands and chunks
+		go func() {
+			_, _ = s.Write(input)
+			s.Close()
+		}()
+		cl := &Client{Local: alice, Timeouts: Timeouts{Greeting: time.Second, Command: time.Second, Data: time.Second}}
+		sc, err := cl.Open(context.Background(), c)
+		if err != nil {
+			return
+		}
+		p := sc.Pipeline(context.Background(), 4)
+		outcomes := make(chan error, 6)
+		queued := 0
+		for range 3 {
+			if err := p.Send(bob, 4, strings.NewReader("abcd"), func(err error) { outcomes <- err }); err == nil {
+				queued++
+			}
+		}
+		finished := make(chan error, 1)
+		go func() { finished <- p.Wait() }()
+		select {
+		case <-finished:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the pipeline did not finish")
+		}
+		stored := 0
+		for range queued {
+			select {
+			case err := <-outcomes:
+				if err == nil {
+					stored++
+				}
+			default:
+				t.Fatalf("%d envelopes queued, fewer outcomes", queued)
+			}
+		}
+		if len(outcomes) != 0 {
+			t.Fatalf("more outcomes than envelopes")
+		}
+		if replies := bytes.Count(input, []byte("\n250 ")); stored > 0 && replies < 3*stored {
+			t.Fatalf("%d envelopes stored on %d final 250 lines", stored, replies)
+		}
+	})
+}

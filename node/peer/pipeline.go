@@ -112,11 +112,9 @@ func (p *Pipeline) transact(recipient envelope.Address, size int64, sealed io.Re
 	if p.closed {
 		return errors.New("send envelope: pipeline closed")
 	}
-	select {
-	case p.slots <- struct{}{}:
-	case <-p.done:
-	}
+	p.slots <- struct{}{} // the reader frees one for each transaction it answers
 	if err := p.err(); err != nil {
+		<-p.slots
 		return fmt.Errorf("send envelope: %w", err)
 	}
 	p.sent <- tx // the reader now expects its three replies
