@@ -19,6 +19,10 @@
 //     stored. No other path produces that reply. A deposit's BDAT is
 //     answered 250 only with the custody receipt RelayService.Deposit
 //     returned after storing the envelope.
+//   - Replies go out in the order of the commands, from one writer per
+//     session, however many envelopes are being stored at once; a client
+//     Pipeline reads them in that order and gives each envelope exactly one
+//     outcome.
 //   - ATRN turns a session around only after the peer has signed the
 //     fresh challenge with the key the transport authenticated.
 //   - The server never hands the Receiver more than the announced number of
