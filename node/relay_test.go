@@ -34,9 +34,11 @@ func waitMembers(t *testing.T, r *nodetest.Node, want int) {
 	t.Helper()
 	// A member's first session waits for the mesh to find the relay;
 	// with every scenario running at once that can take several tries,
-	// 1 s, 2 s, 4 s … 64 s apart (the membership's backoff): on a loaded
+	// 1 s, 2 s, 4 s … 64 s apart (the membership's backoff). On a loaded
 	// machine the mesh has been seen to find no path to a relay for half a
-	// minute, and the session then opened at the 64 s try.
+	// minute; the node's prober now looks the relay up every 2 s while
+	// its session is down, and the path found starts the session, so the
+	// wait is bounded by the mesh, not the backoff. The bound stays wide.
 	testkit.WaitFor(t, 150*time.Second, fmt.Sprintf("%d members at %s", want, r.Name), func() bool {
 		return r.RelayStatus().Members == want
 	})
