@@ -16,20 +16,11 @@ import (
 	"github.com/yggpost/yggpost/internal/testkit"
 )
 
-// inOneGroup runs every function of ops at once while s.mu is held, so
-// that the first to reach the committer waits as it starts its batch and
-// the others queue; once all are queued it lets them go, and they commit
-// as one group (up to maxGroupOps).
+// inOneGroup runs ops so that they commit as one group (up to
+// maxGroupOps): see testkit.InOneGroup.
 func inOneGroup(t *testing.T, s *Store, ops []func()) {
 	t.Helper()
-	s.mu.Lock()
-	var wg sync.WaitGroup
-	for _, op := range ops {
-		wg.Go(op)
-	}
-	testkit.WaitFor(t, 10*time.Second, "the writes to queue", func() bool { return s.commits.Queued() == len(ops) })
-	s.mu.Unlock()
-	wg.Wait()
+	testkit.InOneGroup(t, &s.mu, s.commits.Queued, ops)
 }
 
 // envBody is a 1 KiB body naming envelope id n and copy c.

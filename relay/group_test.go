@@ -5,27 +5,17 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/yggpost/yggpost/envelope"
 	"github.com/yggpost/yggpost/internal/testkit"
 )
 
-// inOneGroup runs every function of ops at once while r.mu is held, so
-// that the first to reach the committer waits as it starts its batch and
-// the others queue; once all are queued it lets them go, and they commit
-// as one group (up to maxGroupOps).
+// inOneGroup runs ops so that they commit as one group (up to
+// maxGroupOps): see testkit.InOneGroup.
 func inOneGroup(t *testing.T, r *Relay, ops []func()) {
 	t.Helper()
-	r.mu.Lock()
-	var wg sync.WaitGroup
-	for _, op := range ops {
-		wg.Go(op)
-	}
-	testkit.WaitFor(t, 10*time.Second, "the writes to queue", func() bool { return r.commits.Queued() == len(ops) })
-	r.mu.Unlock()
-	wg.Wait()
+	testkit.InOneGroup(t, &r.mu, r.commits.Queued, ops)
 }
 
 // depositCommit commits env for its recipient as Deposit does once the

@@ -105,3 +105,19 @@ func (b *Buffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// InOneGroup runs every function of ops at once while lock is held, so
+// that the first to reach a store's committer waits as it starts its batch
+// and the others queue behind it; once queued says all of them wait, it
+// releases lock and waits for them, and they commit as one group.
+func InOneGroup(t testing.TB, lock sync.Locker, queued func() int, ops []func()) {
+	t.Helper()
+	lock.Lock()
+	var wg sync.WaitGroup
+	for _, op := range ops {
+		wg.Go(op)
+	}
+	WaitFor(t, 10*time.Second, "the writes to queue", func() bool { return queued() == len(ops) })
+	lock.Unlock()
+	wg.Wait()
+}
