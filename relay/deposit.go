@@ -103,14 +103,16 @@ func (r *Relay) take(depositor envelope.Address, size int64, src *trackReader) (
 		return CustodyReceipt{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	to, id := hdr.Recipient, hdr.ID
-	if rc, dup, err := r.known(to, id); err != nil || dup {
-		if dup {
-			r.counter.duplicates.Add(1)
-			_, err = io.Copy(io.Discard, src)
-		}
+	rc, dup, fwd, err := r.look(depositor, to, id)
+	if dup {
+		r.counter.duplicates.Add(1)
+		_, err = io.Copy(io.Discard, src)
 		return rc, err
 	}
-	if err := r.admitAndReserve(depositor, to, size); err != nil {
+	if err == nil {
+		err = r.reserveFor(to, size, fwd)
+	}
+	if err != nil {
 		return CustodyReceipt{}, fmt.Errorf("for %s: %w", to, err)
 	}
 	reserved := true // until the commit turns the reservation into usage
@@ -130,38 +132,30 @@ func (r *Relay) take(depositor envelope.Address, size int64, src *trackReader) (
 	return r.commit(depositor, to, id, b, &reserved)
 }
 
-// known returns the receipt of (to, id) if it is held already.
-func (r *Relay) known(to envelope.Address, id envelope.ID) (CustodyReceipt, bool, error) {
-	var rc CustodyReceipt
-	var dup bool
-	err := r.db.View(func(txn *badger.Txn) error {
+// look reads, in one snapshot, whether (to, id) is held already (then
+// with its receipt, whoever deposits it now) and otherwise whether
+// depositor may deposit for to, and whether for forwarding. One read
+// transaction, because each waits for the commits in flight.
+func (r *Relay) look(depositor, to envelope.Address, id envelope.ID) (rc CustodyReceipt, dup, fwd bool, err error) {
+	err = r.db.View(func(txn *badger.Txn) error {
 		h, err := getHeld(txn, to, id)
 		if err == nil {
 			rc, dup = r.receiptFor(to, id, h, true), true
 			return nil
 		}
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
 		}
-		return err
-	})
-	return rc, dup, err
-}
-
-// admitAndReserve decides whether the relay may hold an envelope for to
-// from depositor, and reserves the quota that applies.
-func (r *Relay) admitAndReserve(depositor, to envelope.Address, size int64) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var fwd bool
-	err := r.db.View(func(txn *badger.Txn) error {
-		var err error
 		fwd, err = r.admitRecipient(txn, depositor, to)
 		return err
 	})
-	if err != nil {
-		return err
-	}
+	return rc, dup, fwd, err
+}
+
+// reserveFor reserves the quota that applies to an envelope for to.
+func (r *Relay) reserveFor(to envelope.Address, size int64, fwd bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return r.reserve(to, size, fwd)
 }
 
