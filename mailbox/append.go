@@ -26,12 +26,9 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 	if err != nil {
 		return Message{}, false, fmt.Errorf("append: %w", err)
 	}
-	flags, err := canonFlags(opts.Flags)
+	flags, err := checkAppend(opts)
 	if err != nil {
 		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
-	}
-	if !opts.Date.IsZero() && (opts.Date.Year() < 1900 || opts.Date.Year() > 2200) {
-		return Message{}, false, fmt.Errorf("append to %q: internal date %v out of range", name, opts.Date)
 	}
 	if prior, dup, err := s.precheckAppend(name, opts.EnvelopeID); err != nil || dup {
 		return prior.public(), dup, err
@@ -40,12 +37,7 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 	if err != nil {
 		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
 	}
-	rec := messageRec{Flags: flags, Size: p.Size, Date: opts.Date, Blob: p.ID}
-	if rec.Date.IsZero() {
-		rec.Date = time.Now().Round(0) // the node's local zone, as a mail client's day is
-	}
-	rec.Date = inZone(rec.Date)
-	rec, dup, err := s.commitAppend(name, rec, p, opts.EnvelopeID)
+	rec, dup, err := s.commitAppend(name, newMessageRec(flags, opts.Date, p), p, opts.EnvelopeID)
 	if err != nil || dup {
 		s.drop(p)
 	}
@@ -53,6 +45,28 @@ func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Me
 		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
 	}
 	return rec.public(), dup, nil
+}
+
+// checkAppend checks the flags and internal date of opts and returns the
+// flags in canonical form.
+func checkAppend(opts AppendOptions) ([]string, error) {
+	flags, err := canonFlags(opts.Flags)
+	if err != nil {
+		return nil, err
+	}
+	if !opts.Date.IsZero() && (opts.Date.Year() < 1900 || opts.Date.Year() > 2200) {
+		return nil, fmt.Errorf("internal date %v out of range", opts.Date)
+	}
+	return flags, nil
+}
+
+// newMessageRec is the record of a new message with body p; a zero date
+// means now.
+func newMessageRec(flags []string, date time.Time, p pendingBody) messageRec {
+	if date.IsZero() {
+		date = time.Now().Round(0) // the node's local zone, as a mail client's day is
+	}
+	return messageRec{Flags: flags, Size: p.Size, Date: inZone(date), Blob: p.ID}
 }
 
 // deliveredMessage returns whether envID was delivered and, if so, the
@@ -115,17 +129,22 @@ func (s *Store) commitAppend(name string, in messageRec, p pendingBody, envID *[
 		if err := b.store(p); err != nil {
 			return err
 		}
-		if m, err = b.add(rec, in); err != nil {
-			return err
-		}
-		if envID != nil {
-			val := append(be32(rec.id), be32(m.uid)...)
-			e := badger.NewEntry(deliveredKey(*envID), val).WithTTL(DeliveredTTL)
-			if err := b.setEntry(e); err != nil {
-				return fmt.Errorf("record envelope %x: %w", *envID, err)
-			}
-		}
-		return nil
+		m, err = b.addDelivered(rec, in, envID)
+		return err
 	})
 	return m, dup, err
+}
+
+// addDelivered adds m to rec (add) and records it under envID, if set.
+func (b *batch) addDelivered(rec *mailboxRec, m messageRec, envID *[16]byte) (messageRec, error) {
+	m, err := b.add(rec, m)
+	if err != nil || envID == nil {
+		return m, err
+	}
+	val := append(be32(rec.id), be32(m.uid)...)
+	e := badger.NewEntry(deliveredKey(*envID), val).WithTTL(DeliveredTTL)
+	if err := b.setEntry(e); err != nil {
+		return m, fmt.Errorf("record envelope %x: %w", *envID, err)
+	}
+	return m, nil
 }

@@ -25,6 +25,7 @@ type batch struct {
 	ops    int // writes in the current transaction
 	writes int // writes in all, for chunkstore.Batch
 	shared bool
+	whole  bool // one transaction, never rolled over: Badger's ErrTxnTooBig bounds it (Store.Submit)
 	boxes  map[uint32]*mailboxRec
 
 	// outCount and outBytes are the changes to the outbox totals made in
@@ -68,7 +69,7 @@ func (b *batch) write(w func() error) error {
 		return err
 	}
 	err := w()
-	if errors.Is(err, badger.ErrTxnTooBig) && !b.shared {
+	if errors.Is(err, badger.ErrTxnTooBig) && !b.shared && !b.whole {
 		if err := b.rollover(); err != nil {
 			return err
 		}
@@ -86,6 +87,8 @@ func (b *batch) step() error {
 		return nil
 	case b.shared:
 		return errGroupFull
+	case b.whole:
+		return nil
 	}
 	return b.rollover()
 }

@@ -74,6 +74,16 @@ func (s *Store) Enqueue(o Outbound, message io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("enqueue %x: %w", o.ID, err)
 	}
+	if err := s.commitOutbound(o.ID, newOutboundRec(o, p), p); err != nil {
+		s.drop(p)
+		return fmt.Errorf("enqueue %x: %w", o.ID, err)
+	}
+	return nil
+}
+
+// newOutboundRec is the record of the row o whose message is p; a zero
+// o.Created means now.
+func newOutboundRec(o Outbound, p pendingBody) outboundRec {
 	if o.Created.IsZero() {
 		o.Created = time.Now()
 	}
@@ -81,11 +91,7 @@ func (s *Store) Enqueue(o Outbound, message io.Reader) error {
 		Next: o.NextAttempt.UTC(), Attempts: o.Attempts, LastError: o.LastError, Blob: p.ID,
 		MessageID: keptMessageID(o.MessageID)}
 	rec.setState(o)
-	if err := s.commitOutbound(o.ID, rec, p); err != nil {
-		s.drop(p)
-		return fmt.Errorf("enqueue %x: %w", o.ID, err)
-	}
-	return nil
+	return rec
 }
 
 // outboxRoom checks the bounds before a body is read and returns the bytes
@@ -130,21 +136,27 @@ func (s *Store) commitOutbound(id [16]byte, rec outboundRec, p pendingBody) erro
 		if err := b.store(p); err != nil {
 			return err
 		}
-		if err := b.set(outboundKey(id), rec.encode()); err != nil {
+		if err := b.queue(id, rec); err != nil {
 			return err
 		}
-		if rec.SentCopy != ([16]byte{}) {
-			if err := b.set(sentRowKey(rec.SentCopy, id), nil); err != nil {
-				return err
-			}
-		}
-		if err := b.addRef(rec.Blob); err != nil {
-			return err
-		}
-		b.outCount++
-		b.outBytes += rec.Size
-		return nil
+		return b.addRef(rec.Blob)
 	})
+}
+
+// queue writes the row id and its Sent copy's index entry, and counts it
+// in the outbox totals. The caller adds the reference to its blob.
+func (b *batch) queue(id [16]byte, rec outboundRec) error {
+	if err := b.set(outboundKey(id), rec.encode()); err != nil {
+		return err
+	}
+	if rec.SentCopy != ([16]byte{}) {
+		if err := b.set(sentRowKey(rec.SentCopy, id), nil); err != nil {
+			return err
+		}
+	}
+	b.outCount++
+	b.outBytes += rec.Size
+	return nil
 }
 
 // Outbox lists the outbox rows ordered by NextAttempt. A record that
