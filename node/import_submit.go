@@ -10,7 +10,8 @@ import (
 // queueSent queues msg, whose Sent copy exists already (an imported
 // message), for the recipients to: the recipients' half of Submit, with
 // the same spool, copies and envelope ids, and no Sent copy. Queueing the
-// same message again queues nothing twice while it waits (see enqueue).
+// same message again queues nothing twice while it waits (see
+// mailbox.Store.Submit).
 func (s *submitter) queueSent(to []envelope.Address, msg io.Reader) error {
 	spool, size, plan, err := s.spoolAndPlan(msg, to)
 	if err != nil {

@@ -83,58 +83,52 @@ func (p copyPlan) sentMessage(spool io.ReaderAt, size int64) io.Reader {
 	return io.MultiReader(bytes.NewReader(p.sentHeader), io.NewSectionReader(spool, p.bodyAt, size-p.bodyAt))
 }
 
-// sentCopy stores the Sent copy (see copyPlan) in the user's Sent mailbox, flagged \Seen, keyed by mailbox.SentCopyKey so that a
-// client which also APPENDs its own copy (Thunderbird, mutt) or submits
-// the same message again still ends up with one copy.
+// sentCopy returns the Sent copy (see copyPlan), msg, for the user's Sent
+// mailbox (mailbox.Store.SentMailbox), flagged \Seen, keyed by
+// mailbox.SentCopyKey so that a client which also APPENDs its own copy
+// (Thunderbird, mutt) or submits the same message again still ends up
+// with one copy.
 //
 // Messages of chat clients (Delta Chat and others that set Chat-Version)
-// get no Sent copy: those clients never read Sent, keep their own record
-// by sending to themselves (bcc_self, which lands in INBOX), and a Sent
-// mailbox nobody reads or cleans would grow with every chat message.
-func (s *submitter) sentCopy(p copyPlan, msg io.Reader, opts mailbox.AppendOptions) error {
+// get no Sent copy (nil): those clients never read Sent, keep their own
+// record by sending to themselves (bcc_self, which lands in INBOX), and a
+// Sent mailbox nobody reads or cleans would grow with every chat message.
+func (s *submitter) sentCopy(p copyPlan, msg io.Reader, opts mailbox.AppendOptions) *mailbox.SentCopy {
 	if p.chat {
 		s.log.Debug("no Sent copy for a chat client's message", "message_id", p.messageID)
 		return nil
-	}
-	name, err := s.sentMailbox()
-	if err != nil || name == "" {
-		return err
 	}
 	opts.Flags = []string{`\Seen`}
 	if key, ok := mailbox.SentCopyKey(p.messageID); ok {
 		opts.EnvelopeID = &key
 	}
-	m, dup, err := s.store.Append(name, msg, opts)
-	if err != nil {
-		return fmt.Errorf("store Sent copy in %q: %w", name, err)
-	}
-	if dup {
-		s.log.Info("Sent copy present already", "mailbox", name, "message_id", p.messageID)
-		return nil
-	}
-	s.log.Info("stored Sent copy", "mailbox", name, "uid", m.UID, "message_id", p.messageID)
-	return nil
+	return &mailbox.SentCopy{Body: msg, Options: opts}
 }
 
-// sentMailbox is the mailbox with the \Sent special use (RFC 6154), or
-// "Sent" if none has it, or "" if there is neither: the user deleted it,
-// and then no copy is kept.
+// sentCopyStored tells what became of the Sent copy asked for, if any.
+func (s *submitter) sentCopyStored(p copyPlan, asked *mailbox.SentCopy, sent mailbox.Kept) {
+	switch {
+	case asked == nil:
+	case sent.Mailbox == "":
+		s.warnNoSent()
+	case sent.Duplicate:
+		s.log.Info("Sent copy present already", "mailbox", sent.Mailbox, "message_id", p.messageID)
+	default:
+		s.log.Info("stored Sent copy", "mailbox", sent.Mailbox, "uid", sent.Message.UID, "message_id", p.messageID)
+	}
+}
+
+// sentMailbox is the mailbox the node keeps Sent copies in
+// (mailbox.Store.SentMailbox), or "" if there is none: the user deleted
+// it, and then no copy is kept.
 func (s *submitter) sentMailbox() (string, error) {
-	boxes, err := s.store.Mailboxes()
-	if err != nil {
-		return "", fmt.Errorf("find the Sent mailbox: %w", err)
+	name, err := s.store.SentMailbox()
+	if err == nil && name == "" {
+		s.warnNoSent()
 	}
-	fallback := ""
-	for _, b := range boxes {
-		if strings.EqualFold(b.SpecialUse, `\Sent`) {
-			return b.Name, nil
-		}
-		if b.Name == mailbox.Sent {
-			fallback = b.Name
-		}
-	}
-	if fallback == "" {
-		s.log.Warn("no Sent mailbox: the copy of the sent message is not kept; create one named Sent to keep copies")
-	}
-	return fallback, nil
+	return name, err
+}
+
+func (s *submitter) warnNoSent() {
+	s.log.Warn("no Sent mailbox: the copy of the sent message is not kept; create one named Sent to keep copies")
 }

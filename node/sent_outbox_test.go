@@ -117,10 +117,10 @@ func testAddress(t *testing.T) envelope.Address {
 	return a
 }
 
-// TestRetryAfterPartialFailure: a client that submits a message again
-// after 452 part-way through its recipients gets every copy stored once:
-// envelopes queued the first time are not queued again, and the INBOX and
-// Sent copies are stored once, however often the client repeats it.
+// TestRetryAfterPartialFailure: a submission the outbox has room for only
+// part of is refused whole with 452, and keeps no envelope and no copy; a
+// client that submits it again once there is room gets every copy stored
+// once, however often it repeats it.
 func TestRetryAfterPartialFailure(t *testing.T) {
 	n, address := submissionNode(t, mailbox.Options{MaxOutboxCount: 3})
 	f1, f2, f3, other := testAddress(t), testAddress(t), testAddress(t), testAddress(t)
@@ -149,8 +149,13 @@ func TestRetryAfterPartialFailure(t *testing.T) {
 		t.Fatalf("with room for two of three envelopes: %v, want 452 4.3.1", err)
 	}
 	rows, err := n.store.Outbox()
-	if err != nil || len(rows) != 3 {
-		t.Fatalf("outbox holds %d envelopes (%v), want the filler and two", len(rows), err)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("outbox holds %d envelopes (%v), want the filler only", len(rows), err)
+	}
+	for box, want := range map[string]uint32{mailbox.Inbox: 0, mailbox.Sent: 1} { // Sent: filler
+		if st, err := n.store.Status(box); err != nil || st.Messages != want {
+			t.Errorf("after the refusal, %s: %+v (%v), want %d messages", box, st, err, want)
+		}
 	}
 	for _, r := range rows {
 		if r.Recipient == other {

@@ -35,13 +35,14 @@ type submitter struct {
 }
 
 // Submit spools the message once to a temporary file (so it is never whole
-// in memory and can be read once per copy), then stores each copy, and
-// returns nil only once every recipient's copy is durable.
+// in memory and can be read once per copy), then stores every copy in one
+// commit (mailbox.Store.Submit), and returns nil only once all are durable.
 //
-// The Sent copy comes last and its failure is logged, not returned: the
-// message is on its way by then, and a client told to retry would send it
-// again to everybody. Were it first, a message refused as temporary
-// (outbox full) would show in Sent although it was never sent.
+// The Sent copy is stored with the recipients' copies, all or none: a
+// message refused as temporary (outbox full) leaves no Sent copy, and a
+// message queued always has its Sent copy (when it has one, see
+// sentCopy), which exists before delivery starts and records an outcome
+// on it.
 func (s *submitter) Submit(ctx context.Context, from envelope.Address, to []envelope.Address, msg io.Reader) error {
 	if from != s.local {
 		return fmt.Errorf("submit: sender %s is not this node's address %s", from, s.local)
@@ -52,58 +53,70 @@ func (s *submitter) Submit(ctx context.Context, from envelope.Address, to []enve
 	}
 	defer discardSpool(spool)
 	now := time.Now()
-	queued, err := s.recipientCopies(plan, to, spool, size, now)
+	sub := s.submission(plan, to, spool, size, now)
+	sub.Sent = s.sentCopy(plan, plan.sentMessage(spool, size), mailbox.AppendOptions{Date: now})
+	queued, err := s.commit(plan, sub, size)
 	if err != nil {
 		return err
 	}
-	if err := s.sentCopy(plan, plan.sentMessage(spool, size), mailbox.AppendOptions{Date: now}); err != nil {
-		s.log.Error("the message was sent, but its copy could not be kept in Sent", "message_id", plan.messageID, "err", err)
-	}
-	// Delivery starts now, so that the Sent copy exists when its outcome
-	// is recorded on it.
 	for _, rcpt := range queued {
 		s.retry(rcpt)
 	}
 	return nil
 }
 
-// recipientCopies queues one envelope per other recipient, then stores the
-// user's own copy in INBOX if the user is a recipient. It returns the
-// recipients queued for.
+// recipientCopies stores the recipients' copies of the message to the
+// recipients to (submission), without a Sent copy, and returns the
+// recipients queued for now.
 func (s *submitter) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) ([]envelope.Address, error) {
-	toSelf := false
-	var queued []envelope.Address
+	return s.commit(plan, s.submission(plan, to, spool, size, now), size)
+}
+
+// submission is what the store keeps of a message to the recipients to:
+// one outbox row per other recipient and, if the user is a recipient, the
+// user's own copy in INBOX, all of them the recipients' copy of the
+// message. The outbox keeps the message as submitted; it is sealed for
+// the recipient as it is sent (node.deliver), so the same row can also go
+// in plain form to a classic Yggmail node.
+func (s *submitter) submission(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) mailbox.Submission {
 	var sentKey [16]byte
 	if !plan.chat {
 		sentKey, _ = mailbox.SentCopyKey(plan.messageID)
 	}
+	sub := mailbox.Submission{Body: plan.recipientCopy(spool, size)}
 	for _, rcpt := range to {
 		if rcpt == s.local {
-			toSelf = true
+			key := dedupKey(s.local, s.submissionID(plan.digest, s.local))
+			sub.Self = &mailbox.AppendOptions{Date: now, EnvelopeID: &key}
 			continue
 		}
-		id := s.submissionID(plan.digest, rcpt)
-		row := mailbox.Outbound{ID: id, Recipient: rcpt, Created: now, NextAttempt: now, SentCopy: sentKey, MessageID: plan.messageID}
-		if err := s.enqueue(row, plan.recipientCopy(spool, size)); err != nil {
-			return queued, err
-		}
-		s.log.Info("queued", "id", id.String(), "to", rcpt.String(), "size", size, "message_id", plan.messageID)
-		queued = append(queued, rcpt)
+		sub.Rows = append(sub.Rows, mailbox.Outbound{ID: s.submissionID(plan.digest, rcpt), Recipient: rcpt,
+			Created: now, NextAttempt: now, SentCopy: sentKey, MessageID: plan.messageID})
 	}
-	if !toSelf {
-		return queued, nil
-	}
-	key := dedupKey(s.local, s.submissionID(plan.digest, s.local))
-	m, dup, err := s.store.Append(mailbox.Inbox, plan.recipientCopy(spool, size), mailbox.AppendOptions{Date: now, EnvelopeID: &key})
+	return sub
+}
+
+// commit stores sub, tells what was stored, and returns the recipients
+// whose rows were queued now; the caller starts their delivery, now that
+// every copy exists. A row queued already (the same message submitted
+// again) is left to the delivery under way.
+func (s *submitter) commit(plan copyPlan, sub mailbox.Submission, size int64) ([]envelope.Address, error) {
+	done, err := s.store.Submit(sub)
 	if err != nil {
-		return queued, fmt.Errorf("store message to self: %w", err)
+		return nil, fmt.Errorf("queue message: %w", err)
 	}
-	if dup {
-		s.log.Info("message to self stored already", "uid", m.UID, "message_id", plan.messageID)
-		return queued, nil
+	for _, row := range done.Present {
+		s.log.Info("envelope queued already", "id", row.ID.String(), "to", row.Recipient.String())
 	}
-	s.observer.MessageStored(mailbox.Inbox, m.UID, s.local)
-	s.log.Info("delivered to self", "uid", m.UID, "size", m.Size, "message_id", plan.messageID)
+	for _, row := range done.Queued {
+		s.log.Info("queued", "id", row.ID.String(), "to", row.Recipient.String(), "size", size, "message_id", plan.messageID)
+	}
+	s.selfCopyStored(plan, done.Self)
+	s.sentCopyStored(plan, sub.Sent, done.Sent)
+	queued := make([]envelope.Address, 0, len(done.Queued))
+	for _, row := range done.Queued {
+		queued = append(queued, row.Recipient)
+	}
 	return queued, nil
 }
 
@@ -115,9 +128,6 @@ func (s *submitter) enqueue(row mailbox.Outbound, body io.Reader) error {
 		s.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
 		return nil
 	}
-	// The outbox keeps the message as submitted; it is sealed for the
-	// recipient as it is sent (node.deliver), so the same row can also go
-	// in plain form to a classic Yggmail node.
 	err := s.store.Enqueue(row, body)
 	if errors.Is(err, mailbox.ErrExists) {
 		s.log.Info("envelope queued already", "id", id.String(), "to", rcpt.String())
@@ -141,6 +151,18 @@ func (s *submitter) queued(id envelope.ID) bool {
 		s.log.Debug("close outbound envelope", "id", id.String(), "err", err)
 	}
 	return true
+}
+
+// selfCopyStored tells of the user's own copy in INBOX, if there is one.
+func (s *submitter) selfCopyStored(plan copyPlan, self mailbox.Kept) {
+	switch {
+	case self.Mailbox == "":
+	case self.Duplicate:
+		s.log.Info("message to self stored already", "uid", self.Message.UID, "message_id", plan.messageID)
+	default:
+		s.observer.MessageStored(mailbox.Inbox, self.Message.UID, s.local)
+		s.log.Info("delivered to self", "uid", self.Message.UID, "size", self.Message.Size, "message_id", plan.messageID)
+	}
 }
 
 // spoolAndPlan spools msg (spoolMessage) and plans its copies for the
