@@ -17,10 +17,6 @@ const (
 	dialAttemptTimeout = 5 * time.Second
 	dialBackoffMin     = 100 * time.Millisecond
 	dialBackoffMax     = time.Second
-	// pathAnswerWait is how long a lookup that went out may take to be
-	// answered before the dial tries without a path (the answer crosses
-	// the mesh twice; a lost one is not re-asked for a second).
-	pathAnswerWait = 500 * time.Millisecond
 )
 
 // Dial opens a stream to the node with public key to, retrying with backoff
@@ -41,9 +37,6 @@ func (m *Mesh) Dial(ctx context.Context, to ed25519.PublicKey) (net.Conn, error)
 
 	backoff := dialBackoffMin
 	for attempt := 1; ; attempt++ {
-		if !m.pathKnown(to) {
-			m.awaitPath(ctx, to)
-		}
 		c, err := m.dialOnce(ctx, to)
 		if err == nil {
 			m.conns.track(to, c)
@@ -87,33 +80,6 @@ func (m *Mesh) dialOnce(ctx context.Context, to ed25519.PublicKey) (net.Conn, er
 
 var errPathFound = errors.New("new path found during handshake; retrying")
 
-// awaitPath looks up a path to key and waits until the mesh reports one,
-// for at most lookupHold plus pathAnswerWait, or until ctx ends. QUIC
-// packets sent without a path are not delivered; they only make the mesh
-// send lookups of its own, which go nowhere while the tree is forming and
-// then hold back the lookup that could succeed for a second, while the
-// handshake waits for its retransmission timer. With the path known, the
-// handshake takes one round trip.
-func (m *Mesh) awaitPath(ctx context.Context, key ed25519.PublicKey) {
-	woken, unregister := m.wake.register(key)
-	defer unregister()
-	m.Probe(key)
-	limit := time.NewTimer(lookupHold + pathAnswerWait)
-	defer limit.Stop()
-	for {
-		select {
-		case <-woken:
-			if m.pathKnown(key) {
-				return
-			}
-		case <-limit.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
 func (m *Mesh) dialError(to ed25519.PublicKey, attempts int, last error) error {
 	if m.ctx.Err() != nil {
 		return fmt.Errorf("dial %x: %w", []byte(to), ErrClosed)
@@ -122,17 +88,15 @@ func (m *Mesh) dialError(to ed25519.PublicKey, attempts int, last error) error {
 }
 
 // Probe asks the mesh to look for a path to key. If one is found (new, or
-// changed since last known) the key arrives on Reachable. The lookup is
-// sent as soon as it can leave this node (after a new link, once the
-// spanning tree reaches the key; see tree.go), and at the latest after
-// lookupHold. It is cheap and rate-limited by yggdrasil (one lookup per key
-// per second); call it after a failed delivery, not in a tight loop. A key
-// whose path is already known and unchanged produces no event.
+// changed since last known) the key arrives on Reachable. It is cheap and
+// rate-limited by yggdrasil (one lookup per key per second); call it after
+// a failed delivery, not in a tight loop. A key whose path is already known
+// and unchanged produces no event.
 func (m *Mesh) Probe(key ed25519.PublicKey) {
 	if len(key) != ed25519.PublicKeySize || m.ctx.Err() != nil {
 		return
 	}
-	m.lookups.add(key, false)
+	m.core.SendLookup(key)
 }
 
 // Reachable delivers keys that may be reachable now, and nil meaning that

@@ -7,11 +7,8 @@
 // (yggquic). Close stops them in reverse order. Nothing is written to disk.
 //
 // Streams. Dial opens a QUIC stream to a public key and retries with backoff
-// until its context ends. With no path to the key known, it first looks one
-// up and sends nothing until the mesh reports it (see tree.go for why): the
-// first contact after a link comes up then takes as long as the mesh needs
-// to form its spanning tree (one to three of its once-a-second routing
-// rounds), plus a few milliseconds. A new stream is invisible to the receiver until the dialer
+// until its context ends, because the first contact after a link comes up
+// takes 2–3 s. A new stream is invisible to the receiver until the dialer
 // writes its first byte; the node protocol starts every stream with a single
 // space byte (as Yggmail does), so Dial itself writes nothing.
 //

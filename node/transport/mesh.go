@@ -33,7 +33,6 @@ type Mesh struct {
 	quic      *yggquic.YggdrasilTransport
 	conns     *connTable
 	reach     *notifier
-	lookups   *lookups
 	wake      *wakeups
 	incoming  chan *Stream
 	linksUp   atomic.Int32  // peering links up now
@@ -67,7 +66,6 @@ func New(cfg Config) (*Mesh, error) {
 		log:       discardLogger(cfg.Logger).With("component", "transport"),
 		conns:     newConnTable(),
 		reach:     newNotifier(),
-		lookups:   newLookups(),
 		wake:      newWakeups(),
 		incoming:  make(chan *Stream),
 		linkEvent: make(chan struct{}, 1),
@@ -81,8 +79,6 @@ func New(cfg Config) (*Mesh, error) {
 	}
 	m.wg.Add(1)
 	go func() { defer m.wg.Done(); m.reach.pump(m.done) }()
-	m.wg.Add(1)
-	go func() { defer m.wg.Done(); m.lookups.run(m.done, m.view, m.core.SendLookup) }()
 	go m.acceptLoop() // the one goroutine that outlives Close, see package doc
 	m.log.Debug("mesh started", "key", fmt.Sprintf("%x", m.self), "listen", m.ListenAddrs())
 	return m, nil
@@ -107,7 +103,6 @@ func (m *Mesh) start(cfg Config, re *regexp.Regexp, ylog yggLogger) error {
 		return fmt.Errorf("start yggdrasil core: %w", err)
 	}
 	m.self = m.core.PublicKey()
-	m.core.PacketConn.PacketConn.Debug.SetDebugLookupLogger(m.lookedUp)
 	m.core.SetPathNotify(func(key ed25519.PublicKey) {
 		if !key.Equal(m.self) {
 			m.reach.add(key)

@@ -45,7 +45,6 @@ func (m *Mesh) Peers() []PeerInfo {
 func (m *Mesh) linkUp() {
 	m.log.Debug("new peering link; everything may be reachable")
 	m.linksUp.Add(1)
-	m.lookups.restart()
 	m.linkChanged()
 	m.reach.add(nil)
 	m.wake.signal(nil)
