@@ -24,7 +24,7 @@ import (
 const Password = "correct horse battery staple"
 
 // DefaultReach is the ReachTimeout of a test node unless Options say
-// otherwise: on loopback a first contact takes about 2 s (up to 3 s).
+// otherwise: on loopback a first contact takes up to about 3 s.
 const DefaultReach = 5 * time.Second
 
 // Options tweak a test node's configuration. The zero value is a node
