@@ -14,6 +14,10 @@ import (
 // (outbox.DefaultWindow), so a burst to one node fills one session.
 const pipelineWindow = 32
 
+// endTimeout bounds the end of a session: the relay-record question and
+// QUIT, both a round trip on a live stream.
+const endTimeout = 10 * time.Second
+
 // sessions shares one session per remote node among the delivery attempts
 // that run at the same time: the queue tries up to a window of one
 // recipient's messages at once, and deposits for many recipients go to the
@@ -127,7 +131,7 @@ func (ss *sessions) release(s *shared, finish func(context.Context, *peer.Client
 		s.sc.Close()
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), greetingTimeout+5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), endTimeout)
 	defer cancel()
 	if delivered && finish != nil {
 		finish(ctx, s.sc)

@@ -85,14 +85,8 @@ func (sc *ClientConn) Send(ctx context.Context, recipient envelope.Address, size
 // transact runs one MAIL, RCPT, BDAT LAST transaction and returns the 250
 // reply to BDAT.
 func (sc *ClientConn) transact(ctx context.Context, recipient envelope.Address, size int64, sealed io.Reader) (*reply, error) {
-	if !sc.Yggpost() {
-		return nil, ErrNoExtension
-	}
-	if size < 0 {
-		return nil, fmt.Errorf("send envelope: negative size %d", size)
-	}
-	if max, ok := sc.peerMaxSize(); ok && size > max {
-		return nil, &Error{552, "5.3.4", fmt.Sprintf("envelope of %d octets exceeds the peer's SIZE limit of %d", size, max)}
+	if err := sc.checkEnvelope(size); err != nil {
+		return nil, err
 	}
 	stop := sc.dl.bind(ctx)
 	defer stop()
@@ -104,6 +98,21 @@ func (sc *ClientConn) transact(ctx context.Context, recipient envelope.Address, 
 		return nil, fmt.Errorf("send envelope: RCPT: %w", err)
 	}
 	return sc.bdat(size, sealed)
+}
+
+// checkEnvelope refuses, before anything is sent, an envelope the peer
+// cannot take: no YGGPOST, or over its SIZE limit (a 552 made up locally).
+func (sc *ClientConn) checkEnvelope(size int64) error {
+	if !sc.Yggpost() {
+		return ErrNoExtension
+	}
+	if size < 0 {
+		return fmt.Errorf("send envelope: negative size %d", size)
+	}
+	if max, ok := sc.peerMaxSize(); ok && size > max {
+		return &Error{552, "5.3.4", fmt.Sprintf("envelope of %d octets exceeds the peer's SIZE limit of %d", size, max)}
+	}
+	return nil
 }
 
 // bdat sends the chunk and waits for the storage acknowledgement.

@@ -98,14 +98,8 @@ func (p *Pipeline) Deposit(rcpt envelope.Address, size int64, sealed io.Reader, 
 
 func (p *Pipeline) transact(recipient envelope.Address, size int64, sealed io.Reader, tx *pipedTx) error {
 	sc := p.sc
-	if !sc.Yggpost() {
-		return ErrNoExtension
-	}
-	if size < 0 {
-		return fmt.Errorf("send envelope: negative size %d", size)
-	}
-	if max, ok := sc.peerMaxSize(); ok && size > max {
-		return &Error{552, "5.3.4", fmt.Sprintf("envelope of %d octets exceeds the peer's SIZE limit of %d", size, max)}
+	if err := sc.checkEnvelope(size); err != nil {
+		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
