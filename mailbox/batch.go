@@ -26,6 +26,7 @@ type batch struct {
 	writes int // writes in all, for chunkstore.Batch
 	shared bool
 	whole  bool // one transaction, never rolled over: Badger's ErrTxnTooBig bounds it (Store.Submit)
+	names  bool // a mailbox name was added or deleted (see Store.sent)
 	boxes  map[uint32]*mailboxRec
 
 	// outCount and outBytes are the changes to the outbox totals made in
@@ -55,11 +56,20 @@ func (b *batch) set(key, value []byte) error {
 }
 
 func (b *batch) setEntry(e *badger.Entry) error {
+	b.touch(e.Key)
 	return b.write(func() error { return b.txn.SetEntry(e) })
 }
 
 func (b *batch) del(key []byte) error {
+	b.touch(key)
 	return b.write(func() error { return b.txn.Delete(key) })
+}
+
+// touch notes a write of key that changes the set of mailbox names.
+func (b *batch) touch(key []byte) {
+	if len(key) > 0 && key[0] == tagName {
+		b.names = true
+	}
 }
 
 // write counts one write and performs it; should Badger still find the
@@ -130,6 +140,9 @@ func (b *batch) note(rec *mailboxRec, kind ChangeKind, m *messageRec) {
 	c := Change{Mailbox: rec.Name, Kind: kind, UID: m.uid, ModSeq: rec.ModSeq}
 	if kind != Expunged {
 		c.Flags = append([]string(nil), m.Flags...)
+	}
+	if kind == Added {
+		c.Size, c.InternalDate = m.Size, m.Date
 	}
 	b.pendChanges = append(b.pendChanges, boxChange{id: rec.id, c: c})
 }
@@ -206,6 +219,9 @@ func (b *batch) refs(id blobID) (uint32, error) {
 // Callers hold s.mu.
 func (s *Store) finish(b *batch) {
 	b.txn.Discard()
+	if b.names {
+		s.sentKnown = false
+	}
 	orphans := s.watch.hold(b.held)
 	s.watch.publish(b.changes)
 	if err := s.blobs.DeleteAll(b.freed); err != nil {

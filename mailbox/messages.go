@@ -56,17 +56,28 @@ const (
 // Messages lists the messages of mailbox sorted by UID. A record that
 // cannot be decoded is logged and left out.
 func (s *Store) Messages(mailbox string) ([]Message, error) {
-	msgs, _, err := s.MessagesModSeq(mailbox)
-	return msgs, err
+	l, err := s.List(mailbox)
+	return l.Messages, err
 }
 
-// MessagesModSeq returns the messages of mailbox in UID order and the
-// mailbox's HIGHESTMODSEQ, read in one transaction: the mod-sequence
-// counts exactly the changes the list shows (IMAP CONDSTORE needs both to
-// agree, or a client could skip a change).
-func (s *Store) MessagesModSeq(mailbox string) ([]Message, uint64, error) {
+// Listing is a mailbox's messages with the mailbox's counters, read in one
+// transaction.
+type Listing struct {
+	Messages []Message // in UID order
+	// ModSeq is the mailbox's HIGHESTMODSEQ: it counts exactly the changes
+	// Messages shows (IMAP CONDSTORE needs both to agree, or a client
+	// could skip a change), so a change feed's event with a higher MODSEQ
+	// is one Messages does not show yet.
+	ModSeq uint64
+	// UIDNext is the UID the next message will get: every UID below it
+	// was added already, and is in Messages unless it was expunged.
+	UIDNext uint32
+}
+
+// List reads the messages of mailbox and its counters (Listing).
+func (s *Store) List(mailbox string) (Listing, error) {
 	if err := s.enter(); err != nil {
-		return nil, 0, err
+		return Listing{}, err
 	}
 	defer s.leave()
 	var rec mailboxRec
@@ -80,13 +91,13 @@ func (s *Store) MessagesModSeq(mailbox string) ([]Message, uint64, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("list messages of %q: %w", mailbox, err)
+		return Listing{}, fmt.Errorf("list messages of %q: %w", mailbox, err)
 	}
 	out := make([]Message, len(recs))
 	for i := range recs {
 		out[i] = recs[i].public()
 	}
-	return out, rec.ModSeq, nil
+	return Listing{Messages: out, ModSeq: rec.ModSeq, UIDNext: rec.UIDNext}, nil
 }
 
 // listMessages reads the message records of mailbox id in UID order.

@@ -382,9 +382,9 @@ func TestStoreFlagsUnchangedSince(t *testing.T) {
 	if !slices.Equal(modified, []uint32{b.UID}) {
 		t.Errorf("modified %v, want [%d]", modified, b.UID)
 	}
-	msgs, modSeq, err := s.MessagesModSeq("INBOX")
-	if err != nil || hasFlag(msgs[1].Flags, `\Flagged`) || modSeq != updated[0].ModSeq {
-		t.Errorf("after: %+v, HIGHESTMODSEQ %d, %v", msgs, modSeq, err)
+	l, err := s.List("INBOX")
+	if err != nil || hasFlag(l.Messages[1].Flags, `\Flagged`) || l.ModSeq != updated[0].ModSeq || l.UIDNext != b.UID+1 {
+		t.Errorf("after: %+v, %v", l, err)
 	}
 	// UNCHANGEDSINCE 0 leaves every message alone.
 	if updated, modified, _ := s.StoreFlagsUnchangedSince("INBOX", []uint32{a.UID}, FlagsAdd, []string{`\Seen`}, 0); len(updated) != 0 || len(modified) != 1 {

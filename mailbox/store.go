@@ -72,6 +72,13 @@ type Store struct {
 	mu       sync.Mutex
 	outCount int
 	outBytes int64
+	// sent is the Sent mailbox (sentMailboxIn) as the committed index
+	// has it, if sentKnown; a batch that adds, renames or deletes a
+	// mailbox forgets it (finish). Finding it anew reads every mailbox
+	// record, and with them every version of each that Badger still
+	// keeps, on every submission.
+	sent      string
+	sentKnown bool
 
 	// commits groups concurrent small index writes (Append, Enqueue,
 	// outbox updates and deletes, flag changes of a few messages) into

@@ -284,11 +284,25 @@ func (b *batch) planSentCopy(c *SentCopy) (plannedCopy, error) {
 	if c == nil {
 		return plannedCopy{}, nil
 	}
-	name, err := sentMailboxIn(b.s, b.txn)
+	name, err := b.sentMailbox()
 	if err != nil || name == "" {
 		return plannedCopy{}, err
 	}
 	return b.planCopy(name, &c.Options)
+}
+
+// sentMailbox is sentMailboxIn for b, known from an earlier batch unless a
+// mailbox was added, renamed or deleted since (Store.sent).
+func (b *batch) sentMailbox() (string, error) {
+	s := b.s
+	if s.sentKnown && !b.names {
+		return s.sent, nil
+	}
+	name, err := sentMailboxIn(s, b.txn)
+	if err == nil && !b.names {
+		s.sent, s.sentKnown = name, true
+	}
+	return name, err
 }
 
 // adds reports whether storing c adds a message.

@@ -317,3 +317,34 @@ func TestSubmitChecksOptions(t *testing.T) {
 		t.Errorf("%d rows queued by refused submissions", len(list))
 	}
 }
+
+// The Sent copy follows the Sent mailbox as mailboxes are renamed, added
+// and deleted between submissions, as SentMailbox finds it.
+func TestSubmitFollowsTheSentMailbox(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	steps := []struct {
+		change func() error
+		want   string
+	}{
+		{func() error { return nil }, Sent},
+		{func() error { return s.RenameMailbox(Sent, "Archive/Sent") }, "Archive/Sent"},
+		{func() error { return s.CreateSpecialMailbox("A Sent", `\Sent`) }, "A Sent"},
+		{func() error { return s.DeleteMailbox("A Sent") }, "Archive/Sent"},
+		{func() error { return s.DeleteMailbox("Archive/Sent") }, ""},
+		{func() error { return s.CreateMailbox(Sent) }, Sent},
+	}
+	for i, step := range steps {
+		if err := step.change(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if name, err := s.SentMailbox(); name != step.want || err != nil {
+			t.Fatalf("step %d: SentMailbox %q, %v; want %q", i, name, err, step.want)
+		}
+		for k := range 2 { // the second finds it as the first left it
+			done, err := s.Submit(testSubmission([]byte(fmt.Sprintf("m%d.%d", i, k)), [16]byte{byte(10 + 2*i + k)}, false, byte(100+2*i+k)))
+			if err != nil || done.Sent.Mailbox != step.want {
+				t.Errorf("step %d, submission %d: Sent copy in %q (%v), want %q", i, k, done.Sent.Mailbox, err, step.want)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package mailbox
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -35,6 +36,15 @@ type Change struct {
 	UID     uint32
 	Flags   []string // new flags for Added and FlagsChanged
 	ModSeq  uint64   // the mailbox's MODSEQ after the change
+	// Size and InternalDate are the added message's, for Added; with UID,
+	// Flags and ModSeq they are its Message.
+	Size         int64
+	InternalDate time.Time
+}
+
+// Message is the message an Added change added.
+func (c Change) Message() Message {
+	return Message{UID: c.UID, Flags: c.Flags, Size: c.Size, InternalDate: c.InternalDate, ModSeq: c.ModSeq}
 }
 
 // WatchBuffer is the number of changes a watcher may fall behind before it

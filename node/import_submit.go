@@ -17,7 +17,7 @@ func (s *submitter) queueSent(to []envelope.Address, msg io.Reader) error {
 	if err != nil {
 		return err
 	}
-	defer discardSpool(spool)
+	defer spool.discard()
 	queued, err := s.recipientCopies(plan, to, spool, size, time.Now())
 	for _, rcpt := range queued {
 		s.retry(rcpt)

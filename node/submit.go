@@ -3,12 +3,10 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
@@ -51,7 +49,7 @@ func (s *submitter) Submit(ctx context.Context, from envelope.Address, to []enve
 	if err != nil {
 		return err
 	}
-	defer discardSpool(spool)
+	defer spool.discard()
 	now := time.Now()
 	sub := s.submission(plan, to, spool, size, now)
 	sub.Sent = s.sentCopy(plan, plan.sentMessage(spool, size), mailbox.AppendOptions{Date: now})
@@ -166,45 +164,17 @@ func (s *submitter) selfCopyStored(plan copyPlan, self mailbox.Kept) {
 }
 
 // spoolAndPlan spools msg (spoolMessage) and plans its copies for the
-// recipients to. The caller discards the spool (discardSpool).
-func (s *submitter) spoolAndPlan(msg io.Reader, to []envelope.Address) (*os.File, int64, copyPlan, error) {
-	spool, size, digest, err := spoolMessage(msg, s.maxSize)
+// recipients to. The caller discards the spool.
+func (s *submitter) spoolAndPlan(msg io.Reader, to []envelope.Address) (*spool, int64, copyPlan, error) {
+	sp, digest, err := spoolMessage(msg, s.maxSize)
 	if err != nil {
 		return nil, 0, copyPlan{}, err
 	}
-	plan, err := planCopies(spool, size, to)
+	plan, err := planCopies(sp, sp.size, to)
 	if err != nil {
-		discardSpool(spool)
+		sp.discard()
 		return nil, 0, copyPlan{}, err
 	}
 	plan.digest = digest
-	return spool, size, plan, nil
-}
-
-// discardSpool closes and removes a spool file.
-func discardSpool(spool *os.File) {
-	spool.Close()
-	os.Remove(spool.Name())
-}
-
-// spoolMessage copies msg to a temporary file, refusing more than limit
-// bytes, and returns it with its size and SHA-256 digest. The caller
-// closes and removes the file.
-func spoolMessage(msg io.Reader, limit int64) (*os.File, int64, [sha256.Size]byte, error) {
-	var digest [sha256.Size]byte
-	f, err := os.CreateTemp("", "yggpost-submit-*")
-	if err != nil {
-		return nil, 0, digest, fmt.Errorf("spool message: %w", err)
-	}
-	h := sha256.New()
-	size, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(msg, limit+1))
-	if err == nil && size > limit {
-		err = fmt.Errorf("%w: the limit is %d bytes", mailbox.ErrTooLarge, limit)
-	}
-	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, 0, digest, fmt.Errorf("spool message: %w", err)
-	}
-	return f, size, [sha256.Size]byte(h.Sum(nil)), nil
+	return sp, sp.size, plan, nil
 }

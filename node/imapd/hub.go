@@ -62,7 +62,7 @@ func (s *Server) acquire(name string) (*hub, error) {
 	if err != nil {
 		return nil, storeError("watch "+quote(name), err)
 	}
-	msgs, modSeq, err := s.store.MessagesModSeq(name)
+	l, err := s.store.List(name)
 	var st mailbox.Status
 	if err == nil {
 		st, err = s.store.Status(name)
@@ -73,12 +73,11 @@ func (s *Server) acquire(name string) (*hub, error) {
 	}
 	h := &hub{
 		srv: s, name: name, log: s.log.With("mailbox", name),
-		refs: 1, msgs: msgs, modSeq: modSeq, gone: map[uint32]bool{}, recentUID: st.RecentUID,
+		refs: 1, msgs: l.Messages, modSeq: l.ModSeq, maxUID: l.UIDNext - 1, gone: map[uint32]bool{}, recentUID: st.RecentUID,
 		views: map[*view]struct{}{},
 		kick:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
-	for _, m := range msgs {
-		h.maxUID = m.UID
+	for _, m := range l.Messages {
 		h.addKeywordsLocked(m.Flags)
 	}
 	s.hubs[name] = h
@@ -155,7 +154,8 @@ func (h *hub) rewatch(old *mailbox.Watcher) *mailbox.Watcher {
 
 // releaseRetained gives back to the store the expunged messages w retains
 // that no view needs: those the list no longer has (every session was
-// told, see pruneLocked) or never had.
+// told, see pruneLocked) or never had, though it has seen their UID (a
+// message whose addition is still in the feed will be listed first).
 func (h *hub) releaseRetained(w *mailbox.Watcher) {
 	if w == nil {
 		return
@@ -169,7 +169,7 @@ func (h *hub) releaseRetained(w *mailbox.Watcher) {
 	h.mu.Lock()
 	free := slices.DeleteFunc(held, func(uid uint32) bool {
 		_, listed := h.indexLocked(uid)
-		return listed
+		return listed || uid > h.maxUID // listed, or its addition is still in the feed
 	})
 	h.mu.Unlock()
 	if err := w.Release(free); err != nil {
@@ -177,27 +177,23 @@ func (h *hub) releaseRetained(w *mailbox.Watcher) {
 	}
 }
 
-// apply handles one change and any already queued behind it. Flag changes
-// are applied from the event; anything else re-reads the list.
+// apply brings the list up to date with one change of the feed and any
+// already queued behind it, from the changes themselves: the store is not
+// re-read, so a change costs the same in a large mailbox as in a small
+// one. A change the list shows already (read with a higher or equal
+// MODSEQ, see sync) is skipped.
 func (h *hub) apply(first mailbox.Change, feed <-chan mailbox.Change) {
 	changes := []mailbox.Change{first}
+collect:
 	for len(changes) < 256 {
 		select {
 		case c, ok := <-feed:
 			if !ok {
-				h.sync()
-				return
+				break collect // run renews the feed and re-reads
 			}
 			changes = append(changes, c)
-			continue
 		default:
-		}
-		break
-	}
-	for _, c := range changes {
-		if c.Kind != mailbox.FlagsChanged {
-			h.sync()
-			return
+			break collect
 		}
 	}
 	h.syncMu.Lock()
@@ -205,9 +201,40 @@ func (h *hub) apply(first mailbox.Change, feed <-chan mailbox.Change) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, c := range changes {
-		h.setFlagsLocked(c)
+		h.applyLocked(c)
 	}
+	h.pruneLocked()
 	h.kickLocked()
+}
+
+// applyLocked applies one change of the feed to the list and queues its
+// update for every view.
+func (h *hub) applyLocked(c mailbox.Change) {
+	if c.Kind == mailbox.FlagsChanged {
+		h.setFlagsLocked(c)
+		return
+	}
+	if c.ModSeq <= h.modSeq {
+		return
+	}
+	h.modSeq = c.ModSeq
+	switch c.Kind {
+	case mailbox.Added:
+		if c.UID <= h.maxUID {
+			return
+		}
+		m := c.Message()
+		m.Flags = slices.Clone(m.Flags)
+		h.msgs = append(h.msgs, m)
+		h.maxUID = c.UID
+		h.addKeywordsLocked(m.Flags)
+		h.queueLocked(update{kind: updExists, uids: []uint32{c.UID}}, nil)
+	case mailbox.Expunged:
+		if _, ok := h.indexLocked(c.UID); ok && !h.gone[c.UID] {
+			h.gone[c.UID] = true
+			h.queueLocked(update{kind: updExpunge, uid: c.UID}, nil)
+		}
+	}
 }
 
 // setFlagsLocked records the new flags of a FlagsChanged event and queues a
@@ -273,14 +300,14 @@ func (h *hub) storeFlags(source *view, change func() ([]mailbox.Message, error))
 	for _, m := range updated {
 		own[m.UID] = m.ModSeq
 	}
-	fresh, modSeq, err := h.srv.store.MessagesModSeq(h.name)
+	fresh, err := h.srv.store.List(h.name)
 	if err != nil {
 		h.log.Warn("re-read mailbox", "err", fmt.Errorf("list messages of %q: %w", h.name, err))
 		return updated, nil // the change is made; the feed will bring the view up to date
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.mergeLocked(fresh, modSeq, source, own)
+	h.mergeLocked(fresh, source, own)
 	return updated, nil
 }
 
@@ -294,9 +321,9 @@ func (h *hub) indexLocked(uid uint32) (int, bool) {
 func (h *hub) sync() {
 	h.syncMu.Lock()
 	defer h.syncMu.Unlock()
-	fresh, modSeq, err := h.srv.store.MessagesModSeq(h.name)
+	fresh, err := h.srv.store.List(h.name)
 	if errors.Is(err, mailbox.ErrNoMailbox) {
-		fresh, modSeq, err = nil, h.modSeq, nil
+		fresh, err = mailbox.Listing{ModSeq: h.modSeq}, nil
 	}
 	if err != nil {
 		h.log.Warn("re-read mailbox", "err", fmt.Errorf("list messages of %q: %w", h.name, err))
@@ -304,12 +331,11 @@ func (h *hub) sync() {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.mergeLocked(fresh, modSeq, nil, nil)
+	h.mergeLocked(fresh, nil, nil)
 }
 
-// mergeLocked turns the difference between h.msgs and fresh, read with the
-// mailbox's HIGHESTMODSEQ modSeq, into expunge, flag and exists updates, in
-// that order. A message missing from fresh stays in the list, gone, until
+// mergeLocked turns the difference between h.msgs and listing, read in one
+// transaction, into expunge, flag and exists updates, in that order. A message missing from fresh stays in the list, gone, until
 // pruneLocked finds no view that knows it.
 //
 // own maps the UIDs that source, a session, has just changed to the MODSEQ
@@ -318,8 +344,9 @@ func (h *hub) sync() {
 // MODSEQ). Updates of those messages still queued for source are older
 // than what it reports; they are brought up to date, so that they cannot
 // take the client back to an older state.
-func (h *hub) mergeLocked(fresh []mailbox.Message, modSeq uint64, source *view, own map[uint32]uint64) {
-	h.modSeq = max(h.modSeq, modSeq)
+func (h *hub) mergeLocked(listing mailbox.Listing, source *view, own map[uint32]uint64) {
+	fresh := listing.Messages
+	h.modSeq = max(h.modSeq, listing.ModSeq)
 	byUID := make(map[uint32]mailbox.Message, len(fresh))
 	for _, m := range fresh {
 		byUID[m.UID] = m
@@ -359,6 +386,9 @@ func (h *hub) mergeLocked(fresh []mailbox.Message, modSeq uint64, source *view, 
 	}
 	if len(added) > 0 {
 		h.queueLocked(update{kind: updExists, uids: added}, nil)
+	}
+	if listing.UIDNext > 0 {
+		h.maxUID = max(h.maxUID, listing.UIDNext-1) // the UIDs between were expunged
 	}
 	h.msgs = kept
 	h.pruneLocked()
