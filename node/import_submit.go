@@ -19,8 +19,8 @@ func (s *submitter) queueSent(to []envelope.Address, msg io.Reader) error {
 	}
 	defer spool.discard()
 	queued, err := s.recipientCopies(plan, to, spool, size, time.Now())
-	for _, rcpt := range queued {
-		s.retry(rcpt)
+	for _, row := range queued {
+		s.deliver(row)
 	}
 	return err
 }

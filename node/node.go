@@ -131,7 +131,7 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.metrics = n.newMetrics()
 	n.marks.metrics = n.metrics // before the copies of marks below
-	n.submit = &submitter{local: addr, key: key, store: store, maxSize: cfg.MaxMessageSize, retry: n.retry, observer: cfg.Observer, log: cfg.Logger}
+	n.submit = &submitter{local: addr, key: key, store: store, maxSize: cfg.MaxMessageSize, deliver: n.deliver, observer: cfg.Observer, log: cfg.Logger}
 	n.receipts = newReceiptBatcher(n.submit, n.marks)
 	n.reports = &reporter{local: addr, store: store, book: book, marks: n.marks, giveUp: cfg.GiveUp, log: cfg.Logger}
 	return n, nil
@@ -299,11 +299,11 @@ func (n *Node) Run(ctx context.Context) error {
 	return err
 }
 
-// retry tells the queue a recipient may be reachable now. A node that is
-// not running has no queue: what is queued waits for Run.
-func (n *Node) retry(rcpt envelope.Address) {
+// deliver hands a row just queued to the delivery queue (outbox.Queued). A
+// node that is not running has no queue: what is queued waits for Run.
+func (n *Node) deliver(row mailbox.Outbound) {
 	if n.queue != nil {
-		n.queue.Retry(rcpt)
+		n.queue.Queued(row)
 	}
 }
 

@@ -115,8 +115,8 @@ func (b *receiptBatcher) flush() {
 				b.log.Warn("queue delivery receipt", "ids", len(batch), "to", sender.String(), "err", err)
 				continue
 			}
+			b.outbox.deliver(row)
 		}
-		b.outbox.retry(sender)
 	}
 }
 

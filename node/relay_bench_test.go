@@ -249,20 +249,27 @@ func readMessage(b *testing.B, tn *nodetest.Node, uid uint32) []byte {
 // warms the path to R and lets Alice find Bob unreachable (the first
 // direct attempt waits ReachTimeout, 5 s in tests), so the figure is the
 // steady deposit rate.
-func BenchmarkRelayDeposit(b *testing.B) { relayDepositBurst(b, 1000, benchRelayOptions()) }
+func BenchmarkRelayDeposit(b *testing.B) { relayDepositBurst(b, 1000, 1, benchRelayOptions()) }
+
+// BenchmarkRelayDepositClients is BenchmarkRelayDeposit from eight mail
+// clients at once, each over its own SMTP connection: one connection is
+// bound by one commit after another at Alice's node, several share them.
+func BenchmarkRelayDepositClients(b *testing.B) {
+	relayDepositBurst(b, 1000, 8, benchRelayOptions())
+}
 
 // BenchmarkRelayMemberBurst2000 is BenchmarkRelayDeposit with 2,000
 // messages under the relay's default limits, where a member's deposits
 // have a bucket of their own (relay.Options.MemberDepositRate).
 func BenchmarkRelayMemberBurst2000(b *testing.B) {
 	opts := &relay.Options{Policy: relay.PolicyOpen, Forward: true, MemberEnvelopes: 50000}
-	relayDepositBurst(b, 2000, opts)
+	relayDepositBurst(b, 2000, 1, opts)
 }
 
-// relayDepositBurst has Alice send n messages of 1 KiB over one SMTP
-// connection to Bob, who is away, and measures until relay R (with
-// options opts) holds them all and every Sent copy says so.
-func relayDepositBurst(b *testing.B, n int, opts *relay.Options) {
+// relayDepositBurst has Alice send n messages of 1 KiB over as many SMTP
+// connections as clients to Bob, who is away, and measures until relay R
+// (with options opts) holds them all and every Sent copy says so.
+func relayDepositBurst(b *testing.B, n, clients int, opts *relay.Options) {
 	var elapsed time.Duration
 	b.ResetTimer()
 	for range b.N {
@@ -274,8 +281,14 @@ func relayDepositBurst(b *testing.B, n int, opts *relay.Options) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		if err := alice.SendMany(bob, msgs); err != nil {
-			b.Fatalf("alice submits: %v", err)
+		errs := make(chan error, clients)
+		for k := range clients {
+			go func() { errs <- alice.SendMany(bob, msgs[k*n/clients:(k+1)*n/clients]) }()
+		}
+		for range clients {
+			if err := <-errs; err != nil {
+				b.Fatalf("alice submits: %v", err)
+			}
 		}
 		waitUntil(b, 5*time.Minute, fmt.Sprintf("the relay to hold %d envelopes", n+1), func() bool {
 			return relayHolds(b, r).Envelopes >= n+1

@@ -79,7 +79,7 @@ func submissionNode(t *testing.T, opts mailbox.Options) (*submitter, string) {
 		t.Fatalf("address: %v", err)
 	}
 	n := &submitter{local: addr, key: key, store: store, maxSize: DefaultMaxMessageSize,
-		retry: func(envelope.Address) {}, observer: quietObserver{}, log: slog.New(slog.DiscardHandler)}
+		deliver: func(mailbox.Outbound) {}, observer: quietObserver{}, log: slog.New(slog.DiscardHandler)}
 	srv := smtpd.New(smtpd.Options{Local: addr, Submitter: n, Authenticate: func(user, pass string) error {
 		if user != addr.String() || pass != "pw" {
 			return errors.New("bad credentials")

@@ -25,9 +25,9 @@ type submitter struct {
 	key     ed25519.PrivateKey // keys the envelope ids (submissionID)
 	store   *mailbox.Store
 	maxSize int64 // the largest message taken
-	// retry tells the queue that mail for a recipient waits; a node that
+	// deliver hands a row just queued to the delivery queue; a node that
 	// is not running has no queue yet.
-	retry    func(envelope.Address)
+	deliver  func(mailbox.Outbound)
 	observer Observer // hears of the user's own copy of a message to self
 	log      *slog.Logger
 }
@@ -57,16 +57,16 @@ func (s *submitter) Submit(ctx context.Context, from envelope.Address, to []enve
 	if err != nil {
 		return err
 	}
-	for _, rcpt := range queued {
-		s.retry(rcpt)
+	for _, row := range queued {
+		s.deliver(row)
 	}
 	return nil
 }
 
 // recipientCopies stores the recipients' copies of the message to the
 // recipients to (submission), without a Sent copy, and returns the
-// recipients queued for now.
-func (s *submitter) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) ([]envelope.Address, error) {
+// rows queued now.
+func (s *submitter) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) ([]mailbox.Outbound, error) {
 	return s.commit(plan, s.submission(plan, to, spool, size, now), size)
 }
 
@@ -94,11 +94,11 @@ func (s *submitter) submission(plan copyPlan, to []envelope.Address, spool io.Re
 	return sub
 }
 
-// commit stores sub, tells what was stored, and returns the recipients
-// whose rows were queued now; the caller starts their delivery, now that
+// commit stores sub, tells what was stored, and returns the rows queued
+// now; the caller starts their delivery (deliver), now that
 // every copy exists. A row queued already (the same message submitted
 // again) is left to the delivery under way.
-func (s *submitter) commit(plan copyPlan, sub mailbox.Submission, size int64) ([]envelope.Address, error) {
+func (s *submitter) commit(plan copyPlan, sub mailbox.Submission, size int64) ([]mailbox.Outbound, error) {
 	done, err := s.store.Submit(sub)
 	if err != nil {
 		return nil, fmt.Errorf("queue message: %w", err)
@@ -111,11 +111,7 @@ func (s *submitter) commit(plan copyPlan, sub mailbox.Submission, size int64) ([
 	}
 	s.selfCopyStored(plan, done.Self)
 	s.sentCopyStored(plan, sub.Sent, done.Sent)
-	queued := make([]envelope.Address, 0, len(done.Queued))
-	for _, row := range done.Queued {
-		queued = append(queued, row.Recipient)
-	}
-	return queued, nil
+	return done.Queued, nil
 }
 
 // enqueue stores body in the outbox as row. An envelope with that id

@@ -17,7 +17,8 @@ func TestSubmitStartsDeliveryAfterEveryCopy(t *testing.T) {
 	n, _ := submissionNode(t, mailbox.Options{})
 	f1, f2 := testAddress(t), testAddress(t)
 	var started []envelope.Address
-	n.retry = func(rcpt envelope.Address) {
+	n.deliver = func(row mailbox.Outbound) {
+		rcpt := row.Recipient
 		started = append(started, rcpt)
 		rows, err := n.store.Outbox()
 		if err != nil || len(rows) != 2 {
@@ -44,7 +45,7 @@ func TestSubmitStartsDeliveryAfterEveryCopy(t *testing.T) {
 	}
 	// A chat client's message: rows, no Sent copy.
 	started = nil
-	n.retry = func(rcpt envelope.Address) { started = append(started, rcpt) }
+	n.deliver = func(row mailbox.Outbound) { started = append(started, row.Recipient) }
 	chat := fmt.Sprintf("From: <%s>\r\nTo: <%s>\r\nChat-Version: 1.0\r\nMessage-ID: <chat.1@test>\r\n\r\nhi\r\n", n.local, f1)
 	if err := n.Submit(context.Background(), n.local, []envelope.Address{f1}, strings.NewReader(chat)); err != nil {
 		t.Fatal(err)

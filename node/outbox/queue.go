@@ -178,6 +178,21 @@ func (q *Queue) Retry(recipient envelope.Address) {
 	q.sched.ask(func(r *requests) { r.force[recipient] = true })
 }
 
+// Queued tells the queue that rows were queued: their recipients are tried
+// now, as Retry does, and a recipient's worker that is running takes them
+// into its flight. It never blocks.
+func (q *Queue) Queued(rows ...mailbox.Outbound) {
+	q.sched.ask(func(r *requests) {
+		for _, row := range rows {
+			r.force[row.Recipient] = true
+			if r.fresh == nil {
+				r.fresh = map[envelope.Address][]envelope.ID{}
+			}
+			r.fresh[row.Recipient] = append(r.fresh[row.Recipient], row.ID)
+		}
+	})
+}
+
 // RetryAll makes the queue try every recipient now, for example after a new
 // peering link came up. It never blocks.
 func (q *Queue) RetryAll() { q.sched.ask(func(r *requests) { r.all = true }) }
@@ -191,54 +206,89 @@ func (q *Queue) Run(ctx context.Context) error {
 
 // work sends the recipient's messages in order of submission: each one
 // starts once the one before is on its way (Sent) or finished, up to
-// Options.Window in flight. After a temporary failure it starts no more;
-// it waits for the ones in flight and reports when to try again. It runs
-// on a worker goroutine and touches none of the scheduler's state.
+// Options.Window in flight. Messages queued for the recipient while it
+// works (Retry) join the same flight (more), so a burst keeps its window
+// full instead of draining it before the scheduler looks again. After a
+// temporary failure it starts no more; it waits for the ones in flight
+// and reports when to try again. It runs on a worker goroutine and
+// touches none of the scheduler's running state.
 func (q *Queue) work(ctx context.Context, rcpt envelope.Address, rows []mailbox.Outbound) result {
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Created.Before(rows[j].Created) })
 	var (
 		mu      sync.Mutex
 		next    time.Time // the earliest retry after a failure
 		stopped bool
 		flight  sync.WaitGroup
 	)
-	slots := make(chan struct{}, q.opts.Window)
-	for _, row := range rows {
-		if !row.Custody.IsZero() {
-			q.custodyDue(row)
-			continue
-		}
-		slots <- struct{}{}
+	halted := func() bool {
 		mu.Lock()
-		stop := stopped
-		mu.Unlock()
-		if stop || ctx.Err() != nil {
-			break
+		defer mu.Unlock()
+		return stopped || ctx.Err() != nil
+	}
+	slots := make(chan struct{}, q.opts.Window)
+	taken := map[envelope.ID]bool{}
+	for batch := rows; len(batch) > 0 && !halted(); batch = q.more(rcpt, taken, halted) {
+		sort.Slice(batch, func(i, j int) bool { return batch[i].Created.Before(batch[j].Created) })
+		for _, row := range batch {
+			taken[row.ID] = true
+			if !row.Custody.IsZero() {
+				q.custodyDue(row)
+				continue
+			}
+			slots <- struct{}{}
+			if halted() {
+				<-slots
+				break
+			}
+			turn := make(chan struct{})
+			sent := sync.OnceFunc(func() { close(turn) })
+			flight.Go(func() {
+				defer func() { <-slots }()
+				defer sent()
+				err := q.attempt(context.WithValue(ctx, sentKey{}, sent), row)
+				if err == nil {
+					return
+				}
+				var retry time.Time
+				if ctx.Err() == nil {
+					retry = q.failed(row, err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				stopped = true
+				if !retry.IsZero() && (next.IsZero() || retry.Before(next)) {
+					next = retry
+				}
+			})
+			<-turn
 		}
-		turn := make(chan struct{})
-		sent := sync.OnceFunc(func() { close(turn) })
-		flight.Go(func() {
-			defer func() { <-slots }()
-			defer sent()
-			err := q.attempt(context.WithValue(ctx, sentKey{}, sent), row)
-			if err == nil {
-				return
-			}
-			var retry time.Time
-			if ctx.Err() == nil {
-				retry = q.failed(row, err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			stopped = true
-			if !retry.IsZero() && (next.IsZero() || retry.Before(next)) {
-				next = retry
-			}
-		})
-		<-turn
 	}
 	flight.Wait()
 	return result{recipient: rcpt, next: next}
+}
+
+// more returns the rows queued for rcpt since its worker started
+// (Queued) that the worker has not taken yet, read from the store; none
+// after a failure (halted).
+func (q *Queue) more(rcpt envelope.Address, taken map[envelope.ID]bool, halted func() bool) []mailbox.Outbound {
+	if halted() {
+		return nil
+	}
+	var rows []mailbox.Outbound
+	for _, id := range q.sched.takeFresh(rcpt) {
+		if taken[id] {
+			continue
+		}
+		row, err := q.opts.Store.GetOutbound(id)
+		switch {
+		case errors.Is(err, mailbox.ErrNotFound):
+			// delivered and deleted already
+		case err != nil:
+			q.log.Error("read queued message", "id", id.String(), "err", err)
+		default:
+			rows = append(rows, row)
+		}
+	}
+	return rows
 }
 
 // sentKey carries an attempt's Sent function in its context.

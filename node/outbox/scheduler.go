@@ -44,6 +44,9 @@ type requests struct {
 	force map[envelope.Address]bool // recipients to try now, whatever their schedule
 	all   bool                      // try every recipient now
 	woken bool                      // the rows changed: list them again
+	// fresh are rows queued since (Queue.Queued), by recipient, for a
+	// running worker to take into its flight (Queue.more).
+	fresh map[envelope.Address][]envelope.ID
 }
 
 // forced reports whether rcpt is to be tried now, whatever its schedule.
@@ -79,12 +82,30 @@ func (s *scheduler) take() requests {
 	return r
 }
 
-// keepForce re-arms a forced retry of rcpt without waking Run; Run looks
-// again when a worker finishes.
-func (s *scheduler) keepForce(rcpt envelope.Address) {
+// keepForce re-arms a forced retry of rcpt, with the rows queued for it
+// (fresh), without waking Run; Run looks again when a worker finishes, and
+// rcpt's running worker may take the rows first (Queue.more).
+func (s *scheduler) keepForce(rcpt envelope.Address, fresh []envelope.ID) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.asked.force[rcpt] = true
-	s.mu.Unlock()
+	if len(fresh) > 0 {
+		if s.asked.fresh == nil {
+			s.asked.fresh = map[envelope.Address][]envelope.ID{}
+		}
+		s.asked.fresh[rcpt] = append(fresh, s.asked.fresh[rcpt]...)
+	}
+}
+
+// takeFresh returns the rows queued for rcpt since the last take, and
+// forgets them; the forced retry that came with them stays, for when the
+// worker ends.
+func (s *scheduler) takeFresh(rcpt envelope.Address) []envelope.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := s.asked.fresh[rcpt]
+	delete(s.asked.fresh, rcpt)
+	return ids
 }
 
 // onlyBusyForced reports whether a kick asked only for recipients that
@@ -203,7 +224,7 @@ func (s *scheduler) consider(ctx context.Context, rcpt envelope.Address, rows []
 		return due
 	case s.busy[rcpt] || len(s.busy) >= s.q.opts.Concurrency:
 		if forced {
-			s.keepForce(rcpt) // honoured when a worker ends
+			s.keepForce(rcpt, asked.fresh[rcpt]) // honoured when a worker ends
 		}
 	default:
 		s.start(ctx, rcpt, rows)

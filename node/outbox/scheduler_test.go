@@ -245,6 +245,51 @@ func TestSentLetsAWindowOfMessagesWait(t *testing.T) {
 	}
 }
 
+// A message queued for a recipient while its worker runs joins that
+// worker's flight: it starts while the one before still waits for its
+// answer, not only once the worker has ended and the scheduler looked
+// again.
+func TestQueuedWhileBusyJoinsTheFlight(t *testing.T) {
+	store := newStore(t)
+	rcpt, now := envelope.Address{0xe}, time.Now()
+	enqueue(t, store, mailbox.Outbound{ID: [16]byte{1}, Recipient: rcpt, Created: now})
+	started := make(chan [16]byte, 10)
+	written, answer := make(chan struct{}), make(chan struct{})
+	q := runOn(t, store, Options{Window: 4, Deliver: func(ctx context.Context, row mailbox.Outbound, _ io.Reader) error {
+		started <- row.ID
+		if row.ID == ([16]byte{1}) {
+			select {
+			case <-written:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		Sent(ctx)
+		select {
+		case <-answer:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}})
+	t.Cleanup(func() { close(answer) })
+	if id := <-started; id != ([16]byte{1}) {
+		t.Fatalf("started %x, want the first message", id)
+	}
+	second := mailbox.Outbound{ID: [16]byte{2}, Recipient: rcpt, Created: now.Add(time.Second)}
+	enqueue(t, store, second)
+	q.Queued(second) // as a submission does
+	close(written)
+	select {
+	case id := <-started:
+		if id != ([16]byte{2}) {
+			t.Fatalf("started %x, want the second message", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the message queued while the first was under way did not start before the first's answer")
+	}
+}
+
 // A kick that asks only for recipients with a worker needs no listing of
 // the outbox; any other request does.
 func TestOnlyBusyForced(t *testing.T) {
