@@ -28,11 +28,12 @@ type Submission struct {
 	Sent *SentCopy
 }
 
-// SentCopy is the sender's copy of a submitted message: usually the
-// recipients' copy plus the Bcc field they do not see, so a body of its
-// own.
+// SentCopy is the sender's copy of a submitted message: the recipients'
+// copy plus the Bcc field they do not see, so a body of its own; or, with
+// no Bcc field to add (a nil Body), the recipients' copy itself, whose
+// body it then shares.
 type SentCopy struct {
-	Body    io.Reader
+	Body    io.Reader // nil: the same as Submission.Body
 	Options AppendOptions
 }
 
@@ -103,7 +104,8 @@ func (s *Store) Submit(sub Submission) (Submitted, error) {
 type submission struct {
 	rows       []Outbound
 	body, sent pendingBody
-	hasBody    bool // rows or an INBOX copy reference body
+	hasBody    bool // rows, an INBOX copy or a shared Sent copy reference body
+	sharedSent bool // the Sent copy's body is body (SentCopy.Body nil)
 	self       *AppendOptions
 	selfFlags  []string
 	sentCopy   *SentCopy
@@ -113,7 +115,8 @@ type submission struct {
 // takeSubmission checks sub's options, then takes its bodies.
 func (s *Store) takeSubmission(sub Submission) (*submission, error) {
 	in := &submission{rows: sub.Rows, self: sub.Self, sentCopy: sub.Sent,
-		hasBody: len(sub.Rows) > 0 || sub.Self != nil}
+		sharedSent: sub.Sent != nil && sub.Sent.Body == nil}
+	in.hasBody = len(sub.Rows) > 0 || sub.Self != nil || in.sharedSent
 	var err error
 	if in.self != nil {
 		if in.selfFlags, err = checkAppend(*in.self); err != nil {
@@ -135,7 +138,10 @@ func (s *Store) takeSubmission(sub Submission) (*submission, error) {
 			return nil, fmt.Errorf("copy to %s: %w: the limit is %d bytes", Inbox, ErrTooLarge, s.opts.MaxMessageSize)
 		}
 	}
-	if in.sentCopy != nil {
+	switch {
+	case in.sharedSent:
+		in.sent = in.body
+	case in.sentCopy != nil:
 		if in.sent, err = s.takeBody(in.sentCopy.Body, limit); err != nil {
 			s.drop(in.body)
 			return nil, fmt.Errorf("sent copy: %w", err)
@@ -145,14 +151,21 @@ func (s *Store) takeSubmission(sub Submission) (*submission, error) {
 }
 
 // inline is the bytes the submission writes in its transaction.
-func (in *submission) inline() int64 { return int64(len(in.body.Small) + len(in.sent.Small)) }
+func (in *submission) inline() int64 {
+	if in.sharedSent {
+		return int64(len(in.body.Small))
+	}
+	return int64(len(in.body.Small) + len(in.sent.Small))
+}
 
 // dropUnused deletes the bodies that nothing references after Submit.
 func (in *submission) dropUnused(s *Store, out Submitted, err error) {
-	if in.hasBody && (err != nil || len(out.Queued) == 0 && (in.self == nil || out.Self.Duplicate)) {
+	sentKept := err == nil && out.Sent.Mailbox != "" && !out.Sent.Duplicate
+	bodyKept := err == nil && (len(out.Queued) > 0 || in.self != nil && !out.Self.Duplicate || in.sharedSent && sentKept)
+	if in.hasBody && !bodyKept {
 		s.drop(in.body)
 	}
-	if in.sentCopy != nil && (err != nil || out.Sent.Mailbox == "" || out.Sent.Duplicate) {
+	if in.sentCopy != nil && !in.sharedSent && !sentKept {
 		s.drop(in.sent)
 	}
 }
@@ -179,12 +192,12 @@ func (b *batch) submit(in *submission) (Submitted, error) {
 	if err != nil {
 		return Submitted{}, fmt.Errorf("sent copy: %w", err)
 	}
-	if len(out.Queued) > 0 || self.adds() {
+	if len(out.Queued) > 0 || self.adds() || in.sharedSent && sent.adds() {
 		if err := b.store(in.body); err != nil {
 			return Submitted{}, err
 		}
 	}
-	if sent.adds() {
+	if !in.sharedSent && sent.adds() {
 		if err := b.store(in.sent); err != nil {
 			return Submitted{}, err
 		}

@@ -348,3 +348,64 @@ func TestSubmitFollowsTheSentMailbox(t *testing.T) {
 		}
 	}
 }
+
+// A Sent copy without a body of its own (nothing to add to the recipients'
+// copy) shares the recipients' body: it is stored once, outlives the rows,
+// and goes with the last reference. Submitted again, or to no one else,
+// nothing is left behind.
+func TestSubmitSharedSentCopy(t *testing.T) {
+	s, dir := openTest(t, Options{})
+	body := randomBytes(t, 2*chunkSize+7)
+	shared := func(key byte, rows ...byte) Submission {
+		sub := testSubmission(body, [16]byte{key}, false, rows...)
+		sub.Sent.Body = nil
+		return sub
+	}
+	done, err := s.Submit(shared(9, 1, 2))
+	if err != nil || len(done.Queued) != 2 || done.Sent.Mailbox != Sent || done.Sent.Duplicate {
+		t.Fatalf("submit: %+v, %v", done, err)
+	}
+	if n := storedChunks(t, s); n != 3 {
+		t.Errorf("%d chunks, want the one body's 3", n)
+	}
+	s.Close()
+	s = reopen(t, dir, Options{})
+	for _, id := range []byte{1, 2} {
+		if err := s.DeleteOutbound([16]byte{id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(readBody(t, s, Sent, done.Sent.Message.UID), body) {
+		t.Error("Sent copy differs, or was lost with the rows")
+	}
+	if n := storedChunks(t, s); n != 3 {
+		t.Errorf("%d chunks once the rows are gone, want the Sent copy's 3", n)
+	}
+	again, err := s.Submit(shared(9, 1))
+	if err != nil || !again.Sent.Duplicate || len(again.Queued) != 1 {
+		t.Fatalf("submitted again: %+v, %v", again, err)
+	}
+	if err := s.DeleteOutbound([16]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if n := storedChunks(t, s); n != 3 {
+		t.Errorf("%d chunks after a second submission was delivered, want the Sent copy's 3", n)
+	}
+	uid := []uint32{done.Sent.Message.UID}
+	if _, err := s.StoreFlags(Sent, uid, FlagsAdd, []string{`\Deleted`}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Expunge(Sent, uid); err != nil || len(got) != 1 {
+		t.Fatalf("expunged %v, %v", got, err)
+	}
+	if n := storedChunks(t, s); n != 0 {
+		t.Errorf("%d chunks once every copy is gone, want none", n)
+	}
+	only, err := s.Submit(shared(7)) // no row, no copy to self: the Sent copy alone
+	if err != nil || only.Sent.Mailbox != Sent || !bytes.Equal(readBody(t, s, Sent, only.Sent.Message.UID), body) {
+		t.Fatalf("Sent copy alone: %+v, %v", only, err)
+	}
+	if n := storedChunks(t, s); n != 3 {
+		t.Errorf("%d chunks for a Sent copy alone, want 3", n)
+	}
+}
