@@ -47,7 +47,7 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 		return nil, storeError("append to "+quote(name), err)
 	}
 	if s.sel != nil && s.sel.name == name {
-		s.sel.hub.sync()
+		s.sel.hub.settle(st.HighestModSeq)
 	}
 	if dup {
 		s.log.Debug("appended copy of a sent message already stored", "mailbox", name, "uid", m.UID)

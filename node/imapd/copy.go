@@ -22,7 +22,7 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 		return nil, destError("copy to "+quote(dest), err)
 	}
 	if dest == s.sel.name {
-		s.sel.hub.sync()
+		s.sel.hub.settleNow()
 	}
 	return s.copyData(dest, src, dst)
 }
@@ -51,7 +51,7 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 			return err
 		}
 	}
-	s.sel.hub.sync()
+	s.sel.hub.settleNow()
 	return nil
 }
 

@@ -32,6 +32,6 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 	if _, err := s.srv.store.Expunge(s.sel.name, list); err != nil {
 		return storeError("expunge", err)
 	}
-	s.sel.hub.sync()
+	s.sel.hub.settleNow()
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/yggpost/yggpost/mailbox"
 )
@@ -14,8 +15,8 @@ import (
 // hub is the shared server-side view of one selected mailbox: its message
 // list in UID order and the views of the sessions that have it selected,
 // each with its queue of updates. One goroutine per hub follows the
-// store's change feed; sessions also call sync after their own writes so
-// their untagged responses precede the tagged OK.
+// store's change feed; sessions also wait for it after their own writes
+// (settle) so their untagged responses precede the tagged OK.
 //
 // A message expunged from the store stays in the list, marked gone, until
 // every view that knows it has been told (RFC 2180 4.1.1): until then its
@@ -44,6 +45,10 @@ type hub struct {
 	keywords  []string          // every keyword seen in msgs, sorted; only grows
 	views     map[*view]struct{}
 	waiters   map[chan struct{}]bool // sessions in IDLE, kicked after updates are queued
+	// live is set while the hub follows a change feed; advanced is closed
+	// and replaced whenever modSeq grows (see settle).
+	live     bool
+	advanced chan struct{}
 
 	kick chan struct{} // buffer 1: gone messages may be releasable
 	stop chan struct{}
@@ -74,8 +79,8 @@ func (s *Server) acquire(name string) (*hub, error) {
 	h := &hub{
 		srv: s, name: name, log: s.log.With("mailbox", name),
 		refs: 1, msgs: l.Messages, modSeq: l.ModSeq, maxUID: l.UIDNext - 1, gone: map[uint32]bool{}, recentUID: st.RecentUID,
-		views: map[*view]struct{}{},
-		kick:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		views: map[*view]struct{}{}, live: true, advanced: make(chan struct{}),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	for _, m := range l.Messages {
 		h.addKeywordsLocked(m.Flags)
@@ -140,16 +145,79 @@ func (h *hub) rewatch(old *mailbox.Watcher) *mailbox.Watcher {
 	if !errors.Is(err, mailbox.ErrOverflow) {
 		old.Close()
 		h.log.Debug("change feed ended", "err", err)
+		h.endFeed()
 		h.sync()
 		return nil
 	}
 	w, werr := old.Renew()
 	if werr != nil {
 		h.log.Warn("re-watch mailbox", "err", werr)
+		h.endFeed()
 		w = nil
 	}
 	h.sync()
 	return w
+}
+
+// endFeed notes that the hub follows no change feed any more: settle
+// re-reads from then on.
+func (h *hub) endFeed() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.live = false
+	h.advanceLocked()
+}
+
+// settleTimeout bounds how long settle waits for the feed before it
+// re-reads the mailbox instead.
+const settleTimeout = 2 * time.Second
+
+// settle brings the list up to date with a write of the session's own,
+// committed already, so that its untagged responses can precede the
+// tagged OK: it waits until the hub goroutine has applied the change feed
+// up to modSeq (the mailbox's HIGHESTMODSEQ after the write), which costs
+// nothing like a re-read of every message in a large mailbox. Without a
+// feed, or if the feed is not there within settleTimeout, it re-reads
+// (sync).
+func (h *hub) settle(modSeq uint64) {
+	deadline := time.NewTimer(settleTimeout)
+	defer deadline.Stop()
+	for {
+		h.mu.Lock()
+		done, live, advanced := h.modSeq >= modSeq, h.live, h.advanced
+		h.mu.Unlock()
+		switch {
+		case done:
+			return
+		case !live:
+			h.sync()
+			return
+		}
+		select {
+		case <-advanced:
+		case <-deadline.C:
+			h.log.Debug("change feed late; re-reading the mailbox", "want_modseq", modSeq)
+			h.sync()
+			return
+		}
+	}
+}
+
+// settleNow is settle to the mailbox's HIGHESTMODSEQ as the store has it
+// now; if that cannot be read, it re-reads the mailbox.
+func (h *hub) settleNow() {
+	st, err := h.srv.store.Status(h.name)
+	if err != nil {
+		h.sync()
+		return
+	}
+	h.settle(st.HighestModSeq)
+}
+
+// advanceLocked wakes the sessions waiting in settle.
+func (h *hub) advanceLocked() {
+	close(h.advanced)
+	h.advanced = make(chan struct{})
 }
 
 // releaseRetained gives back to the store the expunged messages w retains
@@ -205,6 +273,7 @@ collect:
 	}
 	h.pruneLocked()
 	h.kickLocked()
+	h.advanceLocked()
 }
 
 // applyLocked applies one change of the feed to the list and queues its
@@ -212,6 +281,7 @@ collect:
 func (h *hub) applyLocked(c mailbox.Change) {
 	if c.Kind == mailbox.FlagsChanged {
 		h.setFlagsLocked(c)
+		h.modSeq = max(h.modSeq, c.ModSeq) // the feed is in MODSEQ order: all before it is applied
 		return
 	}
 	if c.ModSeq <= h.modSeq {
@@ -285,30 +355,61 @@ func (h *hub) kickLocked() {
 	}
 }
 
-// storeFlags runs a session's flag change and merges its result before the
-// hub goroutine can report the change: source gets no FETCH for the
+// storeFlags runs a session's flag change and applies its result before
+// the hub goroutine can report the change: source gets no FETCH for the
 // messages it changed (it reports them itself, or not at all for .SILENT),
-// every other session does.
+// every other session does. The hub goroutine then finds the change's
+// events applied already (by MODSEQ) and skips them; storeFlags waits for
+// that (settle), so the HIGHESTMODSEQ the session tells next counts its
+// own change.
 func (h *hub) storeFlags(source *view, change func() ([]mailbox.Message, error)) ([]mailbox.Message, error) {
+	updated, err := h.applyOwnFlags(source, change)
+	if err != nil {
+		return nil, err
+	}
+	var modSeq uint64
+	for _, m := range updated {
+		modSeq = max(modSeq, m.ModSeq)
+	}
+	h.settle(modSeq)
+	return updated, nil
+}
+
+// applyOwnFlags runs change and applies its result (ownFlagsLocked), in
+// one step of the list's changes (syncMu).
+func (h *hub) applyOwnFlags(source *view, change func() ([]mailbox.Message, error)) ([]mailbox.Message, error) {
 	h.syncMu.Lock()
 	defer h.syncMu.Unlock()
 	updated, err := change()
 	if err != nil {
 		return nil, err
 	}
-	own := make(map[uint32]uint64, len(updated))
-	for _, m := range updated {
-		own[m.UID] = m.ModSeq
-	}
-	fresh, err := h.srv.store.List(h.name)
-	if err != nil {
-		h.log.Warn("re-read mailbox", "err", fmt.Errorf("list messages of %q: %w", h.name, err))
-		return updated, nil // the change is made; the feed will bring the view up to date
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.mergeLocked(fresh, source, own)
+	for _, m := range updated {
+		h.ownFlagsLocked(source, m)
+	}
+	h.kickLocked()
 	return updated, nil
+}
+
+// ownFlagsLocked applies m, as source's own flag change left it, to the
+// list: every other view is told; updates of m still queued for source are
+// older than what it reports, and are brought up to date, so that they
+// cannot take the client back to an older state. A message the list does
+// not have yet, or has at a later MODSEQ, is left to the feed.
+func (h *hub) ownFlagsLocked(source *view, m mailbox.Message) {
+	i, ok := h.indexLocked(m.UID)
+	if !ok || h.gone[m.UID] || m.ModSeq <= h.msgs[i].ModSeq {
+		return
+	}
+	h.msgs[i].ModSeq = m.ModSeq
+	if !slices.Equal(h.msgs[i].Flags, m.Flags) {
+		h.msgs[i].Flags = slices.Clone(m.Flags)
+		h.addKeywordsLocked(m.Flags)
+		h.queueLocked(update{kind: updFlags, uid: m.UID, flags: h.msgs[i].Flags, modSeq: m.ModSeq}, source)
+	}
+	source.refreshLocked(m.UID, h.msgs[i].Flags, m.ModSeq)
 }
 
 func (h *hub) indexLocked(uid uint32) (int, bool) {
@@ -331,20 +432,14 @@ func (h *hub) sync() {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.mergeLocked(fresh, nil, nil)
+	h.mergeLocked(fresh)
 }
 
 // mergeLocked turns the difference between h.msgs and listing, read in one
-// transaction, into expunge, flag and exists updates, in that order. A message missing from fresh stays in the list, gone, until
+// transaction, into expunge, flag and exists updates, in that order. A
+// message missing from the listing stays in the list, gone, until
 // pruneLocked finds no view that knows it.
-//
-// own maps the UIDs that source, a session, has just changed to the MODSEQ
-// of its change, which source reports itself: other views are told, source
-// is not, unless the message changed again since (fresh has a higher
-// MODSEQ). Updates of those messages still queued for source are older
-// than what it reports; they are brought up to date, so that they cannot
-// take the client back to an older state.
-func (h *hub) mergeLocked(listing mailbox.Listing, source *view, own map[uint32]uint64) {
+func (h *hub) mergeLocked(listing mailbox.Listing) {
 	fresh := listing.Messages
 	h.modSeq = max(h.modSeq, listing.ModSeq)
 	byUID := make(map[uint32]mailbox.Message, len(fresh))
@@ -362,15 +457,8 @@ func (h *hub) mergeLocked(listing mailbox.Listing, source *view, own map[uint32]
 			h.gone[m.UID] = true
 			h.queueLocked(update{kind: updExpunge, uid: m.UID}, nil)
 		case !slices.Equal(m.Flags, f.Flags):
-			var except *view
-			if ownModSeq, ok := own[m.UID]; ok && f.ModSeq == ownModSeq {
-				except = source
-			}
 			h.addKeywordsLocked(f.Flags)
-			h.queueLocked(update{kind: updFlags, uid: m.UID, flags: f.Flags, modSeq: f.ModSeq}, except)
-		}
-		if _, ok := own[m.UID]; ok && !h.gone[m.UID] {
-			source.refreshLocked(m.UID, f.Flags, f.ModSeq)
+			h.queueLocked(update{kind: updFlags, uid: m.UID, flags: f.Flags, modSeq: f.ModSeq}, nil)
 		}
 		kept = append(kept, f)
 	}
@@ -393,6 +481,7 @@ func (h *hub) mergeLocked(listing mailbox.Listing, source *view, own map[uint32]
 	h.msgs = kept
 	h.pruneLocked()
 	h.kickLocked()
+	h.advanceLocked()
 }
 
 // pruneLocked drops from the list the gone messages no view knows any
