@@ -8,15 +8,19 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	iwn "github.com/Arceliar/ironwood/network"
 )
 
 // Dial timing. A QUIC handshake attempt that hears nothing for
 // dialAttemptTimeout fails; the next waits a backoff that doubles from
-// dialBackoffMin to dialBackoffMax.
+// dialBackoffMin to dialBackoffMax. While an attempt waits, the key is
+// looked up again every dialProbeInterval (see dialOnce).
 const (
 	dialAttemptTimeout = 5 * time.Second
 	dialBackoffMin     = 100 * time.Millisecond
 	dialBackoffMax     = time.Second
+	dialProbeInterval  = 100 * time.Millisecond
 )
 
 // Dial opens a stream to the node with public key to, retrying with backoff
@@ -59,16 +63,34 @@ func (m *Mesh) Dial(ctx context.Context, to ed25519.PublicKey) (net.Conn, error)
 // dialOnce makes one attempt. It is abandoned early when the mesh reports a
 // new path to the key or a new link, because the handshake packets sent so
 // far were probably lost and QUIC would only resend them after its backoff.
+//
+// The handshake is sent at once, path or not, and while it waits the key is
+// looked up every dialProbeInterval (the mesh sends at most one lookup per
+// key a second and drops the rest). Without that, lookups go out only with
+// QUIC's own resends, at 0, 0.2, 0.6, 1.4 and 3 s of an attempt: on a line
+// that has just come up, those made before the spanning tree formed (one to
+// three of the mesh's once-a-second routing rounds) are lost, and a tree
+// that formed just after the 3 s resend left the attempt deaf until its
+// 5 s timeout. A lookup that reaches the key also makes its node look this
+// node up (see answerLookup), which the first contact may need.
 func (m *Mesh) dialOnce(ctx context.Context, to ed25519.PublicKey) (net.Conn, error) {
 	woken, unregister := m.wake.register(to)
 	defer unregister()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go func() {
-		select {
-		case <-woken:
-			cancel(errPathFound)
-		case <-ctx.Done():
+		tick := time.NewTicker(dialProbeInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-woken:
+				cancel(errPathFound)
+				return
+			case <-tick.C:
+				m.Probe(to)
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 	c, err := m.quic.DialContext(ctx, "yggdrasil", hex.EncodeToString(to))
@@ -97,6 +119,32 @@ func (m *Mesh) Probe(key ed25519.PublicKey) {
 		return
 	}
 	m.core.SendLookup(key)
+}
+
+// answerLookup is called by the mesh's router, inside its actor (so it must
+// not block), for every path lookup that passes through or starts at this
+// node. A lookup for this node's own key from another node means that node
+// is trying to reach us, so we look it up in turn.
+//
+// That breaks a deadlock of the first contact. The dialer's first packet
+// for a node it has no encrypted session with is a session init, and every
+// packet it sends until the session is up repeats that same init, with the
+// same sequence number. The receiver answers the first init it gets by
+// creating its side of the session and sending an acknowledgement; if it
+// has no path back to the dialer yet, the acknowledgement is held until a
+// lookup for the dialer succeeds. When that lookup is made before the
+// spanning tree has formed at the receiver, it is lost, and nothing sends
+// another: the receiver ignores the repeated inits (not newer than the
+// one it answered) and has no traffic of its own for the dialer. Both
+// sides then wait until the receiver's half session expires after a
+// minute; every QUIC handshake in between hears nothing. The dialer's
+// lookups (see dialOnce) still reach us, and our lookup for the dialer
+// releases the held acknowledgement.
+func (m *Mesh) answerLookup(info iwn.DebugLookupInfo) {
+	if len(info.Key) != ed25519.PublicKeySize || !info.Target.Equal(m.self) || info.Key.Equal(m.self) {
+		return
+	}
+	m.Probe(info.Key)
 }
 
 // Reachable delivers keys that may be reachable now, and nil meaning that

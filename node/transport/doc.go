@@ -8,9 +8,14 @@
 //
 // Streams. Dial opens a QUIC stream to a public key and retries with backoff
 // until its context ends, because the first contact after a link comes up
-// takes 2–3 s. A new stream is invisible to the receiver until the dialer
-// writes its first byte; the node protocol starts every stream with a single
-// space byte (as Yggmail does), so Dial itself writes nothing.
+// takes 2–3 s: the mesh must form its spanning tree before a path lookup
+// gets through. A dial sends its handshake at once and looks the key up
+// every 100 ms while it waits; a node that is looked up looks the asker up
+// in turn, so that it has a path back for its answer (without it, a first
+// contact could hear nothing for a minute; see answerLookup).
+// A new stream is invisible to the receiver until the dialer writes its
+// first byte; the node protocol starts every stream with a single space
+// byte (as Yggmail does), so Dial itself writes nothing.
 //
 // Stale connections. yggquic keeps one QUIC connection per peer and reuses it.
 // A peer that crashed and came back cannot tell us (no stateless reset), so a

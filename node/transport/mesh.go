@@ -109,6 +109,9 @@ func (m *Mesh) start(cfg Config, re *regexp.Regexp, ylog yggLogger) error {
 			m.wake.signal(key)
 		}
 	})
+	// The router's lookup hook is the only sign that another node is
+	// trying to reach this one before any of its traffic gets through.
+	m.core.PacketConn.PacketConn.Debug.SetDebugLookupLogger(m.answerLookup)
 	if err := m.listen(cfg.Listen); err != nil {
 		return err
 	}
