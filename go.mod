@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	filippo.io/edwards25519 v1.2.0
+	github.com/Arceliar/ironwood v0.0.0-20260613025018-d50055b11f5e
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/emersion/go-imap/v2 v2.0.0-beta.8
 	github.com/emersion/go-message v0.18.2
@@ -24,7 +25,6 @@ require (
 )
 
 require (
-	github.com/Arceliar/ironwood v0.0.0-20260613025018-d50055b11f5e // indirect
 	github.com/Arceliar/phony v0.0.0-20220903101357-530938a4b13d // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bits-and-blooms/bitset v1.24.5 // indirect
