@@ -207,7 +207,7 @@ func (q *Queue) Run(ctx context.Context) error {
 // work sends the recipient's messages in order of submission: each one
 // starts once the one before is on its way (Sent) or finished, up to
 // Options.Window in flight. Messages queued for the recipient while it
-// works (Retry) join the same flight (more), so a burst keeps its window
+// works (Queued) join the same flight (more), so a burst keeps its window
 // full instead of draining it before the scheduler looks again. After a
 // temporary failure it starts no more; it waits for the ones in flight
 // and reports when to try again. It runs on a worker goroutine and
