@@ -29,6 +29,11 @@ type hub struct {
 	log  *slog.Logger
 
 	refs int // guarded by srv.mu
+	// uidValidity is the mailbox's when the hub started. The feed follows
+	// the mailbox, not its name: a mailbox of the name with another
+	// UIDVALIDITY (the one followed was renamed away, or deleted, and a
+	// new one created) is another mailbox, with a hub of its own.
+	uidValidity uint32
 
 	// syncMu orders the changes of the list: a re-read of the store with
 	// its merge, a session's STORE with its merge, a release of retained
@@ -55,11 +60,13 @@ type hub struct {
 	done chan struct{}
 }
 
-// acquire returns the hub of name, starting it if no session uses it yet.
-func (s *Server) acquire(name string) (*hub, error) {
+// acquire returns the hub of name, starting it if no session uses it yet
+// or if the hub of that name follows another mailbox than the one with
+// uidValidity (see hub.uidValidity); that hub stays with its sessions.
+func (s *Server) acquire(name string, uidValidity uint32) (*hub, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h := s.hubs[name]; h != nil {
+	if h := s.hubs[name]; h != nil && h.uidValidity == uidValidity {
 		h.refs++
 		return h, nil
 	}
@@ -78,7 +85,7 @@ func (s *Server) acquire(name string) (*hub, error) {
 	}
 	h := &hub{
 		srv: s, name: name, log: s.log.With("mailbox", name),
-		refs: 1, msgs: l.Messages, modSeq: l.ModSeq, maxUID: l.UIDNext - 1, gone: map[uint32]bool{}, recentUID: st.RecentUID,
+		refs: 1, uidValidity: st.UIDValidity, msgs: l.Messages, modSeq: l.ModSeq, maxUID: l.UIDNext - 1, gone: map[uint32]bool{}, recentUID: st.RecentUID,
 		views: map[*view]struct{}{}, live: true, advanced: make(chan struct{}),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}

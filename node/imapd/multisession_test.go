@@ -364,3 +364,47 @@ func TestEnableOnlyWhatIsOffered(t *testing.T) {
 		t.Errorf("SELECT after ENABLE IMAP4rev2: %q; want * 1 RECENT", got)
 	}
 }
+
+// A mailbox created with the name of one another session has selected,
+// renamed away or deleted since, is a mailbox of its own: SELECT shows its
+// messages and UIDVALIDITY, not the old one's, and hears of what is added
+// to it.
+func TestSelectNewMailboxWithTheNameOfOneRenamed(t *testing.T) {
+	e := newEnv(t)
+	if err := e.store.CreateMailbox("Work"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, _, err := e.store.Append("Work", bytes.NewReader(testMessage(fmt.Sprintf("w%d", i), 10)), mailbox.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
+	a.login()
+	b.login()
+	a.open("a1 SELECT Work")
+	b.expect("b1 RENAME Work Old", "b1 OK RENAME completed")
+	b.expect("b2 CREATE Work", "b2 OK CREATE completed")
+	uv := uidValidity(t, e.store, "Work")
+	got := b.open("b3 SELECT Work")
+	if !slices.Contains(got, "* 0 EXISTS") || !slices.Contains(got, fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", uv)) {
+		t.Fatalf("SELECT of the new Work: %q, want 0 EXISTS and UIDVALIDITY %d", got, uv)
+	}
+	if _, _, err := e.store.Append("Work", bytes.NewReader(testMessage("new", 10)), mailbox.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b.noopUntil("b4n", "* 1 EXISTS")
+	b.expect("b5 FETCH 1:* (UID)", "* 1 FETCH (UID 1)", "b5 OK FETCH completed")
+
+	// So is one created again after a DELETE, while b still has the
+	// deleted one selected.
+	a.expect("a2 DELETE Work", "a2 OK DELETE completed")
+	a.expect("a3 CREATE Work", "a3 OK CREATE completed")
+	if _, _, err := e.store.Append("Work", bytes.NewReader(testMessage("again", 10)), mailbox.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got = a.open("a4 SELECT Work")
+	if !slices.Contains(got, "* 1 EXISTS") || !slices.Contains(got, fmt.Sprintf("* OK [UIDVALIDITY %d] UIDs valid", uidValidity(t, e.store, "Work"))) {
+		t.Fatalf("SELECT of Work created again: %q, want 1 EXISTS and its UIDVALIDITY", got)
+	}
+}

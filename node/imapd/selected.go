@@ -28,7 +28,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, storeError("select "+quote(name), err)
 	}
-	h, err := s.srv.acquire(name)
+	h, err := s.srv.acquire(name, st.UIDValidity)
 	if err != nil {
 		return nil, err
 	}
