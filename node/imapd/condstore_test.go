@@ -193,3 +193,32 @@ func TestOwnStoreOvertakesQueuedChange(t *testing.T) {
 		}
 	}
 }
+
+// So is a STORE that changes nothing, whose answer reports the message as
+// the list has it already: the changes queued for the session before that
+// state are not sent after it.
+func TestOwnUnchangingStoreOvertakesQueuedChange(t *testing.T) {
+	for _, mode := range []string{"", " (CONDSTORE)"} {
+		e := newEnv(t)
+		deliver(t, e, "one", 10)
+		h := highestModSeq(t, e)
+		a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
+		a.login()
+		b.login()
+		a.open("a1 SELECT INBOX" + mode)
+		b.open("b1 SELECT INBOX" + mode)
+		b.send("b2 STORE 1 +FLAGS.SILENT (one)")
+		b.until("b2 OK")
+		b.send("b3 STORE 1 +FLAGS.SILENT (two)")
+		b.until("b3 OK")
+		want := `* 1 FETCH (UID 1 FLAGS (one two \Recent))`
+		if mode != "" {
+			want = fmt.Sprintf(`* 1 FETCH (UID 1 FLAGS (one two \Recent) MODSEQ (%d))`, h+2)
+		}
+		a.send(`a2 STORE 1 +FLAGS (one)`) // set already
+		got := a.until("a2 ")
+		if i := slices.Index(got, want); i < 0 || slices.ContainsFunc(got[i+1:], func(l string) bool { return strings.Contains(l, "FETCH") && !strings.Contains(l, "two") }) {
+			t.Errorf("mode %q: STORE answered %q, want %q and no older state after it", mode, got, want)
+		}
+	}
+}

@@ -403,20 +403,24 @@ func (h *hub) applyOwnFlags(source *view, change func() ([]mailbox.Message, erro
 // ownFlagsLocked applies m, as source's own flag change left it, to the
 // list: every other view is told; updates of m still queued for source are
 // older than what it reports, and are brought up to date, so that they
-// cannot take the client back to an older state. A message the list does
-// not have yet, or has at a later MODSEQ, is left to the feed.
+// cannot take the client back to an older state. That holds too for a
+// STORE that changed nothing, which reports the message as the list may
+// have it already. A message the list does not have yet is left to the
+// feed, and so is the list's state of one it has at a later MODSEQ.
 func (h *hub) ownFlagsLocked(source *view, m mailbox.Message) {
 	i, ok := h.indexLocked(m.UID)
-	if !ok || h.gone[m.UID] || m.ModSeq <= h.msgs[i].ModSeq {
+	if !ok || h.gone[m.UID] {
 		return
 	}
-	h.msgs[i].ModSeq = m.ModSeq
-	if !slices.Equal(h.msgs[i].Flags, m.Flags) {
-		h.msgs[i].Flags = slices.Clone(m.Flags)
-		h.addKeywordsLocked(m.Flags)
-		h.queueLocked(update{kind: updFlags, uid: m.UID, flags: h.msgs[i].Flags, modSeq: m.ModSeq}, source)
+	if m.ModSeq > h.msgs[i].ModSeq {
+		h.msgs[i].ModSeq = m.ModSeq
+		if !slices.Equal(h.msgs[i].Flags, m.Flags) {
+			h.msgs[i].Flags = slices.Clone(m.Flags)
+			h.addKeywordsLocked(m.Flags)
+			h.queueLocked(update{kind: updFlags, uid: m.UID, flags: h.msgs[i].Flags, modSeq: m.ModSeq}, source)
+		}
 	}
-	source.refreshLocked(m.UID, h.msgs[i].Flags, m.ModSeq)
+	source.refreshLocked(m.UID, slices.Clone(m.Flags), m.ModSeq)
 }
 
 func (h *hub) indexLocked(uid uint32) (int, bool) {
