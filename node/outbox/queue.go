@@ -266,15 +266,16 @@ func (q *Queue) work(ctx context.Context, rcpt envelope.Address, rows []mailbox.
 	return result{recipient: rcpt, next: next}
 }
 
-// more returns the rows queued for rcpt since its worker started
-// (Queued) that the worker has not taken yet, read from the store; none
-// after a failure (halted).
+// more returns the rows queued for rcpt (Queued) that the worker has not
+// taken yet, read from the store; none after a failure (halted), when
+// they are left to the next worker, which finds them in the outbox.
 func (q *Queue) more(rcpt envelope.Address, taken map[envelope.ID]bool, halted func() bool) []mailbox.Outbound {
+	fresh := q.sched.takeFresh(rcpt)
 	if halted() {
 		return nil
 	}
 	var rows []mailbox.Outbound
-	for _, id := range q.sched.takeFresh(rcpt) {
+	for _, id := range fresh {
 		if taken[id] {
 			continue
 		}

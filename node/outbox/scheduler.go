@@ -44,8 +44,8 @@ type requests struct {
 	force map[envelope.Address]bool // recipients to try now, whatever their schedule
 	all   bool                      // try every recipient now
 	woken bool                      // the rows changed: list them again
-	// fresh are rows queued since (Queue.Queued), by recipient, for a
-	// running worker to take into its flight (Queue.more).
+	// fresh are rows queued (Queue.Queued), by recipient, for a running
+	// worker to take into its flight (Queue.more); take leaves them.
 	fresh map[envelope.Address][]envelope.ID
 }
 
@@ -73,33 +73,33 @@ func (s *scheduler) ask(record func(*requests)) {
 	}
 }
 
-// take returns the requests made since the last take and clears them.
+// take returns the requests made since the last take and clears them,
+// but for the rows queued (fresh): those stay until a worker of their
+// recipient takes them (takeFresh). Taken here, a row queued after the
+// outbox was listed would be in neither the rows a worker starts with nor
+// its flight, and a worker could start a later one before it.
 func (s *scheduler) take() requests {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.asked
-	s.asked = requests{force: map[envelope.Address]bool{}}
+	s.asked = requests{force: map[envelope.Address]bool{}, fresh: r.fresh}
+	r.fresh = nil
 	return r
 }
 
-// keepForce re-arms a forced retry of rcpt, with the rows queued for it
-// (fresh), without waking Run; Run looks again when a worker finishes, and
-// rcpt's running worker may take the rows first (Queue.more).
-func (s *scheduler) keepForce(rcpt envelope.Address, fresh []envelope.ID) {
+// keepForce re-arms a forced retry of rcpt without waking Run; Run looks
+// again when a worker finishes, and rcpt's running worker may take the
+// rows queued for it first (Queue.more).
+func (s *scheduler) keepForce(rcpt envelope.Address) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.asked.force[rcpt] = true
-	if len(fresh) > 0 {
-		if s.asked.fresh == nil {
-			s.asked.fresh = map[envelope.Address][]envelope.ID{}
-		}
-		s.asked.fresh[rcpt] = append(fresh, s.asked.fresh[rcpt]...)
-	}
 }
 
-// takeFresh returns the rows queued for rcpt since the last take, and
+// takeFresh returns the rows queued for rcpt that no worker took yet, and
 // forgets them; the forced retry that came with them stays, for when the
-// worker ends.
+// worker ends. Rows the worker started with come again here; it skips
+// them.
 func (s *scheduler) takeFresh(rcpt envelope.Address) []envelope.ID {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -224,7 +224,7 @@ func (s *scheduler) consider(ctx context.Context, rcpt envelope.Address, rows []
 		return due
 	case s.busy[rcpt] || len(s.busy) >= s.q.opts.Concurrency:
 		if forced {
-			s.keepForce(rcpt, asked.fresh[rcpt]) // honoured when a worker ends
+			s.keepForce(rcpt) // honoured when a worker ends
 		}
 	default:
 		s.start(ctx, rcpt, rows)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/yggpost/yggpost/envelope"
+	"github.com/yggpost/yggpost/internal/testkit"
 	"github.com/yggpost/yggpost/mailbox"
 )
 
@@ -312,5 +314,53 @@ func TestOnlyBusyForced(t *testing.T) {
 		if got := s.onlyBusyForced(); got != tc.want {
 			t.Errorf("%s: onlyBusyForced = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Messages queued one after the other for a recipient start in the order
+// they were queued, each once, however their queuing falls between the
+// scheduler listing the outbox and taking its requests: a row queued then
+// is not among the rows listed, and the worker must still take it into its
+// flight before any row queued after it.
+func TestQueuedBurstKeepsSubmissionOrder(t *testing.T) {
+	store := newStore(t)
+	now := time.Now()
+	for i := range 1500 { // not due for long: they only make every listing take a while
+		enqueue(t, store, mailbox.Outbound{ID: [16]byte{0xee, byte(i >> 8), byte(i)}, Recipient: envelope.Address{0xb}, Created: now, NextAttempt: now.Add(time.Hour)})
+	}
+	rcpt := envelope.Address{0xa}
+	var (
+		mu     sync.Mutex
+		starts = map[[16]byte]int{}
+		order  []int
+	)
+	q := runOn(t, store, Options{Window: 4, Deliver: func(ctx context.Context, row mailbox.Outbound, _ io.Reader) error {
+		mu.Lock()
+		starts[row.ID]++
+		order = append(order, int(row.ID[1])<<8|int(row.ID[2]))
+		mu.Unlock()
+		Sent(ctx)
+		return nil
+	}})
+	const n = 300
+	for i := range n {
+		row := mailbox.Outbound{ID: [16]byte{1, byte(i >> 8), byte(i)}, Recipient: rcpt, Created: now.Add(time.Duration(i) * time.Millisecond), NextAttempt: now}
+		enqueue(t, store, row)
+		q.Queued(row)
+	}
+	testkit.WaitFor(t, 20*time.Second, "every message started", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(starts) == n
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for id, c := range starts {
+		if c != 1 {
+			t.Errorf("%x started %d times", id, c)
+		}
+	}
+	if !slices.IsSorted(order) {
+		t.Errorf("started in the order %v, not as queued", order)
 	}
 }
