@@ -5,12 +5,9 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"io"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,52 +75,11 @@ func keyAddress(b *testing.B, key ed25519.PrivateKey) envelope.Address {
 
 // prefillRelay opens the relay store of the (stopped) relay node in
 // relayDB with the relay's own key, registers bob and deposits n sealed
-// 1 KiB messages from alice to bob, from 16 goroutines. It returns the
+// 1 KiB messages from alice to bob (prefillRelayMembers). It returns the
 // messages as bob should receive them.
 func prefillRelay(b *testing.B, relayDB string, relayKey, aliceKey, bobKey ed25519.PrivateKey, n int) [][]byte {
 	b.Helper()
-	opts := *benchRelayOptions()
-	opts.Key = relayKey
-	r, err := relay.Open(filepath.Join(relayDB, "relay"), opts)
-	if err != nil {
-		b.Fatalf("open relay store: %v", err)
-	}
-	defer r.Close()
-	reg, err := relay.NewRegistration(bobKey, keyAddress(b, relayKey), time.Now(), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := r.Register(reg); err != nil {
-		b.Fatalf("register bob: %v", err)
-	}
-	alice, bob := keyAddress(b, aliceKey), keyAddress(b, bobKey)
-	msgs := make([][]byte, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				msgs[i] = nodetest.Message(alice, bob, fmt.Sprintf("pending %d", i), strings.Repeat("p", 1024)+"\r\n")
-				var sealed bytes.Buffer
-				if _, err := envelope.Seal(&sealed, aliceKey, bob, envelope.NewID(), time.Now(), bytes.NewReader(msgs[i])); err != nil {
-					b.Errorf("seal %d: %v", i, err)
-					return
-				}
-				if _, err := r.Deposit(alice, int64(sealed.Len()), &sealed); err != nil {
-					b.Errorf("deposit %d: %v", i, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if b.Failed() {
-		b.FailNow()
-	}
-	if st := r.Status(); st.Envelopes != n {
-		b.Fatalf("relay store holds %d envelopes after the fill, want %d", st.Envelopes, n)
-	}
-	return msgs
+	return prefillRelayMembers(b, relayDB, relayKey, []ed25519.PrivateKey{aliceKey}, []ed25519.PrivateKey{bobKey}, n)[0]
 }
 
 // waitUntil polls cond every 50 ms (cheaper than waitFor's 20 ms when the

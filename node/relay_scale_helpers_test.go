@@ -34,10 +34,10 @@ import (
 // member processes (this test binary re-executed), and the relay's store
 // filled for many members before it starts.
 
-// prefillRelayMembers is prefillRelay for many members: it opens the relay
-// store of the stopped relay node in relayDB with the relay's own key,
-// registers every member and deposits perMember sealed 1 KiB messages for
-// each, sealed by the senders in turn, from 16 goroutines. It returns the
+// prefillRelayMembers opens the relay store of the stopped relay node in
+// relayDB with the relay's own key, registers every member and deposits
+// perMember sealed 1 KiB messages for each, sealed by the senders in turn,
+// from 16 goroutines. It returns the
 // messages each member should receive, in the order of members.
 func prefillRelayMembers(b *testing.B, relayDB string, relayKey ed25519.PrivateKey, senders, members []ed25519.PrivateKey, perMember int) [][][]byte {
 	b.Helper()

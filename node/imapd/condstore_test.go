@@ -161,20 +161,28 @@ func TestQResyncSelect(t *testing.T) {
 	}
 }
 
+// twoSelecting delivers one message and has two sessions select INBOX,
+// with mode (say " (CONDSTORE)") after the SELECT; it returns the
+// mailbox's HIGHESTMODSEQ before they do.
+func twoSelecting(t *testing.T, mode string) (uint64, *rawConn, *rawConn) {
+	e := newEnv(t)
+	deliver(t, e, "one", 10)
+	h := highestModSeq(t, e)
+	a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
+	a.login()
+	b.login()
+	a.open("a1 SELECT INBOX" + mode)
+	b.open("b1 SELECT INBOX" + mode)
+	return h, a, b
+}
+
 // A session's own STORE on a message another session changed before is
 // answered with the message's state after both changes, and the older
 // change queued for it is not sent afterwards: its client never goes back
 // to an older state (nor, with CONDSTORE, to a lower MODSEQ).
 func TestOwnStoreOvertakesQueuedChange(t *testing.T) {
 	for _, mode := range []string{"", " (CONDSTORE)"} {
-		e := newEnv(t)
-		deliver(t, e, "one", 10)
-		h := highestModSeq(t, e)
-		a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
-		a.login()
-		b.login()
-		a.open("a1 SELECT INBOX" + mode)
-		b.open("b1 SELECT INBOX" + mode)
+		h, a, b := twoSelecting(t, mode)
 		b.send("b2 STORE 1 FLAGS (work)")
 		b.until("b2 OK")
 		want := `* 1 FETCH (UID 1 FLAGS ($Label1 \Seen \Recent))`
@@ -199,14 +207,7 @@ func TestOwnStoreOvertakesQueuedChange(t *testing.T) {
 // state are not sent after it.
 func TestOwnUnchangingStoreOvertakesQueuedChange(t *testing.T) {
 	for _, mode := range []string{"", " (CONDSTORE)"} {
-		e := newEnv(t)
-		deliver(t, e, "one", 10)
-		h := highestModSeq(t, e)
-		a, b := dialRaw(t, e.addr), dialRaw(t, e.addr)
-		a.login()
-		b.login()
-		a.open("a1 SELECT INBOX" + mode)
-		b.open("b1 SELECT INBOX" + mode)
+		h, a, b := twoSelecting(t, mode)
 		b.send("b2 STORE 1 +FLAGS.SILENT (one)")
 		b.until("b2 OK")
 		b.send("b3 STORE 1 +FLAGS.SILENT (two)")

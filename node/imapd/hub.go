@@ -324,7 +324,6 @@ func (h *hub) setFlagsLocked(c mailbox.Change) {
 		return
 	}
 	h.msgs[i].ModSeq = c.ModSeq
-	h.modSeq = max(h.modSeq, c.ModSeq)
 	if slices.Equal(h.msgs[i].Flags, c.Flags) {
 		return
 	}
