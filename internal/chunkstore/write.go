@@ -2,10 +2,12 @@ package chunkstore
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -23,24 +25,26 @@ type Pending struct {
 // Stored reports whether the blob's chunks are in the database already.
 func (p Pending) Stored() bool { return p.Small == nil }
 
-// Take reads r to its end, at most max bytes, into a new blob. A blob of
-// one chunk or more is durable on return but unreferenced: the caller
-// commits a record for it, or Drops it. On error the chunks written so far
-// are deleted (or, after a crash, swept).
+// Take reads r to its end, at most max bytes, into a new blob. Only io.EOF
+// from r ends the blob: any other error, io.ErrUnexpectedEOF from a
+// stream cut short included, fails it. A blob of one chunk or more is
+// durable on return but unreferenced: the caller commits a record for it,
+// or Drops it. On error the chunks written so far are deleted (or, after
+// a crash, swept).
 func (b *Blobs) Take(r io.Reader, max int64) (Pending, error) {
 	id, err := NewID()
 	if err != nil {
 		return Pending{}, err
 	}
-	first, err := readFirstChunk(r)
+	first, eof, err := readFirstChunk(r)
 	n := len(first)
 	switch {
 	case int64(n) > max:
 		return Pending{}, b.tooLarge(max)
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return Pending{ID: id, Size: int64(n), Small: first[:n]}, nil
 	case err != nil:
 		return Pending{}, fmt.Errorf("read blob: %w", err)
+	case eof:
+		return Pending{ID: id, Size: int64(n), Small: first[:n]}, nil
 	}
 	size, err := b.Write(id, io.MultiReader(bytes.NewReader(first), r), max)
 	if err != nil {
@@ -49,12 +53,12 @@ func (b *Blobs) Take(r io.Reader, max int64) (Pending, error) {
 	return Pending{ID: id, Size: size}, nil
 }
 
-// readFirstChunk reads up to ChunkSize bytes of r, as io.ReadFull would
-// (io.ErrUnexpectedEOF or io.EOF when r ends first), into a buffer that
-// grows with what arrives: most bodies are a few kilobytes, and a buffer
-// of a whole chunk for each would cost more to clear than to fill.
-func readFirstChunk(r io.Reader) ([]byte, error) {
-	buf := make([]byte, 0, 16<<10)
+// readFirstChunk reads up to ChunkSize bytes of r, reporting eof if r
+// ended (io.EOF) first, into a buffer that grows with what arrives: most
+// bodies are a few kilobytes, and a buffer of a whole chunk for each
+// would cost more to clear than to fill.
+func readFirstChunk(r io.Reader) (buf []byte, eof bool, err error) {
+	buf = make([]byte, 0, 16<<10)
 	for len(buf) < ChunkSize {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(len(buf), ChunkSize-len(buf)))
@@ -62,29 +66,85 @@ func readFirstChunk(r io.Reader) ([]byte, error) {
 		n, err := r.Read(buf[len(buf):min(cap(buf), ChunkSize)])
 		buf = buf[:len(buf)+n]
 		switch {
-		case err == io.EOF && len(buf) == 0:
-			return buf, io.EOF
-		case err == io.EOF:
-			return buf, io.ErrUnexpectedEOF
+		case errors.Is(err, io.EOF):
+			return buf, true, nil
 		case err != nil:
-			return buf, err
+			return buf, false, err
 		}
 	}
-	return buf, nil
+	return buf, false, nil
+}
+
+// readChunk fills buf from r, as io.ReadFull does, except that only io.EOF
+// from r counts as its end (eof); an io.ErrUnexpectedEOF of r's own is an
+// error like any other.
+func readChunk(r io.Reader, buf []byte) (n int, eof bool, err error) {
+	for n < len(buf) {
+		got, err := r.Read(buf[n:])
+		n += got
+		switch {
+		case errors.Is(err, io.EOF):
+			return n, true, nil
+		case err != nil:
+			return n, false, err
+		}
+	}
+	return n, false, nil
 }
 
 // Write stores r, at most max bytes, as the chunks of id, in transactions
-// of ChunksPerTxn chunks, and returns its size. On error the chunks
-// committed so far stay; the caller deletes them.
+// of ChunksPerTxn chunks, and returns its size once every chunk is durable.
+// While one transaction commits the next chunks are read (writeDepth), so
+// reading r overlaps Badger's writes and fsyncs, and transactions that
+// queue up share one fsync. On error the chunks committed so far stay;
+// the caller deletes them.
 func (b *Blobs) Write(id ID, r io.Reader, max int64) (int64, error) {
-	w := chunkWriter{b: b, id: id, r: r, max: max, bufs: make([][]byte, ChunksPerTxn)}
+	w := chunkWriter{b: b, id: id, r: r, max: max}
+	free := make(chan [][]byte, writeDepth) // chunk buffers no commit holds
+	for range writeDepth {
+		free <- make([][]byte, ChunksPerTxn)
+	}
+	var (
+		committing sync.WaitGroup
+		mu         sync.Mutex
+		commitErr  error // the first commit that failed
+	)
+	failed := func() error {
+		committing.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return commitErr
+	}
 	for {
-		txn := b.DB.NewTransaction(true)
-		eof, err := w.fill(txn)
+		bufs := <-free
+		mu.Lock()
+		err := commitErr
+		mu.Unlock()
+		var eof bool
 		if err == nil {
-			err = txn.Commit()
+			txn := b.DB.NewTransaction(true)
+			if eof, err = w.fill(txn, bufs); err != nil {
+				txn.Discard()
+			} else {
+				committing.Add(1)
+				// Badger holds on to the chunk slices until the commit is
+				// written: the buffers are free again only in the callback.
+				txn.CommitWith(func(err error) {
+					if err != nil {
+						mu.Lock()
+						commitErr = cmp.Or(commitErr, err)
+						mu.Unlock()
+					}
+					free <- bufs
+					committing.Done()
+				})
+			}
 		}
-		txn.Discard()
+		if err == nil && eof {
+			err = failed()
+		} else if err != nil {
+			committing.Wait()
+		}
 		if err != nil {
 			return w.size, fmt.Errorf("write chunks of blob %x: %w", id, err)
 		}
@@ -93,6 +153,10 @@ func (b *Blobs) Write(id ID, r io.Reader, max int64) (int64, error) {
 		}
 	}
 }
+
+// writeDepth is how many transactions of one Write may be in flight: one
+// committing while the next is filled.
+const writeDepth = 2
 
 // Drop deletes a blob that will not be referenced. A failure leaves it for
 // the next Sweep and is returned for logging.
@@ -111,32 +175,32 @@ type chunkWriter struct {
 	max  int64
 	size int64
 	n    uint32
-	bufs [][]byte // reused across transactions
 }
 
-// fill sets up to ChunksPerTxn chunks read from w.r into txn. It reports
-// eof once w.r is exhausted.
-func (w *chunkWriter) fill(txn *badger.Txn) (bool, error) {
-	for i := range w.bufs {
-		if w.bufs[i] == nil {
-			w.bufs[i] = make([]byte, ChunkSize)
+// fill sets up to len(bufs) chunks read from w.r into txn, each read into
+// one of bufs (allocated on first use). It reports eof once w.r is
+// exhausted.
+func (w *chunkWriter) fill(txn *badger.Txn, bufs [][]byte) (bool, error) {
+	for i := range bufs {
+		if bufs[i] == nil {
+			bufs[i] = make([]byte, ChunkSize)
 		}
-		got, err := io.ReadFull(w.r, w.bufs[i])
+		got, eof, err := readChunk(w.r, bufs[i])
 		if got > 0 {
 			w.size += int64(got)
 			if w.size > w.max {
 				return true, w.b.tooLarge(w.max)
 			}
-			if err := txn.Set(w.b.ChunkKey(w.id, w.n), w.bufs[i][:got]); err != nil {
+			if err := txn.Set(w.b.ChunkKey(w.id, w.n), bufs[i][:got]); err != nil {
 				return true, fmt.Errorf("set chunk %d: %w", w.n, err)
 			}
 			w.n++
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return true, nil
-		}
 		if err != nil {
 			return true, fmt.Errorf("read blob: %w", err)
+		}
+		if eof {
+			return true, nil
 		}
 	}
 	return false, nil

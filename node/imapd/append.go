@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/emersion/go-imap/v2"
@@ -20,12 +21,12 @@ import (
 // its own copy of what it sent (Thunderbird) does not see it twice.
 func (s *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
 	name = canonicalName(name)
-	var body io.Reader = r
+	var body io.Reader = &wholeLiteral{r: r, left: r.Size()}
 	var key *[16]byte
 	if sent, err := s.specialUseMailbox(name, string(imap.MailboxAttrSent)); err != nil {
 		return nil, err
 	} else if sent {
-		if key, body, err = sentCopyKey(r); err != nil {
+		if key, body, err = sentCopyKey(body); err != nil {
 			return nil, storeError("append to "+quote(name), err)
 		}
 	}
@@ -56,4 +57,23 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 		return nil, nil // the earlier copy is gone: OK without APPENDUID
 	}
 	return &imap.AppendData{UID: imap.UID(m.UID), UIDValidity: st.UIDValidity}, nil
+}
+
+// wholeLiteral reads a literal of left more bytes. A literal that ends
+// before them, because the client's connection broke, fails with
+// io.ErrUnexpectedEOF instead of ending cleanly (imapserver's literal
+// reader ends with io.EOF either way), so that no message cut short is
+// stored.
+type wholeLiteral struct {
+	r    io.Reader
+	left int64
+}
+
+func (w *wholeLiteral) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	w.left -= int64(n)
+	if err == io.EOF && w.left > 0 {
+		err = fmt.Errorf("literal ended %d bytes short: %w", w.left, io.ErrUnexpectedEOF)
+	}
+	return n, err
 }
