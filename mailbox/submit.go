@@ -22,6 +22,11 @@ type Submission struct {
 	// Body is the recipients' copy of the message. Rows and the INBOX copy
 	// share it: it is stored once.
 	Body io.Reader
+	// Taken, if set, is the recipients' copy stored already (TakeBody);
+	// Body is then ignored. Submit owns it from the call on: it deletes it
+	// when nothing references it in the end, a failed call included (a
+	// store closed meanwhile leaves that to its next open).
+	Taken *Body
 	// Self, if set, also stores Body in INBOX with these options.
 	Self *AppendOptions
 	// Sent, if set, is the copy for the Sent mailbox.
@@ -112,27 +117,28 @@ type submission struct {
 	sentFlags  []string
 }
 
-// takeSubmission checks sub's options, then takes its bodies.
+// takeSubmission checks sub's options, then takes its bodies. On error it
+// deletes sub.Taken.
 func (s *Store) takeSubmission(sub Submission) (*submission, error) {
-	in := &submission{rows: sub.Rows, self: sub.Self, sentCopy: sub.Sent,
-		sharedSent: sub.Sent != nil && sub.Sent.Body == nil}
-	in.hasBody = len(sub.Rows) > 0 || sub.Self != nil || in.sharedSent
-	var err error
-	if in.self != nil {
-		if in.selfFlags, err = checkAppend(*in.self); err != nil {
-			return nil, fmt.Errorf("copy to %s: %w", Inbox, err)
+	in, err := s.checkSubmission(sub)
+	if err != nil {
+		if sub.Taken != nil {
+			s.drop(sub.Taken.p)
 		}
+		return nil, err
 	}
-	if in.sentCopy != nil {
-		if in.sentFlags, err = checkAppend(in.sentCopy.Options); err != nil {
-			return nil, fmt.Errorf("sent copy: %w", err)
-		}
-	}
-	limit := envelope.SealedSize(s.opts.MaxMessageSize)
-	if in.hasBody {
+	limit := submissionLimit(s.opts)
+	switch {
+	case sub.Taken != nil && !in.hasBody:
+		s.drop(sub.Taken.p)
+	case sub.Taken != nil:
+		in.body = sub.Taken.p
+	case in.hasBody:
 		if in.body, err = s.takeBody(sub.Body, limit); err != nil {
 			return nil, err
 		}
+	}
+	if in.hasBody {
 		if in.self != nil && in.body.Size > s.opts.MaxMessageSize {
 			s.drop(in.body)
 			return nil, fmt.Errorf("copy to %s: %w: the limit is %d bytes", Inbox, ErrTooLarge, s.opts.MaxMessageSize)
@@ -148,6 +154,64 @@ func (s *Store) takeSubmission(sub Submission) (*submission, error) {
 		}
 	}
 	return in, nil
+}
+
+// checkSubmission checks sub's options and returns what Submit keeps of
+// it, its bodies not taken yet.
+func (s *Store) checkSubmission(sub Submission) (*submission, error) {
+	in := &submission{rows: sub.Rows, self: sub.Self, sentCopy: sub.Sent,
+		sharedSent: sub.Sent != nil && sub.Sent.Body == nil}
+	in.hasBody = len(sub.Rows) > 0 || sub.Self != nil || in.sharedSent
+	var err error
+	if in.self != nil {
+		if in.selfFlags, err = checkAppend(*in.self); err != nil {
+			return nil, fmt.Errorf("copy to %s: %w", Inbox, err)
+		}
+	}
+	if in.sentCopy != nil {
+		if in.sentFlags, err = checkAppend(in.sentCopy.Options); err != nil {
+			return nil, fmt.Errorf("sent copy: %w", err)
+		}
+	}
+	return in, nil
+}
+
+// submissionLimit bounds the bodies of a submission as an outbox row's
+// (Enqueue): the largest message sealed.
+func submissionLimit(o Options) int64 { return envelope.SealedSize(o.MaxMessageSize) }
+
+// Body is the recipients' copy of a submitted message stored ahead of the
+// Submit that references it (Submission.Taken), so that a large message
+// goes into the store as it arrives: the rows that name it cannot be made
+// before its last byte (their ids hash the whole message). It is durable
+// but unreferenced: Submit takes it over, or DropBody deletes it, and one
+// left behind by a crash is deleted when the store next opens.
+type Body struct{ p pendingBody }
+
+// Size is the body's length in bytes.
+func (b Body) Size() int64 { return b.p.Size }
+
+// TakeBody stores r, read to its end, as the body of a submission to come,
+// bounded as Submit bounds one.
+func (s *Store) TakeBody(r io.Reader) (Body, error) {
+	if err := s.enter(); err != nil {
+		return Body{}, err
+	}
+	defer s.leave()
+	p, err := s.takeBody(r, submissionLimit(s.opts))
+	if err != nil {
+		return Body{}, fmt.Errorf("submit: %w", err)
+	}
+	return Body{p}, nil
+}
+
+// DropBody deletes a body taken with TakeBody that will not be submitted.
+func (s *Store) DropBody(b Body) {
+	if err := s.enter(); err != nil {
+		return // closed: the next open deletes it
+	}
+	defer s.leave()
+	s.drop(b.p)
 }
 
 // inline is the bytes the submission writes in its transaction.

@@ -409,3 +409,62 @@ func TestSubmitSharedSentCopy(t *testing.T) {
 		t.Errorf("%d chunks for a Sent copy alone, want 3", n)
 	}
 }
+
+// A body taken ahead of its submission (TakeBody) is what the copies
+// reference once submitted; one refused, one whose rows were queued
+// already, one no copy needs and one dropped leave no chunk behind, and
+// one left untaken by a crash is gone after the next open.
+func TestSubmitTakenBody(t *testing.T) {
+	s, dir := openTest(t, Options{MaxOutboxCount: 3})
+	body := randomBytes(t, 2*chunkSize+7)
+	take := func() *Body {
+		t.Helper()
+		b, err := s.TakeBody(bytes.NewReader(body))
+		if err != nil || b.Size() != int64(len(body)) {
+			t.Fatalf("take body: size %d, %v", b.Size(), err)
+		}
+		return &b
+	}
+	taken := func(key byte, rows ...byte) Submission {
+		sub := testSubmission(nil, [16]byte{key}, false, rows...)
+		sub.Body, sub.Sent.Body, sub.Taken = nil, nil, take()
+		return sub
+	}
+	done, err := s.Submit(taken(9, 1, 2))
+	if err != nil || len(done.Queued) != 2 || done.Sent.Mailbox != Sent {
+		t.Fatalf("submit: %+v, %v", done, err)
+	}
+	if !bytes.Equal(readOutbound(t, s, 1), body) || !bytes.Equal(readBody(t, s, Sent, done.Sent.Message.UID), body) {
+		t.Error("a copy differs from the body taken")
+	}
+	if n := storedChunks(t, s); n != 3 {
+		t.Errorf("%d chunks, want the one body's 3", n)
+	}
+	if _, err := s.Submit(taken(8, 3, 4)); !errors.Is(err, ErrOutboxFull) {
+		t.Fatalf("over the outbox count: %v, want ErrOutboxFull", err)
+	}
+	again, err := s.Submit(taken(9, 1, 2))
+	if err != nil || len(again.Present) != 2 || !again.Sent.Duplicate {
+		t.Fatalf("submitted again: %+v, %v", again, err)
+	}
+	bad := taken(7, 3)
+	bad.Sent.Options.Flags = []string{"bad flag"}
+	if _, err := s.Submit(bad); err == nil {
+		t.Fatal("a Sent copy with a bad flag was taken")
+	}
+	none := taken(6) // no row, no copy to self, no Sent copy: nothing needs the body
+	none.Sent = nil
+	if _, err := s.Submit(none); err != nil {
+		t.Fatal(err)
+	}
+	s.DropBody(*take())
+	if n := storedChunks(t, s); n != 3 {
+		t.Errorf("%d chunks after bodies refused, duplicate, unused and dropped, want the first's 3", n)
+	}
+	take() // and the node stops before submitting it
+	s.Close()
+	s = reopen(t, dir, Options{})
+	if n := storedChunks(t, s); n != 3 {
+		t.Errorf("%d chunks after a body was left untaken and the store reopened, want 3", n)
+	}
+}

@@ -13,7 +13,11 @@ import (
 // same message again queues nothing twice while it waits (see
 // mailbox.Store.Submit).
 func (s *submitter) queueSent(to []envelope.Address, msg io.Reader) error {
-	spool, size, plan, err := s.spoolAndPlan(msg, to)
+	a, err := arrive(msg, s.maxSize)
+	if err != nil {
+		return err
+	}
+	spool, size, plan, err := spoolAndPlan(a, to)
 	if err != nil {
 		return err
 	}

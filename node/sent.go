@@ -78,11 +78,15 @@ func (p copyPlan) recipientCopy(spool io.ReaderAt, size int64) io.Reader {
 	return io.MultiReader(bytes.NewReader(p.outHeader), io.NewSectionReader(spool, p.bodyAt, size-p.bodyAt))
 }
 
-// sentMessage returns a reader for the Sent copy, or nil if it is the
-// recipients' copy (no Bcc field to add or remove), whose stored body it
-// then shares (mailbox.SentCopy).
+// sharedBody reports whether the Sent copy is the recipients' copy (no
+// Bcc field to add or remove), whose stored body it then shares
+// (mailbox.SentCopy).
+func (p copyPlan) sharedBody() bool { return bytes.Equal(p.sentHeader, p.outHeader) }
+
+// sentMessage returns a reader for the Sent copy, or nil if it shares the
+// recipients' copy (sharedBody).
 func (p copyPlan) sentMessage(spool io.ReaderAt, size int64) io.Reader {
-	if bytes.Equal(p.sentHeader, p.outHeader) {
+	if p.sharedBody() {
 		return nil
 	}
 	return io.MultiReader(bytes.NewReader(p.sentHeader), io.NewSectionReader(spool, p.bodyAt, size-p.bodyAt))

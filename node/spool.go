@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 
@@ -11,10 +12,56 @@ import (
 )
 
 // spoolInMemory is the largest submitted message kept in memory while it is
-// stored; a larger one goes to a temporary file, so a message is never
-// whole in memory however large it is. Most mail is far smaller, and a
-// temporary file costs a create, a write and an unlink per message.
+// stored; a larger one goes straight into the store as it arrives (see
+// submitter.submitStreamed) or, when its Sent copy needs a body of its
+// own, to a temporary file, so a message is never whole in memory however
+// large it is. Most mail is far smaller, and a temporary file costs a
+// create, a write and an unlink per message.
 const spoolInMemory = 256 << 10
+
+// arrival is a submitted message as it is read: its first bytes, up to
+// spoolInMemory+1, and a reader of the rest. Every byte read goes into the
+// message's SHA-256 digest, and no more than limit+1 bytes are read, so
+// that a message over limit is seen to be (overLimit).
+type arrival struct {
+	head  []byte
+	rest  io.Reader
+	hash  hash.Hash
+	read  int64 // bytes of the message read so far, head included
+	limit int64
+}
+
+// arrive reads the first bytes of msg, a message of at most limit bytes.
+func arrive(msg io.Reader, limit int64) (*arrival, error) {
+	a := &arrival{hash: sha256.New(), limit: limit}
+	a.rest = io.TeeReader(io.LimitReader(msg, limit+1), a)
+	var head bytes.Buffer
+	if _, err := head.ReadFrom(io.LimitReader(a.rest, spoolInMemory+1)); err != nil {
+		return nil, fmt.Errorf("spool message: %w", err)
+	}
+	a.head = head.Bytes()
+	return a, nil
+}
+
+// Write counts and hashes the bytes read.
+func (a *arrival) Write(p []byte) (int, error) {
+	a.read += int64(len(p))
+	return a.hash.Write(p)
+}
+
+// whole reports whether head is the whole message.
+func (a *arrival) whole() bool { return len(a.head) <= spoolInMemory }
+
+// overLimit returns the error for a message over the limit, or nil.
+func (a *arrival) overLimit() error {
+	if a.read > a.limit {
+		return fmt.Errorf("spool message: %w: the limit is %d bytes", mailbox.ErrTooLarge, a.limit)
+	}
+	return nil
+}
+
+// digest is the SHA-256 of the message, once all of it was read.
+func (a *arrival) digest() [sha256.Size]byte { return [sha256.Size]byte(a.hash.Sum(nil)) }
 
 // spool holds one submitted message while its copies are stored, so that
 // each copy can read it: in memory up to spoolInMemory bytes, else in a
@@ -25,28 +72,22 @@ type spool struct {
 	file *os.File // nil when the message is in memory
 }
 
-// spoolMessage reads msg, refusing more than limit bytes, and returns it
-// spooled with its SHA-256 digest. The caller discards the spool.
-func spoolMessage(msg io.Reader, limit int64) (*spool, [sha256.Size]byte, error) {
-	var digest [sha256.Size]byte
-	h := sha256.New()
-	in := io.TeeReader(io.LimitReader(msg, limit+1), h)
-	var head bytes.Buffer
-	n, err := head.ReadFrom(io.LimitReader(in, spoolInMemory+1))
-	if err != nil {
-		return nil, digest, fmt.Errorf("spool message: %w", err)
+// spool reads the rest of the message and spools it, in memory if head is
+// the whole message, else to a temporary file, and returns it with its
+// digest; a message over the limit is refused. The caller discards the
+// spool.
+func (a *arrival) spool() (*spool, [sha256.Size]byte, error) {
+	sp := &spool{size: int64(len(a.head))}
+	if a.whole() {
+		sp.ReaderAt = bytes.NewReader(a.head)
+	} else if err := sp.toFile(a.head, a.rest); err != nil {
+		return nil, [sha256.Size]byte{}, err
 	}
-	sp := &spool{size: n}
-	if n <= spoolInMemory {
-		sp.ReaderAt = bytes.NewReader(head.Bytes())
-	} else if err := sp.toFile(head.Bytes(), in); err != nil {
-		return nil, digest, err
-	}
-	if sp.size > limit {
+	if err := a.overLimit(); err != nil {
 		sp.discard()
-		return nil, digest, fmt.Errorf("spool message: %w: the limit is %d bytes", mailbox.ErrTooLarge, limit)
+		return nil, [sha256.Size]byte{}, err
 	}
-	return sp, [sha256.Size]byte(h.Sum(nil)), nil
+	return sp, a.digest(), nil
 }
 
 // toFile writes head and then the rest of the message to a temporary file

@@ -50,3 +50,13 @@ func TestSpoolKeepsTheMessage(t *testing.T) {
 		}
 	}
 }
+
+// spoolMessage spools msg whole, as Submit does a message it cannot
+// stream into the store.
+func spoolMessage(msg io.Reader, limit int64) (*spool, [sha256.Size]byte, error) {
+	a, err := arrive(msg, limit)
+	if err != nil {
+		return nil, [sha256.Size]byte{}, err
+	}
+	return a.spool()
+}

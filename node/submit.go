@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -32,9 +33,11 @@ type submitter struct {
 	log      *slog.Logger
 }
 
-// Submit spools the message once to a temporary file (so it is never whole
-// in memory and can be read once per copy), then stores every copy in one
-// commit (mailbox.Store.Submit), and returns nil only once all are durable.
+// Submit stores every copy of the message in one commit
+// (mailbox.Store.Submit) and returns nil only once all are durable. A
+// message is never whole in memory: a large one goes into the store as it
+// arrives when all its copies share one body (submitStreamed), and is
+// otherwise spooled once to a temporary file, from which each copy reads.
 //
 // The Sent copy is stored with the recipients' copies, all or none: a
 // message refused as temporary (outbox full) leaves no Sent copy, and a
@@ -45,14 +48,53 @@ func (s *submitter) Submit(ctx context.Context, from envelope.Address, to []enve
 	if from != s.local {
 		return fmt.Errorf("submit: sender %s is not this node's address %s", from, s.local)
 	}
-	spool, size, plan, err := s.spoolAndPlan(msg, to)
+	a, err := arrive(msg, s.maxSize)
+	if err != nil {
+		return err
+	}
+	if !a.whole() {
+		// The header is within the head: a longer one is refused below, as
+		// mailheader.Read bounds it to less than the head.
+		if plan, err := planCopies(bytes.NewReader(a.head), int64(len(a.head)), to); err == nil && plan.sharedBody() {
+			return s.submitStreamed(a, plan, to)
+		}
+	}
+	spool, size, plan, err := spoolAndPlan(a, to)
 	if err != nil {
 		return err
 	}
 	defer spool.discard()
 	now := time.Now()
-	sub := s.submission(plan, to, spool, size, now)
+	sub := s.submission(plan, to, plan.recipientCopy(spool, size), now)
 	sub.Sent = s.sentCopy(plan, plan.sentMessage(spool, size), mailbox.AppendOptions{Date: now})
+	return s.commitAndDeliver(plan, sub, size)
+}
+
+// submitStreamed stores a large message whose copies all share one body
+// (no Bcc field to add or remove for the Sent copy): the recipients' copy
+// goes into the store as the client sends it (mailbox.Store.TakeBody), and
+// the rows, whose envelope ids hash the whole message, follow in the
+// commit. One write to the store, no temporary file and no copy of it.
+func (s *submitter) submitStreamed(a *arrival, plan copyPlan, to []envelope.Address) error {
+	body, err := s.store.TakeBody(io.MultiReader(bytes.NewReader(plan.outHeader), bytes.NewReader(a.head[plan.bodyAt:]), a.rest))
+	if err != nil {
+		return fmt.Errorf("spool message: %w", err)
+	}
+	if err := a.overLimit(); err != nil {
+		s.store.DropBody(body)
+		return err
+	}
+	plan.digest = a.digest()
+	now := time.Now()
+	sub := s.submission(plan, to, nil, now)
+	sub.Taken = &body
+	sub.Sent = s.sentCopy(plan, nil, mailbox.AppendOptions{Date: now})
+	return s.commitAndDeliver(plan, sub, a.read)
+}
+
+// commitAndDeliver stores sub (commit) and hands the rows queued now to
+// delivery.
+func (s *submitter) commitAndDeliver(plan copyPlan, sub mailbox.Submission, size int64) error {
 	queued, err := s.commit(plan, sub, size)
 	if err != nil {
 		return err
@@ -67,21 +109,21 @@ func (s *submitter) Submit(ctx context.Context, from envelope.Address, to []enve
 // recipients to (submission), without a Sent copy, and returns the
 // rows queued now.
 func (s *submitter) recipientCopies(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) ([]mailbox.Outbound, error) {
-	return s.commit(plan, s.submission(plan, to, spool, size, now), size)
+	return s.commit(plan, s.submission(plan, to, plan.recipientCopy(spool, size), now), size)
 }
 
 // submission is what the store keeps of a message to the recipients to:
 // one outbox row per other recipient and, if the user is a recipient, the
 // user's own copy in INBOX, all of them the recipients' copy of the
-// message. The outbox keeps the message as submitted; it is sealed for
+// message, body. The outbox keeps the message as submitted; it is sealed for
 // the recipient as it is sent (node.deliver), so the same row can also go
 // in plain form to a classic Yggmail node.
-func (s *submitter) submission(plan copyPlan, to []envelope.Address, spool io.ReaderAt, size int64, now time.Time) mailbox.Submission {
+func (s *submitter) submission(plan copyPlan, to []envelope.Address, body io.Reader, now time.Time) mailbox.Submission {
 	var sentKey [16]byte
 	if !plan.chat {
 		sentKey, _ = mailbox.SentCopyKey(plan.messageID)
 	}
-	sub := mailbox.Submission{Body: plan.recipientCopy(spool, size)}
+	sub := mailbox.Submission{Body: body}
 	for _, rcpt := range to {
 		if rcpt == s.local {
 			key := dedupKey(s.local, s.submissionID(plan.digest, s.local))
@@ -159,10 +201,10 @@ func (s *submitter) selfCopyStored(plan copyPlan, self mailbox.Kept) {
 	}
 }
 
-// spoolAndPlan spools msg (spoolMessage) and plans its copies for the
-// recipients to. The caller discards the spool.
-func (s *submitter) spoolAndPlan(msg io.Reader, to []envelope.Address) (*spool, int64, copyPlan, error) {
-	sp, digest, err := spoolMessage(msg, s.maxSize)
+// spoolAndPlan spools the message arriving in a (arrival.spool) and plans
+// its copies for the recipients to. The caller discards the spool.
+func spoolAndPlan(a *arrival, to []envelope.Address) (*spool, int64, copyPlan, error) {
+	sp, digest, err := a.spool()
 	if err != nil {
 		return nil, 0, copyPlan{}, err
 	}
