@@ -63,13 +63,10 @@ func readFirstChunk(r io.Reader) (buf []byte, eof bool, err error) {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(len(buf), ChunkSize-len(buf)))
 		}
-		n, err := r.Read(buf[len(buf):min(cap(buf), ChunkSize)])
+		n, eof, err := readChunk(r, buf[len(buf):min(cap(buf), ChunkSize)])
 		buf = buf[:len(buf)+n]
-		switch {
-		case errors.Is(err, io.EOF):
-			return buf, true, nil
-		case err != nil:
-			return buf, false, err
+		if eof || err != nil {
+			return buf, eof, err
 		}
 	}
 	return buf, false, nil
