@@ -9,6 +9,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrNoMailbox: the named mailbox does not exist.
 	ErrNoMailbox = errors.New("no such mailbox")
+	// ErrMailboxChanged: a Pinned mailbox's name now belongs to another
+	// mailbox (another UIDVALIDITY) or to none: the one pinned was renamed
+	// or deleted.
+	ErrMailboxChanged = errors.New("mailbox renamed or deleted")
 	// ErrExists: a mailbox with that name already exists.
 	ErrExists = errors.New("mailbox already exists")
 	// ErrBadName: the mailbox name is empty, too long, not UTF-8, or has
