@@ -17,9 +17,9 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	if err != nil {
 		return nil, err
 	}
-	src, dst, err := s.srv.store.Copy(s.sel.name, uidsOf(ts), dest)
+	src, dst, err := s.sel.box.Copy(uidsOf(ts), dest)
 	if err != nil {
-		return nil, destError("copy to "+quote(dest), err)
+		return nil, s.transferError("copy to "+quote(dest), err)
 	}
 	if dest == s.sel.name {
 		s.sel.hub.settleNow()
@@ -38,9 +38,9 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	if err != nil {
 		return err
 	}
-	src, dst, err := s.srv.store.Move(s.sel.name, uidsOf(ts), dest)
+	src, dst, err := s.sel.box.Move(uidsOf(ts), dest)
 	if err != nil {
-		return destError("move to "+quote(dest), err)
+		return s.transferError("move to "+quote(dest), err)
 	}
 	data, err := s.copyData(dest, src, dst)
 	if err != nil {
@@ -74,12 +74,14 @@ func (s *session) copyData(dest string, src, dst []uint32) (*imap.CopyData, erro
 	return data, nil
 }
 
-// destError answers a missing destination with TRYCREATE (RFC 9051 6.4.7).
-func destError(op string, err error) error {
+// transferError answers a missing destination with TRYCREATE (RFC 9051
+// 6.4.7), and ends the session if the source, the selected mailbox, was
+// renamed or deleted (endReplaced).
+func (s *session) transferError(op string, err error) error {
 	if isNoMailbox(err) {
 		return noError(imap.ResponseCodeTryCreate, op+": no such mailbox")
 	}
-	return storeError(op, err)
+	return s.endReplaced(op, err)
 }
 
 func isNoMailbox(err error) bool {

@@ -29,8 +29,8 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 			return nil
 		}
 	}
-	if _, err := s.srv.store.Expunge(s.sel.name, list); err != nil {
-		return storeError("expunge", err)
+	if _, err := s.sel.box.Expunge(list); err != nil {
+		return s.endReplaced("expunge", err)
 	}
 	s.sel.hub.settleNow()
 	return nil

@@ -36,13 +36,13 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	var modified []uint32
 	updated, err := s.sel.hub.storeFlags(s.sel.tracker, func() (updated []mailbox.Message, err error) {
 		if !options.Conditional {
-			return s.srv.store.StoreFlags(s.sel.name, uidsOf(ts), op, names)
+			return s.sel.box.StoreFlags(uidsOf(ts), op, names)
 		}
-		updated, modified, err = s.srv.store.StoreFlagsUnchangedSince(s.sel.name, uidsOf(ts), op, names, options.UnchangedSince)
+		updated, modified, err = s.sel.box.StoreFlagsUnchangedSince(uidsOf(ts), op, names, options.UnchangedSince)
 		return updated, err
 	})
 	if err != nil {
-		return storeError("store flags", err)
+		return s.endReplaced("store flags", err)
 	}
 	if err := s.announceKeywords(); err != nil {
 		return err

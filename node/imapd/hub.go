@@ -34,6 +34,7 @@ type hub struct {
 	// UIDVALIDITY (the one followed was renamed away, or deleted, and a
 	// new one created) is another mailbox, with a hub of its own.
 	uidValidity uint32
+	box         mailbox.Pinned
 
 	// syncMu orders the changes of the list: a re-read of the store with
 	// its merge, a session's STORE with its merge, a release of retained
@@ -62,7 +63,9 @@ type hub struct {
 
 // acquire returns the hub of name, starting it if no session uses it yet
 // or if the hub of that name follows another mailbox than the one with
-// uidValidity (see hub.uidValidity); that hub stays with its sessions.
+// uidValidity (see hub.uidValidity); that hub stays with its sessions. If
+// the name no longer belongs to the mailbox with uidValidity when the hub
+// has read it, it returns mailbox.ErrMailboxChanged.
 func (s *Server) acquire(name string, uidValidity uint32) (*hub, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -70,6 +73,7 @@ func (s *Server) acquire(name string, uidValidity uint32) (*hub, error) {
 		h.refs++
 		return h, nil
 	}
+	box := s.store.Pin(name, uidValidity)
 	w, err := s.store.WatchRetaining(name)
 	if err != nil {
 		return nil, storeError("watch "+quote(name), err)
@@ -79,13 +83,16 @@ func (s *Server) acquire(name string, uidValidity uint32) (*hub, error) {
 	if err == nil {
 		st, err = s.store.Status(name)
 	}
+	if err == nil {
+		err = box.Check() // so the watcher, the list and st are of that mailbox
+	}
 	if err != nil {
 		w.Close()
 		return nil, storeError("list messages of "+quote(name), err)
 	}
 	h := &hub{
 		srv: s, name: name, log: s.log.With("mailbox", name),
-		refs: 1, uidValidity: st.UIDValidity, msgs: l.Messages, modSeq: l.ModSeq, maxUID: l.UIDNext - 1, gone: map[uint32]bool{}, recentUID: st.RecentUID,
+		refs: 1, uidValidity: uidValidity, box: box, msgs: l.Messages, modSeq: l.ModSeq, maxUID: l.UIDNext - 1, gone: map[uint32]bool{}, recentUID: st.RecentUID,
 		views: map[*view]struct{}{}, live: true, advanced: make(chan struct{}),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}

@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
@@ -13,6 +14,7 @@ import (
 type selected struct {
 	hub         *hub
 	name        string
+	box         mailbox.Pinned // name and UIDVALIDITY: every write of the selected state goes through it
 	tracker     *view
 	readOnly    bool
 	uidValidity uint32
@@ -29,13 +31,16 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		return nil, storeError("select "+quote(name), err)
 	}
 	h, err := s.srv.acquire(name, st.UIDValidity)
+	if errors.Is(err, mailbox.ErrMailboxChanged) {
+		return nil, noError(imap.ResponseCodeUnavailable, "select "+quote(name)+": the mailbox was replaced meanwhile; try again")
+	}
 	if err != nil {
 		return nil, err
 	}
 	h.mu.Lock()
 	v, claim := h.newViewLocked(options.ReadOnly)
 	s.sel = &selected{
-		hub: h, name: name, tracker: v,
+		hub: h, name: name, box: h.box, tracker: v,
 		readOnly: options.ReadOnly, uidValidity: st.UIDValidity,
 	}
 	flags := mailboxFlags(h.keywords)
@@ -78,6 +83,42 @@ func (s *session) leave() {
 	s.sel = nil
 	sel.tracker.close()
 	s.srv.release(sel.hub)
+}
+
+// byeReplaced is the BYE that ends a session whose selected mailbox was
+// renamed or deleted.
+const byeReplaced = "Selected mailbox was renamed or deleted"
+
+// endReplaced ends the session if err says that the name of the selected
+// mailbox now belongs to another mailbox or to none
+// (mailbox.ErrMailboxChanged): the mailbox was renamed or deleted, by
+// another session or device, and perhaps one of its name created since.
+// Its UIDs would address that one's messages, so no command may use them
+// any more; the client is sent an untagged BYE and the connection closed
+// (RFC 2180 3; RFC 9051 7.1.5), and it finds the mailbox again, under its
+// new name, or the new one of its name, by UIDVALIDITY when it reconnects.
+// A pure RENAME ends the session too: the session knows the mailbox by
+// its name. Any other error is returned as storeError(op, err).
+//
+// The BYE is written by imapserver's Conn.Bye, which also closes the
+// connection; the error returned then only stops the command, as its
+// tagged response can no longer be sent.
+func (s *session) endReplaced(op string, err error) error {
+	if !errors.Is(err, mailbox.ErrMailboxChanged) {
+		return storeError(op, err)
+	}
+	s.log.Info("selected mailbox renamed or deleted; ending the session", "mailbox", s.sel.name, "op", op)
+	if err := s.conn.Bye(byeReplaced); err != nil {
+		s.log.Debug("write BYE", "err", err)
+	}
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Text: byeReplaced}
+}
+
+// checkSelected ends the session (endReplaced) if the selected mailbox was
+// renamed or deleted: every command that addresses its messages checks
+// before it reads them. Writes check again as they write (mailbox.Pinned).
+func (s *session) checkSelected() error {
+	return s.endReplaced("check the selected mailbox", s.sel.box.Check())
 }
 
 // Poll writes pending mailbox updates at the end of a command (RFC 9051
