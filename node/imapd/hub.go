@@ -32,7 +32,8 @@ type hub struct {
 	// uidValidity is the mailbox's when the hub started. The feed follows
 	// the mailbox, not its name: a mailbox of the name with another
 	// UIDVALIDITY (the one followed was renamed away, or deleted, and a
-	// new one created) is another mailbox, with a hub of its own.
+	// new one created) is another mailbox, with a hub of its own. Re-reads
+	// by name are of the mailbox followed only while box says so.
 	uidValidity uint32
 	box         mailbox.Pinned
 
@@ -218,9 +219,13 @@ func (h *hub) settle(modSeq uint64) {
 }
 
 // settleNow is settle to the mailbox's HIGHESTMODSEQ as the store has it
-// now; if that cannot be read, it re-reads the mailbox.
+// now; if that cannot be read, or the name has another mailbox now, it
+// re-reads the mailbox.
 func (h *hub) settleNow() {
 	st, err := h.srv.store.Status(h.name)
+	if err == nil {
+		err = h.box.Check()
+	}
 	if err != nil {
 		h.sync()
 		return
@@ -435,12 +440,18 @@ func (h *hub) indexLocked(uid uint32) (int, bool) {
 }
 
 // sync re-reads the message list from the store and queues the difference
-// as updates.
+// as updates. A mailbox whose name has gone, or belongs to another mailbox
+// now, reads as empty: its sessions are told every message was expunged,
+// and end at their next command on it (endReplaced); the messages of the
+// mailbox that has the name now are never merged into the list.
 func (h *hub) sync() {
 	h.syncMu.Lock()
 	defer h.syncMu.Unlock()
 	fresh, err := h.srv.store.List(h.name)
-	if errors.Is(err, mailbox.ErrNoMailbox) {
+	if err == nil || errors.Is(err, mailbox.ErrNoMailbox) {
+		err = h.box.Check() // ErrMailboxChanged also if the name has gone
+	}
+	if errors.Is(err, mailbox.ErrMailboxChanged) {
 		fresh, err = mailbox.Listing{ModSeq: h.modSeq}, nil
 	}
 	if err != nil {
