@@ -80,10 +80,10 @@ func (s *session) markSeen(ts []target) ([]target, map[uint32]bool, error) {
 		return ts, changed, nil
 	}
 	updated, err := s.sel.hub.storeFlags(s.sel.tracker, func() ([]mailbox.Message, error) {
-		return s.srv.store.StoreFlags(s.sel.name, uids, mailbox.FlagsAdd, []string{mailbox.FlagSeen})
+		return s.sel.box.StoreFlags(uids, mailbox.FlagsAdd, []string{mailbox.FlagSeen})
 	})
 	if err != nil {
-		return nil, nil, storeError("set \\Seen", err)
+		return nil, nil, s.endReplaced("set \\Seen", err)
 	}
 	byUID := map[uint32]mailbox.Message{}
 	for _, m := range updated {

@@ -61,10 +61,15 @@ func inSpans(spans []span, n uint32) bool {
 // targets lists the messages of the selected mailbox that set addresses, in
 // ascending order. Messages the client has not been told about yet (EXISTS
 // still pending) or whose EXPUNGE it was sent are left out; one expunged on
-// the server side that the client still knows is included (hub.go).
+// the server side that the client still knows is included (hub.go). A
+// selected mailbox renamed or deleted since ends the session
+// (checkSelected).
 func (s *session) targets(set imap.NumSet) ([]target, error) {
 	if imap.IsSearchRes(set) {
 		return nil, badError("SEARCHRES ($) is not supported")
+	}
+	if err := s.checkSelected(); err != nil {
+		return nil, err
 	}
 	sel := s.sel
 	h := sel.hub
