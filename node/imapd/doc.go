@@ -35,6 +35,11 @@
 //     FETCH response carries them (keywords.go).
 //   - A hub's goroutine stops when the last session using it leaves; Close
 //     returns only after every session and hub goroutine has ended.
+//   - A session writes its selected mailbox through mailbox.Pinned (the
+//     name and the UIDVALIDITY it selected), so a STORE, EXPUNGE, COPY or
+//     MOVE never reaches another mailbox given the name since. A session
+//     whose selected mailbox was renamed or deleted is sent an untagged
+//     BYE at its next command on the messages and closed (selected.go).
 //   - Message bodies are streamed from the store: BODY[], BODY[TEXT] and
 //     partial fetches of them never hold the whole message in memory.
 //     Sections of inner MIME parts and BINARY are streamed twice, once to
