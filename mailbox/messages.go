@@ -165,13 +165,25 @@ func loadMessage(txn *badger.Txn, id, uid uint32) (messageRec, error) {
 // snapshot: it keeps working if the message is expunged meanwhile. The
 // caller must Close it.
 func (s *Store) OpenMessage(mailbox string, uid uint32) (io.ReadCloser, error) {
+	return s.openMessage(boxRef{name: mailbox}, uid)
+}
+
+// OpenMessage is Store.OpenMessage of the mailbox pinned. The name is
+// checked in the read transaction the body is streamed from, so the bytes
+// are those of the mailbox pinned even if a rename and a create land
+// between a Check and the read.
+func (p Pinned) OpenMessage(uid uint32) (io.ReadCloser, error) {
+	return p.s.openMessage(p.ref, uid)
+}
+
+func (s *Store) openMessage(ref boxRef, uid uint32) (io.ReadCloser, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.leave()
 	txn := s.db.NewTransaction(false)
-	rec, err := lookup(txn, mailbox)
-	if err != nil {
+	rec, err := lookup(txn, ref.name)
+	if err := ref.check(&rec, err); err != nil {
 		txn.Discard()
 		return nil, fmt.Errorf("open message: %w", err)
 	}

@@ -3,6 +3,7 @@ package mailbox
 import (
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"testing"
 )
@@ -26,6 +27,37 @@ var pinnedWrites = []struct {
 	{"Copy", func(p Pinned) error { _, _, err := p.Copy([]uint32{1, 2, 3}, Archive); return err }},
 	{"Move", func(p Pinned) error { _, _, err := p.Move([]uint32{1, 2, 3}, Archive); return err }},
 	{"Move to itself", func(p Pinned) error { _, _, err := p.Move([]uint32{1, 2, 3}, "Work"); return err }},
+}
+
+// pinnedReplacements take the name Work from the mailbox a session
+// pinned; a mailbox created with the name gets three messages too.
+var pinnedReplacements = []struct {
+	name    string
+	replace func(t *testing.T, s *Store)
+}{
+	{"rename and create", func(t *testing.T, s *Store) {
+		if err := s.RenameMailbox("Work", "Old"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateMailbox("Work"); err != nil {
+			t.Fatal(err)
+		}
+		fillWork(t, s, "Work", "new")
+	}},
+	{"delete and create", func(t *testing.T, s *Store) {
+		if err := s.DeleteMailbox("Work"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateMailbox("Work"); err != nil {
+			t.Fatal(err)
+		}
+		fillWork(t, s, "Work", "new")
+	}},
+	{"rename", func(t *testing.T, s *Store) {
+		if err := s.RenameMailbox("Work", "Old"); err != nil {
+			t.Fatal(err)
+		}
+	}},
 }
 
 // fillWork appends three messages to name, the first flagged \Deleted,
@@ -79,35 +111,7 @@ func stateOf(t *testing.T, s *Store) storeState {
 // that now has the name, nor the one pinned under its new name, nor the
 // destination of a copy or move.
 func TestPinnedRefusesReplacedMailbox(t *testing.T) {
-	replacements := []struct {
-		name    string
-		replace func(t *testing.T, s *Store)
-	}{
-		{"rename and create", func(t *testing.T, s *Store) {
-			if err := s.RenameMailbox("Work", "Old"); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.CreateMailbox("Work"); err != nil {
-				t.Fatal(err)
-			}
-			fillWork(t, s, "Work", "new")
-		}},
-		{"delete and create", func(t *testing.T, s *Store) {
-			if err := s.DeleteMailbox("Work"); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.CreateMailbox("Work"); err != nil {
-				t.Fatal(err)
-			}
-			fillWork(t, s, "Work", "new")
-		}},
-		{"rename", func(t *testing.T, s *Store) {
-			if err := s.RenameMailbox("Work", "Old"); err != nil {
-				t.Fatal(err)
-			}
-		}},
-	}
-	for _, r := range replacements {
+	for _, r := range pinnedReplacements {
 		for _, w := range pinnedWrites {
 			t.Run(r.name+"/"+w.name, func(t *testing.T) {
 				s, _ := openTest(t, Options{})
@@ -161,4 +165,50 @@ func TestPinnedWritesTheMailboxItPins(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A pinned mailbox's bodies are read only while its name belongs to it:
+// once it does not, OpenMessage reads nothing, not even the message of
+// the same UID in a mailbox created with the name since, which
+// Store.OpenMessage reads by name.
+func TestPinnedOpenMessageReadsOnlyTheMailboxItPins(t *testing.T) {
+	for _, r := range pinnedReplacements {
+		t.Run(r.name, func(t *testing.T) {
+			s, _ := openTest(t, Options{})
+			if err := s.CreateMailbox("Work"); err != nil {
+				t.Fatal(err)
+			}
+			fillWork(t, s, "Work", "old")
+			p := s.Pin("Work", mustStatus(t, s, "Work").UIDValidity)
+			r.replace(t, s)
+			body, err := p.OpenMessage(1)
+			if err == nil {
+				body.Close()
+			}
+			if !errors.Is(err, ErrMailboxChanged) {
+				t.Errorf("OpenMessage after %s: %v, want ErrMailboxChanged", r.name, err)
+			}
+		})
+	}
+	t.Run("renamed away and back", func(t *testing.T) {
+		s, _ := openTest(t, Options{})
+		if err := s.CreateMailbox("Work"); err != nil {
+			t.Fatal(err)
+		}
+		fillWork(t, s, "Work", "old")
+		p := s.Pin("Work", mustStatus(t, s, "Work").UIDValidity)
+		for _, rename := range [][2]string{{"Work", "Away"}, {"Away", "Work"}} {
+			if err := s.RenameMailbox(rename[0], rename[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := p.OpenMessage(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if body, err := io.ReadAll(r); err != nil || string(body) != "old 2" {
+			t.Errorf("OpenMessage(2): %q, %v; want %q", body, err, "old 2")
+		}
+	})
 }

@@ -15,8 +15,9 @@ import (
 // mailbox created with the name since has another UIDVALIDITY), they
 // change nothing and return ErrMailboxChanged. A write checks this in the
 // transaction that writes, under the mutex that also orders renames and
-// deletions, so none can fall between the check and the write: the UIDs
-// of one mailbox never address the messages of another.
+// deletions, so none can fall between the check and the write; a read
+// (OpenMessage) checks it in the transaction it reads from. The UIDs of
+// one mailbox never address the messages of another.
 type Pinned struct {
 	s   *Store
 	ref boxRef
