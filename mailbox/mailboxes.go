@@ -325,11 +325,21 @@ func countFrom(txn *badger.Txn, id, uid uint32) uint32 {
 // restart, sees them as recent again. The mark only grows, and never past
 // the last UID given out; it is not a change of the mailbox (no MODSEQ).
 func (s *Store) SetRecentUID(name string, uid uint32) error {
+	return s.setRecentUID(boxRef{name: name}, uid)
+}
+
+// SetRecentUID is Store.SetRecentUID of the mailbox pinned: a session's
+// claim never raises the mark of a mailbox given the name since.
+func (p Pinned) SetRecentUID(uid uint32) error {
+	return p.s.setRecentUID(p.ref, uid)
+}
+
+func (s *Store) setRecentUID(ref boxRef, uid uint32) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
-	cname, err := canonName(name)
+	ref, err := ref.canon()
 	if err != nil {
 		return fmt.Errorf("set recent: %w", err)
 	}
@@ -337,7 +347,7 @@ func (s *Store) SetRecentUID(name string, uid uint32) error {
 	defer s.mu.Unlock()
 	b := s.newBatch()
 	defer s.finish(b)
-	rec, err := b.mailbox(cname)
+	rec, err := b.mailboxAt(ref)
 	if err != nil {
 		return fmt.Errorf("set recent: %w", err)
 	}
@@ -347,7 +357,7 @@ func (s *Store) SetRecentUID(name string, uid uint32) error {
 	}
 	rec.RecentUID = uid
 	if err := b.commit(); err != nil {
-		return fmt.Errorf("set recent in %q: %w", cname, err)
+		return fmt.Errorf("set recent in %q: %w", ref.name, err)
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ var pinnedWrites = []struct {
 	{"Copy", func(p Pinned) error { _, _, err := p.Copy([]uint32{1, 2, 3}, Archive); return err }},
 	{"Move", func(p Pinned) error { _, _, err := p.Move([]uint32{1, 2, 3}, Archive); return err }},
 	{"Move to itself", func(p Pinned) error { _, _, err := p.Move([]uint32{1, 2, 3}, "Work"); return err }},
+	{"SetRecentUID", func(p Pinned) error { return p.SetRecentUID(3) }},
 }
 
 // pinnedReplacements take the name Work from the mailbox a session
