@@ -17,22 +17,48 @@ const maxHeaderSize = 1 << 20
 
 // content gives lazy access to one message's stored bytes. Each accessor
 // opens its own stream from the store, so nothing beyond the header block
-// is kept in memory.
+// is kept in memory. Every stream is opened through the session's
+// mailbox.Pinned, which checks in the stream's own transaction that the
+// name still belongs to the mailbox selected: a rename and a create that
+// land after the command checked the mailbox never make it read the
+// message of the same UID in the new mailbox (mailbox.ErrMailboxChanged).
 type content struct {
-	store   *mailbox.Store
-	mailbox string
+	box     mailbox.Pinned
+	mailbox string // the selected mailbox's name, for errors
 	msg     mailbox.Message
 
-	rawHeader []byte // header block including the blank line; nil until read
+	rawHeader []byte      // header block including the blank line; nil until read
+	held      []io.Closer // streams hold opened, closed by release
 }
 
 // open streams the whole message.
 func (c *content) open() (io.ReadCloser, error) {
-	r, err := c.store.OpenMessage(c.mailbox, c.msg.UID)
+	r, err := c.box.OpenMessage(c.msg.UID)
 	if err != nil {
 		return nil, fmt.Errorf("open message %d in %q: %w", c.msg.UID, c.mailbox, err)
 	}
 	return r, nil
+}
+
+// hold opens a stream now for a FETCH item written later: the mailbox is
+// checked while the response is prepared, before any of it is sent, as a
+// failure in the middle of a literal can only drop the connection. The
+// stream reads the message as it was then; release closes it.
+func (c *content) hold() (io.Reader, error) {
+	r, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	c.held = append(c.held, r)
+	return r, nil
+}
+
+// release closes the streams hold opened.
+func (c *content) release() {
+	for _, r := range c.held {
+		_ = r.Close() // a read stream's Close only ends its transaction
+	}
+	c.held = nil
 }
 
 // header returns the raw header block, up to and including the empty line
@@ -65,13 +91,19 @@ func (c *content) envelope() (*imap.Envelope, error) {
 	return envelopeOf(raw), nil
 }
 
-// copyRange writes n bytes of the message starting at off to w.
-func (c *content) copyRange(w io.Writer, off, n int64) error {
-	r, err := c.open()
+// rangeSource returns a writer of n bytes of the message starting at off,
+// from a stream opened now (hold).
+func (c *content) rangeSource(off, n int64) (func(io.Writer) error, error) {
+	r, err := c.hold()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer r.Close()
+	return func(w io.Writer) error { return c.copyRange(r, w, off, n) }, nil
+}
+
+// copyRange writes n bytes of the message read from r, starting at off,
+// to w.
+func (c *content) copyRange(r io.Reader, w io.Writer, off, n int64) error {
 	if _, err := io.CopyN(io.Discard, r, off); err != nil {
 		return fmt.Errorf("skip to %d in message %d: %w", off, c.msg.UID, err)
 	}

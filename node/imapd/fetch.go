@@ -99,10 +99,13 @@ func (s *session) markSeen(ts []target) ([]target, map[uint32]bool, error) {
 }
 
 // fetchOne writes the FETCH response of one message. Everything that can
-// fail is prepared before the response starts; a failure in the middle of a
-// literal breaks the protocol, so the connection is closed then.
+// fail is prepared before the response starts, every stream of the message
+// opened (content.hold): a selected mailbox renamed or deleted since the
+// previous message ends the session there (endReplaced). A failure in the
+// middle of a literal breaks the protocol, so the connection is closed then.
 func (s *session) fetchOne(w *imapserver.FetchWriter, t target, options *imap.FetchOptions, flagsChanged, condStore bool) error {
-	c := &content{store: s.srv.store, mailbox: s.sel.name, msg: t.msg}
+	c := &content{box: s.sel.box, mailbox: s.sel.name, msg: t.msg}
+	defer c.release()
 	items, err := s.prepareItems(c, options)
 	if err != nil {
 		return err
@@ -147,35 +150,35 @@ func (s *session) prepareItems(c *content, options *imap.FetchOptions) ([]item, 
 	if options.Envelope {
 		env, err := c.envelope()
 		if err != nil {
-			return nil, storeError("fetch envelope", err)
+			return nil, s.endReplaced("fetch envelope", err)
 		}
 		items = append(items, func(rw *imapserver.FetchResponseWriter) error { rw.WriteEnvelope(env); return nil })
 	}
 	if options.BodyStructure != nil {
 		bs, err := s.structure(c)
 		if err != nil {
-			return nil, storeError("fetch body structure", err)
+			return nil, s.endReplaced("fetch body structure", err)
 		}
 		items = append(items, func(rw *imapserver.FetchResponseWriter) error { rw.WriteBodyStructure(bs); return nil })
 	}
 	for _, sec := range options.BodySection {
 		it, err := bodySectionItem(c, sec)
 		if err != nil {
-			return nil, storeError("fetch body section", err)
+			return nil, s.endReplaced("fetch body section", err)
 		}
 		items = append(items, it)
 	}
 	for _, sec := range options.BinarySection {
 		it, err := binarySectionItem(c, sec)
 		if err != nil {
-			return nil, err
+			return nil, s.binaryError("fetch binary section", err)
 		}
 		items = append(items, it)
 	}
 	for _, sec := range options.BinarySectionSize {
 		it, err := binarySizeItem(c, sec)
 		if err != nil {
-			return nil, err
+			return nil, s.binaryError("fetch binary size", err)
 		}
 		items = append(items, it)
 	}

@@ -62,10 +62,10 @@ func (s *session) search(criteria *imap.SearchCriteria) ([]target, error) {
 	}
 	var found []target
 	for _, t := range all {
-		m := &searchMsg{t: t, c: &content{store: s.srv.store, mailbox: s.sel.name, msg: t.msg}}
+		m := &searchMsg{t: t, c: &content{box: s.sel.box, mailbox: s.sel.name, msg: t.msg}}
 		ok, err := ctx.match(m, criteria)
 		if err != nil {
-			return nil, storeError("search", err)
+			return nil, s.endReplaced("search", err)
 		}
 		if ok {
 			found = append(found, t)

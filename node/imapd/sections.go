@@ -16,6 +16,7 @@ import (
 // and its TEXT are streamed from the store, byte for byte as stored;
 // header sections come from the header block; sections of inner MIME
 // parts are streamed twice, once to measure them and once to send them.
+// Every stream is opened as the item is prepared (content.hold).
 // A NUL, which no IMAP literal but literal8 may hold (RFC 3516 6), is sent
 // as 0x80, as Dovecot does; BINARY returns it as stored.
 func bodySectionItem(c *content, sec *imap.FetchItemBodySection) (item, error) {
@@ -30,7 +31,7 @@ func bodySectionItem(c *content, sec *imap.FetchItemBodySection) (item, error) {
 	switch sec.Specifier {
 	case imap.PartSpecifierNone:
 		start, n := clip(off, size, partial, c.msg.Size)
-		return literalItem(sec, n, func(w io.Writer) error { return c.copyRange(nulFree{w}, start, n) }), nil
+		return rangeItem(c, sec, start, n)
 	case imap.PartSpecifierText:
 		raw, err := c.header()
 		if err != nil {
@@ -38,7 +39,7 @@ func bodySectionItem(c *content, sec *imap.FetchItemBodySection) (item, error) {
 		}
 		hlen := int64(len(raw))
 		start, n := clip(off, size, partial, max(c.msg.Size-hlen, 0))
-		return literalItem(sec, n, func(w io.Writer) error { return c.copyRange(nulFree{w}, hlen+start, n) }), nil
+		return rangeItem(c, sec, hlen+start, n)
 	case imap.PartSpecifierHeader:
 		raw, err := c.header()
 		if err != nil {
@@ -48,6 +49,16 @@ func bodySectionItem(c *content, sec *imap.FetchItemBodySection) (item, error) {
 	default: // MIME applies to parts only
 		return bytesItem(sec, nil), nil
 	}
+}
+
+// rangeItem prepares a section that is n bytes of the message as stored,
+// from start on.
+func rangeItem(c *content, sec *imap.FetchItemBodySection, start, n int64) (item, error) {
+	src, err := c.rangeSource(start, n)
+	if err != nil {
+		return nil, err
+	}
+	return literalItem(sec, n, func(w io.Writer) error { return src(nulFree{w}) }), nil
 }
 
 // selectFields applies HEADER.FIELDS or HEADER.FIELDS.NOT to a header
@@ -73,8 +84,8 @@ func selectFields(block []byte, sec *imap.FetchItemBodySection) []byte {
 func partSectionItem(c *content, sec *imap.FetchItemBodySection) (item, error) {
 	switch sec.Specifier {
 	case imap.PartSpecifierNone, imap.PartSpecifierText:
-		src := func(w io.Writer) error {
-			return c.withPart(sec.Part, func(e entity, found bool) error {
+		src := func(r io.Reader, w io.Writer) error {
+			return partIn(r, sec.Part, func(e entity, found bool) error {
 				switch {
 				case !found:
 					return nil
@@ -88,7 +99,7 @@ func partSectionItem(c *content, sec *imap.FetchItemBodySection) (item, error) {
 				return err
 			})
 		}
-		return streamItem(sec, src)
+		return c.streamItem(sec, src)
 	}
 	var data []byte
 	err := c.withPart(sec.Part, func(e entity, found bool) error {
@@ -107,10 +118,18 @@ func partSectionItem(c *content, sec *imap.FetchItemBodySection) (item, error) {
 	return bytesItem(sec, data), nil
 }
 
+// source writes a section of the message read from r. A section that is
+// measured before it is sent is written twice, from two streams.
+type source func(r io.Reader, w io.Writer) error
+
 // streamItem measures a section written by src, then sends the part of it
 // the partial asks for, streaming src again.
-func streamItem(sec *imap.FetchItemBodySection, src func(io.Writer) error) (item, error) {
-	total, err := measure(src)
+func (c *content) streamItem(sec *imap.FetchItemBodySection, src source) (item, error) {
+	total, err := c.measure(src)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.hold()
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +138,7 @@ func streamItem(sec *imap.FetchItemBodySection, src func(io.Writer) error) (item
 		off, size = sec.Partial.Offset, sec.Partial.Size
 	}
 	start, n := clip(off, size, sec.Partial != nil, total)
-	return literalItem(sec, n, func(w io.Writer) error { return sendWindow(src, nulFree{w}, start, n) }), nil
+	return literalItem(sec, n, func(w io.Writer) error { return sendWindow(r, src, nulFree{w}, start, n) }), nil
 }
 
 func bytesItem(sec *imap.FetchItemBodySection, data []byte) item {
@@ -139,12 +158,16 @@ func bytesItem(sec *imap.FetchItemBodySection, data []byte) item {
 // the part with its content transfer encoding undone, and the partial
 // counted in the decoded bytes. The part is decoded twice, streaming: once
 // to measure it, once to send it. An encoding it cannot undo is refused
-// with NO [UNKNOWN-CTE].
+// with NO [UNKNOWN-CTE] (binaryError).
 func binarySectionItem(c *content, sec *imap.FetchItemBinarySection) (item, error) {
 	src := c.binarySource(sec.Part)
-	total, err := measure(src)
+	total, err := c.measure(src)
 	if err != nil {
-		return nil, binaryError("fetch binary section", err)
+		return nil, err
+	}
+	r, err := c.hold()
+	if err != nil {
+		return nil, err
 	}
 	var off, size int64
 	if sec.Partial != nil {
@@ -153,7 +176,7 @@ func binarySectionItem(c *content, sec *imap.FetchItemBinarySection) (item, erro
 	start, n := clip(off, size, sec.Partial != nil, total)
 	return func(rw *imapserver.FetchResponseWriter) error {
 		wc := rw.WriteBinarySection(sec, n)
-		err := sendWindow(src, wc, start, n)
+		err := sendWindow(r, src, wc, start, n)
 		if cerr := wc.Close(); err == nil {
 			err = cerr
 		}
@@ -164,9 +187,9 @@ func binarySectionItem(c *content, sec *imap.FetchItemBinarySection) (item, erro
 // binarySizeItem prepares BINARY.SIZE[...] (RFC 3516 4.2): the size
 // BINARY of the same part sends.
 func binarySizeItem(c *content, sec *imap.FetchItemBinarySectionSize) (item, error) {
-	total, err := measure(c.binarySource(sec.Part))
+	total, err := c.measure(c.binarySource(sec.Part))
 	if err != nil {
-		return nil, binaryError("fetch binary size", err)
+		return nil, err
 	}
 	return func(rw *imapserver.FetchResponseWriter) error {
 		rw.WriteBinarySectionSize(sec, uint32(min(total, math.MaxUint32)))
@@ -174,21 +197,23 @@ func binarySizeItem(c *content, sec *imap.FetchItemBinarySectionSize) (item, err
 	}, nil
 }
 
-func binaryError(op string, err error) error {
+// binaryError is the response to a BINARY item that could not be
+// prepared: NO [UNKNOWN-CTE] for an encoding this server cannot undo.
+func (s *session) binaryError(op string, err error) error {
 	if errors.Is(err, errUnknownCTE) {
 		return noError(imap.ResponseCodeUnknownCTE, op+": the part has a content transfer encoding this server cannot decode")
 	}
-	return storeError(op, err)
+	return s.endReplaced(op, err)
 }
 
 // binarySource returns a writer of the decoded content of a part: the
 // message as stored for BINARY[], nothing for a part that is not there.
-func (c *content) binarySource(path []int) func(io.Writer) error {
+func (c *content) binarySource(path []int) source {
 	if len(path) == 0 {
-		return func(w io.Writer) error { return c.copyRange(w, 0, c.msg.Size) }
+		return func(r io.Reader, w io.Writer) error { return c.copyRange(r, w, 0, c.msg.Size) }
 	}
-	return func(w io.Writer) error {
-		return c.withPart(path, func(e entity, found bool) error {
+	return func(r io.Reader, w io.Writer) error {
+		return partIn(r, path, func(e entity, found bool) error {
 			if !found {
 				return nil
 			}
@@ -211,19 +236,29 @@ func (c *content) withPart(path []int, fn func(e entity, found bool) error) erro
 		return err
 	}
 	defer r.Close()
+	return partIn(r, path, fn)
+}
+
+// partIn reads the message from r and calls fn with the entity path names.
+func partIn(r io.Reader, path []int, fn func(e entity, found bool) error) error {
 	er := &errReader{r: r}
 	e, found := locate(er, path)
-	err = fn(e, found)
+	err := fn(e, found)
 	if er.err != nil {
 		return er.err
 	}
 	return err
 }
 
-// measure returns how many bytes src writes.
-func measure(src func(io.Writer) error) (int64, error) {
+// measure returns how many bytes src writes, from a stream of its own.
+func (c *content) measure(src source) (int64, error) {
+	r, err := c.open()
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
 	var n counter
-	err := src(&n)
+	err = src(r, &n)
 	return int64(n), err
 }
 
@@ -234,10 +269,10 @@ func (c *counter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// sendWindow writes n bytes of what src writes, from start on, to w.
-func sendWindow(src func(io.Writer) error, w io.Writer, start, n int64) error {
+// sendWindow writes n bytes of what src writes from r, from start on, to w.
+func sendWindow(r io.Reader, src source, w io.Writer, start, n int64) error {
 	win := &window{w: w, skip: start, left: n}
-	if err := src(win); err != nil && !errors.Is(err, errWindowDone) {
+	if err := src(r, win); err != nil && !errors.Is(err, errWindowDone) {
 		return err
 	}
 	if win.left > 0 {

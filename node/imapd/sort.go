@@ -69,10 +69,10 @@ func (s *session) sortMessages(found []target, kind imapserver.NumKind, withHead
 		if !withHeader {
 			continue
 		}
-		c := &content{store: s.srv.store, mailbox: s.sel.name, msg: t.msg}
+		c := &content{box: s.sel.box, mailbox: s.sel.name, msg: t.msg}
 		block, err := c.header()
 		if err != nil {
-			return nil, storeError("sort", err)
+			return nil, s.endReplaced("sort", err)
 		}
 		describeHeader(&msgs[i], block)
 	}
