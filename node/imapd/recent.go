@@ -1,9 +1,12 @@
 package imapd
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/yggpost/yggpost/mailbox"
 )
 
 // \Recent (RFC 3501 2.3.2): a message is recent in exactly one session,
@@ -13,12 +16,15 @@ import (
 // sees those as recent too, but claims nothing, so the next SELECT still
 // gets them (RFC 3501 6.3.2). Each view keeps the UIDs recent for it.
 //
-// The mark is saved in the store (mailbox.Store.SetRecentUID) before the
+// The mark is saved in the store (mailbox.Pinned.SetRecentUID) before the
 // client is told, so it survives the hub, which ends with its last
 // session, and a restart: a message claimed by a session that has closed
 // is recent for nobody, as the RFC wants, and STATUS (RECENT) counts the
 // messages no session has claimed. A crash between the claim and the save
-// can only make a message recent once more.
+// can only make a message recent once more, and so can a rename or
+// deletion of the mailbox just before the save: the mark is saved only
+// while the name still belongs to the mailbox selected, never raised for
+// a mailbox given the name since.
 //
 // \Recent cannot be stored (flags.go drops it); it appears in FETCH FLAGS
 // and in SEARCH RECENT, NEW and OLD through the session's view.
@@ -51,7 +57,11 @@ func (h *hub) saveRecent(uid uint32) {
 	if uid == 0 {
 		return
 	}
-	if err := h.srv.store.SetRecentUID(h.name, uid); err != nil {
+	err := h.box.SetRecentUID(uid)
+	switch {
+	case errors.Is(err, mailbox.ErrMailboxChanged):
+		h.log.Debug("\\Recent mark not saved: the mailbox was renamed or deleted", "uid", uid)
+	case err != nil:
 		h.log.Warn("save \\Recent mark", "uid", uid, "err", err)
 	}
 }

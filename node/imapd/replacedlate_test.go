@@ -63,3 +63,37 @@ func TestFetchAcrossAReplacementSendsNoneOfTheNewOnesMessages(t *testing.T) {
 func equalLines(got, want []string) bool {
 	return strings.Join(got, "\n") == strings.Join(want, "\n")
 }
+
+// A read-write session claims the messages it is told of as \Recent, and
+// the claim is saved for the mailbox it selected. Here that mailbox is
+// renamed away and a new one created with its name behind the server's
+// back, as when a rename lands while the session is being told of a new
+// message: the claim does not raise the new mailbox's mark, whose messages
+// stay recent for the first session to select it.
+func TestRecentClaimAfterAReplacementLeavesTheNewMailboxAlone(t *testing.T) {
+	e := newEnv(t)
+	if err := e.store.CreateMailbox("Work"); err != nil {
+		t.Fatal(err)
+	}
+	fillMailbox(t, e.store, "Work", "w")
+	a, witness := dialRaw(t, e.addr), dialRaw(t, e.addr)
+	a.login()
+	witness.login()
+	a.open("a1 SELECT Work") // claims 1 to 3, recent in this session
+	witness.open("w1 EXAMINE Work")
+	if _, _, err := e.store.Append("Work", bytes.NewReader(testMessage("w4", 10)), mailbox.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	witness.noopUntil("w", "* 4 EXISTS") // queued for a too
+	if err := e.store.RenameMailbox("Work", "Old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateMailbox("Work"); err != nil {
+		t.Fatal(err)
+	}
+	fillMailbox(t, e.store, "Work", "n")
+	a.expect("a2 NOOP", "* 4 EXISTS", "* 4 RECENT", "a2 OK NOOP completed")
+	if st, err := e.store.Status("Work"); err != nil || st.RecentUID != 0 || st.Recent != 3 {
+		t.Errorf("new Work after the claim: %+v, %v; want its 3 messages recent", st, err)
+	}
+}
