@@ -47,7 +47,7 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if err != nil {
 		return nil, storeError("append to "+quote(name), err)
 	}
-	if s.sel != nil && s.sel.name == name {
+	if s.appendedToSelected(name, st.UIDValidity) {
 		s.sel.hub.settle(st.HighestModSeq)
 	}
 	if dup {
@@ -57,6 +57,15 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 		return nil, nil // the earlier copy is gone: OK without APPENDUID
 	}
 	return &imap.AppendData{UID: imap.UID(m.UID), UIDValidity: st.UIDValidity}, nil
+}
+
+// appendedToSelected reports whether the mailbox name, with uidValidity as
+// read after the append, is the one selected, whose view must show the
+// new message before the tagged OK. A mailbox given the selected one's
+// name since is another: its changes never reach the view, which would
+// wait for them until settleTimeout.
+func (s *session) appendedToSelected(name string, uidValidity uint32) bool {
+	return s.sel != nil && s.sel.name == name && s.sel.uidValidity == uidValidity
 }
 
 // wholeLiteral reads a literal of left more bytes. A literal that ends

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yggpost/yggpost/mailbox"
 )
@@ -95,5 +96,31 @@ func TestRecentClaimAfterAReplacementLeavesTheNewMailboxAlone(t *testing.T) {
 	a.expect("a2 NOOP", "* 4 EXISTS", "* 4 RECENT", "a2 OK NOOP completed")
 	if st, err := e.store.Status("Work"); err != nil || st.RecentUID != 0 || st.Recent != 3 {
 		t.Errorf("new Work after the claim: %+v, %v; want its 3 messages recent", st, err)
+	}
+}
+
+// An APPEND to the selected mailbox waits, before its tagged OK, until the
+// session's view has the new message. An APPEND to the name of a selected
+// mailbox that was replaced lands in the new mailbox, which the view does
+// not follow: it is answered at once, not after the hub gave up waiting
+// for its feed (settleTimeout).
+func TestAppendToTheNameOfAReplacedMailboxAnswersAtOnce(t *testing.T) {
+	for _, r := range replacements[:2] { // after a pure rename, the APPEND finds no mailbox
+		t.Run(r.name, func(t *testing.T) {
+			e := newEnv(t)
+			a := replacedSetup(t, e, r.commands)
+			msg := testMessage("n4", 10)
+			start := time.Now()
+			a.sendRaw(fmt.Sprintf("a2 APPEND Work {%d+}\r\n%s\r\n", len(msg), msg))
+			got := a.until("a2 ")
+			took := time.Since(start)
+			t.Logf("APPEND after %s answered in %v", r.name, took)
+			if want := fmt.Sprintf("a2 OK [APPENDUID %d 4] APPEND completed", uidValidity(t, e.store, "Work")); got[len(got)-1] != want {
+				t.Errorf("APPEND: %q, want it to end with %q", got, want)
+			}
+			if took >= settleTimeout/2 {
+				t.Errorf("APPEND took %v, want well under the %v the hub waits for its feed", took, settleTimeout)
+			}
+		})
 	}
 }
