@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"regexp"
@@ -69,6 +70,7 @@ type extConn struct {
 	sec    connSecurity
 	secure atomic.Bool // TLS runs (implicit, or after STARTTLS)
 	authed atomic.Bool // the session logged in: no STARTTLS any more
+	closed atomic.Bool // Close was called: this side ended the connection
 	under  net.Conn    // what carries the bytes: the accepted conn or TLS over it; under wmu
 
 	segs     [][]byte // parts of the current command not yet handed to imapserver
@@ -89,8 +91,18 @@ func newExtConn(c net.Conn, log *slog.Logger) *extConn {
 }
 
 // Read hands imapserver the client's commands, one line or literal at a
-// time.
+// time. Once this side has closed the connection (a BYE, Close), reading
+// ends with io.EOF: imapserver takes that as the end of the connection,
+// also in IDLE, where any other error is logged as a failure.
 func (c *extConn) Read(p []byte) (int, error) {
+	n, err := c.read(p)
+	if err != nil && c.closed.Load() {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (c *extConn) read(p []byte) (int, error) {
 	for len(c.segs) == 0 {
 		if c.literal > 0 && !c.waitCont && !c.isAnswered() {
 			return c.readLiteral(p)
@@ -194,6 +206,7 @@ func (c *extConn) noteLine(first byte) {
 
 // Close closes the connection, ending TLS properly when it runs.
 func (c *extConn) Close() error {
+	c.closed.Store(true)
 	c.wmu.Lock()
 	under := c.under
 	c.wmu.Unlock()
