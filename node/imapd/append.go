@@ -50,6 +50,7 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if s.appendedToSelected(name, st.UIDValidity) {
 		s.sel.hub.settle(st.HighestModSeq)
 	}
+	s.wrote(nil)
 	if dup {
 		s.log.Debug("appended copy of a sent message already stored", "mailbox", name, "uid", m.UID)
 	}

@@ -24,7 +24,8 @@ func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) 
 	if dest == s.sel.name {
 		s.sel.hub.settleNow()
 	}
-	return s.copyData(dest, src, dst)
+	data, err := s.copyData(dest, src, dst)
+	return data, s.wrote(err)
 }
 
 // Move implements MOVE and UID MOVE (RFC 6851): COPYUID first, then the
@@ -52,7 +53,7 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 		}
 	}
 	s.sel.hub.settleNow()
-	return nil
+	return s.wrote(nil)
 }
 
 // copyData is the COPYUID of a copy or move, nil when nothing was copied

@@ -33,5 +33,5 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 		return s.endReplaced("expunge", err)
 	}
 	s.sel.hub.settleNow()
-	return nil
+	return s.wrote(nil)
 }

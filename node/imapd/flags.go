@@ -55,7 +55,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err == nil && expunged && !flags.Silent {
 		err = noError(responseCodeExpungeIssued, "some of the messages were expunged and cannot change")
 	}
-	return err
+	return s.wrote(err)
 }
 
 // splitModified reports the targets a conditional STORE left alone

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,7 @@ type hub struct {
 	// by name are of the mailbox followed only while box says so.
 	uidValidity uint32
 	box         mailbox.Pinned
+	storeName   string // name as the store spells it, as its changes carry it
 
 	// syncMu orders the changes of the list: a re-read of the store with
 	// its merge, a session's STORE with its merge, a release of retained
@@ -50,6 +52,7 @@ type hub struct {
 	maxUID    uint32            // highest UID ever in msgs
 	recentUID uint32            // highest UID claimed as \Recent (see recent.go)
 	keywords  []string          // every keyword seen in msgs, sorted; only grows
+	doubts    uint64            // signs the name may no longer be the mailbox's (doubt)
 	views     map[*view]struct{}
 	waiters   map[chan struct{}]bool // sessions in IDLE, kicked after updates are queued
 	// live is set while the hub follows a change feed; advanced is closed
@@ -70,9 +73,13 @@ type hub struct {
 func (s *Server) acquire(name string, uidValidity uint32) (*hub, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h := s.hubs[name]; h != nil && h.uidValidity == uidValidity {
+	h := s.hubs[name]
+	if h != nil && h.uidValidity == uidValidity {
 		h.refs++
 		return h, nil
+	}
+	if h != nil {
+		h.doubt() // the name has another mailbox now
 	}
 	box := s.store.Pin(name, uidValidity)
 	w, err := s.store.WatchRetaining(name)
@@ -91,9 +98,10 @@ func (s *Server) acquire(name string, uidValidity uint32) (*hub, error) {
 		w.Close()
 		return nil, storeError("list messages of "+quote(name), err)
 	}
-	h := &hub{
+	storeName, _ := mailbox.CanonName(name) // Status read the name
+	h = &hub{
 		srv: s, name: name, log: s.log.With("mailbox", name),
-		refs: 1, uidValidity: uidValidity, box: box, msgs: l.Messages, modSeq: l.ModSeq, maxUID: l.UIDNext - 1, gone: map[uint32]bool{}, recentUID: st.RecentUID,
+		refs: 1, uidValidity: uidValidity, box: box, storeName: storeName, msgs: l.Messages, modSeq: l.ModSeq, maxUID: l.UIDNext - 1, gone: map[uint32]bool{}, recentUID: st.RecentUID,
 		views: map[*view]struct{}{}, live: true, advanced: make(chan struct{}),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -296,8 +304,12 @@ collect:
 }
 
 // applyLocked applies one change of the feed to the list and queues its
-// update for every view.
+// update for every view. A change that comes under another name than the
+// hub's is of the mailbox followed, renamed: a doubt.
 func (h *hub) applyLocked(c mailbox.Change) {
+	if c.Mailbox != h.storeName {
+		h.doubtLocked()
+	}
 	if c.Kind == mailbox.FlagsChanged {
 		h.setFlagsLocked(c)
 		h.modSeq = max(h.modSeq, c.ModSeq) // the feed is in MODSEQ order: all before it is applied
@@ -362,6 +374,49 @@ func (h *hub) unwait(c chan struct{}) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.waiters, c)
+}
+
+// doubt records a sign that the name may no longer belong to the mailbox
+// the hub follows: its feed ended or a re-read found the name taken
+// (sync), a change came under another name (applyLocked), a session of
+// this server renamed or deleted it (Server.doubtWithin), or a mailbox of
+// another UIDVALIDITY was selected under the name (acquire). The hub does
+// not read the store to make sure: each session checks its mailbox once
+// per new doubt, before it is told anything more (session.recheck), and
+// those in IDLE are woken to do so. A mailbox renamed away and back
+// passes the check and its sessions go on.
+func (h *hub) doubt() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.doubtLocked()
+}
+
+func (h *hub) doubtLocked() {
+	h.doubts++
+	h.kickLocked()
+}
+
+// doubtWithin raises a doubt in the hubs of the mailbox name and of those
+// below it, after a session renamed or deleted it.
+func (s *Server) doubtWithin(name string) {
+	var doubted []*hub
+	s.mu.Lock()
+	for _, h := range s.hubs {
+		if within(h.storeName, name) {
+			doubted = append(doubted, h)
+		}
+	}
+	s.mu.Unlock()
+	for _, h := range doubted {
+		h.doubt()
+	}
+}
+
+// within reports whether storeName, a name as the store spells it, is the
+// mailbox root or below it.
+func within(storeName, root string) bool {
+	root, err := mailbox.CanonName(root)
+	return err == nil && (storeName == root || strings.HasPrefix(storeName, root+string(delim)))
 }
 
 func (h *hub) kickLocked() {
@@ -441,9 +496,10 @@ func (h *hub) indexLocked(uid uint32) (int, bool) {
 
 // sync re-reads the message list from the store and queues the difference
 // as updates. A mailbox whose name has gone, or belongs to another mailbox
-// now, reads as empty: its sessions are told every message was expunged,
-// and end at their next command on it (endReplaced); the messages of the
-// mailbox that has the name now are never merged into the list.
+// now, is not re-read: the list keeps what the feed brought, and the
+// sessions are told to check their mailbox (doubt), which ends them; the
+// messages of the mailbox that has the name now are never merged into the
+// list.
 func (h *hub) sync() {
 	h.syncMu.Lock()
 	defer h.syncMu.Unlock()
@@ -452,7 +508,8 @@ func (h *hub) sync() {
 		err = h.box.Check() // ErrMailboxChanged also if the name has gone
 	}
 	if errors.Is(err, mailbox.ErrMailboxChanged) {
-		fresh, err = mailbox.Listing{ModSeq: h.modSeq}, nil
+		h.doubt()
+		return
 	}
 	if err != nil {
 		h.log.Warn("re-read mailbox", "err", fmt.Errorf("list messages of %q: %w", h.name, err))

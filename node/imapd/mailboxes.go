@@ -34,7 +34,7 @@ func (s *session) Create(name string, options *imap.CreateOptions) error {
 		}
 		use = string(options.SpecialUse[0])
 	}
-	err := s.srv.store.CreateSpecialMailbox(name, use)
+	err := s.wrote(s.srv.store.CreateSpecialMailbox(name, use))
 	if errors.Is(err, mailbox.ErrBadSpecialUse) {
 		return noError(responseCodeUseAttr, "create: special use "+use+" is not supported")
 	}
@@ -59,30 +59,41 @@ func (s *session) specialUseMailbox(name, use string) (bool, error) {
 	return false, nil
 }
 
-// Delete implements DELETE (RFC 9051 6.3.5).
+// Delete implements DELETE (RFC 9051 6.3.5). Sessions that have the
+// mailbox selected check it before they are told anything more, and end
+// (session.moved).
 func (s *session) Delete(name string) error {
 	name = canonicalName(name)
-	return storeError("delete mailbox "+quote(name), s.srv.store.DeleteMailbox(name))
+	err := s.wrote(s.srv.store.DeleteMailbox(name))
+	if err == nil {
+		s.moved(name)
+	}
+	return storeError("delete mailbox "+quote(name), err)
 }
 
-// Rename implements RENAME (RFC 9051 6.3.6).
+// Rename implements RENAME (RFC 9051 6.3.6). Sessions that have the
+// mailbox, or one below it, selected check it as after a DELETE.
 func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
 	oldName, newName = canonicalName(oldName), canonicalName(newName)
-	return storeError("rename mailbox "+quote(oldName), s.srv.store.RenameMailbox(oldName, newName))
+	err := s.wrote(s.srv.store.RenameMailbox(oldName, newName))
+	if err == nil {
+		s.moved(oldName)
+	}
+	return storeError("rename mailbox "+quote(oldName), err)
 }
 
 // Subscribe implements SUBSCRIBE (RFC 9051 6.3.7). The name need not
 // exist: subscriptions are independent of the mailboxes (RFC 3501 6.3.6).
 func (s *session) Subscribe(name string) error {
 	name = canonicalName(name)
-	return storeError("subscribe "+quote(name), s.srv.store.SetSubscribed(name, true))
+	return storeError("subscribe "+quote(name), s.wrote(s.srv.store.SetSubscribed(name, true)))
 }
 
 // Unsubscribe implements UNSUBSCRIBE (RFC 9051 6.3.8), of any name,
 // whether or not its mailbox exists.
 func (s *session) Unsubscribe(name string) error {
 	name = canonicalName(name)
-	return storeError("unsubscribe "+quote(name), s.srv.store.SetSubscribed(name, false))
+	return storeError("unsubscribe "+quote(name), s.wrote(s.srv.store.SetSubscribed(name, false)))
 }
 
 // Status implements STATUS (RFC 9051 6.3.11, RFC 8438 STATUS=SIZE).

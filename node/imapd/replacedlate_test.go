@@ -124,3 +124,181 @@ func TestAppendToTheNameOfAReplacedMailboxAnswersAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// idleIn starts IDLE in the selected state and waits for its continuation.
+func (r *rawConn) idleIn(tag string) {
+	r.t.Helper()
+	r.send(tag + " IDLE")
+	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+		r.t.Fatalf("IDLE continuation %q", l)
+	}
+}
+
+// byeOnly checks that the lines that followed a command (or IDLE) are the
+// BYE of a replaced mailbox alone, and that the connection was closed.
+func byeOnly(t *testing.T, what string, lines []string, closed bool) {
+	t.Helper()
+	if want := []string{"* BYE " + byeReplaced}; !closed || !equalLines(lines, want) {
+		t.Errorf("%s: %q (closed: %v), want %q and the connection closed", what, lines, closed, want)
+	}
+}
+
+// noWarnings stops the server, so that every session has ended, and
+// checks that it logged no warning: a BYE is not a failure.
+func noWarnings(t *testing.T, e *testEnv) {
+	t.Helper()
+	e.stop()
+	for _, l := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			t.Errorf("logged %s", l)
+		}
+	}
+}
+
+// A session in IDLE whose selected mailbox another session renames or
+// deletes is sent the BYE at once, and nothing before it: neither an
+// EXPUNGE for each of its messages when it was deleted, nor later the
+// changes of the renamed mailbox, which it no longer knows by name. A
+// session in IDLE on another mailbox goes on.
+func TestIdleHearsByeWhenSelectedMailboxReplaced(t *testing.T) {
+	for _, r := range replacements {
+		t.Run(r.name, func(t *testing.T) {
+			e := newEnv(t)
+			if err := e.store.CreateMailbox("Work"); err != nil {
+				t.Fatal(err)
+			}
+			fillMailbox(t, e.store, "Work", "w")
+			a, b, c := dialRaw(t, e.addr), dialRaw(t, e.addr), dialRaw(t, e.addr)
+			a.login()
+			b.login()
+			c.login()
+			a.open("a1 SELECT Work")
+			a.idleIn("a2")
+			c.open("c1 SELECT INBOX")
+			c.idleIn("c2")
+			for i, cmd := range r.commands {
+				tag := fmt.Sprintf("b%d", i+1)
+				b.expect(tag+" "+cmd, tag+" OK "+strings.Fields(cmd)[0]+" completed")
+			}
+			got, closed := a.untilClosed("a2")
+			byeOnly(t, "IDLE after "+r.name, got, closed)
+			if _, _, err := e.store.Append("INBOX", bytes.NewReader(testMessage("i1", 10)), mailbox.AppendOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			c.expectLines("IDLE on INBOX", "* 1 EXISTS", "* 1 RECENT")
+			c.send("DONE")
+			c.until("c2 OK")
+			noWarnings(t, e)
+		})
+	}
+}
+
+// The server also learns of a rename or deletion it did not make itself:
+// from the change feed, whose changes come under the mailbox's new name
+// and which ends when the mailbox is deleted, and from a session that
+// selects a new mailbox of the name. A session in IDLE is sent the BYE
+// then, instead of the change or an EXPUNGE for each message.
+func TestIdleHearsByeWhenTheStoreReplacesTheMailbox(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		replace func(t *testing.T, e *testEnv)
+	}{
+		{"renamed, then a change under the new name", func(t *testing.T, e *testEnv) {
+			if err := e.store.RenameMailbox("Work", "Old"); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.store.Append("Old", bytes.NewReader(testMessage("w4", 10)), mailbox.AppendOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"deleted", func(t *testing.T, e *testEnv) {
+			if err := e.store.DeleteMailbox("Work"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"renamed and created, then the new one selected", func(t *testing.T, e *testEnv) {
+			if err := e.store.RenameMailbox("Work", "Old"); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.store.CreateMailbox("Work"); err != nil {
+				t.Fatal(err)
+			}
+			b := dialRaw(t, e.addr)
+			b.login()
+			b.open("b1 SELECT Work")
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			if err := e.store.CreateMailbox("Work"); err != nil {
+				t.Fatal(err)
+			}
+			fillMailbox(t, e.store, "Work", "w")
+			a := dialRaw(t, e.addr)
+			a.login()
+			a.open("a1 SELECT Work")
+			a.idleIn("a2")
+			c.replace(t, e)
+			got, closed := a.untilClosed("a2")
+			byeOnly(t, "IDLE after the store "+c.name, got, closed)
+		})
+	}
+}
+
+// NOOP, the command a client polls with, ends a session whose selected
+// mailbox was renamed or deleted, with the BYE and nothing before it.
+func TestNoopHearsByeWhenSelectedMailboxReplaced(t *testing.T) {
+	for _, r := range replacements {
+		t.Run(r.name, func(t *testing.T) {
+			e := newEnv(t)
+			a := replacedSetup(t, e, r.commands)
+			a.send("a2 NOOP")
+			got, closed := a.untilClosed("a2")
+			byeOnly(t, "NOOP after "+r.name, got, closed)
+			noWarnings(t, e)
+		})
+	}
+}
+
+// A session that writes to the store after another session renamed its
+// selected mailbox gets the tagged response of that command, so it knows
+// the change was made; the BYE comes with its next command.
+func TestCommandThatWroteIsAnsweredBeforeTheBye(t *testing.T) {
+	for _, cmd := range []string{
+		"CREATE Work/Sub", "SUBSCRIBE Elsewhere", "RENAME Junk Spam", "DELETE Archive", "APPEND INBOX {2+}\r\nhi",
+	} {
+		t.Run(strings.Fields(cmd)[0], func(t *testing.T) {
+			e := newEnv(t)
+			a := replacedSetup(t, e, []string{"RENAME Work Old"})
+			a.expect("a2 "+cmd, "~a2 OK .*"+strings.Fields(cmd)[0]+" completed")
+			a.send("a3 NOOP")
+			got, closed := a.untilClosed("a3")
+			byeOnly(t, "NOOP after "+cmd, got, closed)
+		})
+	}
+}
+
+// A session that renames or deletes its own selected mailbox knows it
+// did: it goes on with other commands, is told nothing more of the
+// mailbox, and ends at its next command on the messages, or at once in
+// IDLE, where it would wait for news of a mailbox it no longer names.
+func TestSessionThatRenamedItsMailboxEndsWhenItUsesIt(t *testing.T) {
+	for _, cmd := range []string{"RENAME Work Old", "DELETE Work", "RENAME Work Old/Work"} {
+		for _, next := range []string{"FETCH 1 (FLAGS)", "IDLE"} {
+			t.Run(cmd+"/"+next, func(t *testing.T) {
+				e := newEnv(t)
+				a := replacedSetup(t, e, nil)
+				a.expect("a2 "+cmd, "a2 OK "+strings.Fields(cmd)[0]+" completed")
+				a.expect("a3 NOOP", "a3 OK NOOP completed")
+				a.expect(`a4 LIST "" Work`, "a4 OK LIST completed")
+				if next == "IDLE" {
+					a.idleIn("a5")
+				} else {
+					a.send("a5 " + next)
+				}
+				got, closed := a.untilClosed("a5")
+				byeOnly(t, next+" after "+cmd, got, closed)
+			})
+		}
+	}
+}

@@ -18,6 +18,10 @@ type selected struct {
 	tracker     *view
 	readOnly    bool
 	uidValidity uint32
+	// movedHere is set once this session renamed or deleted the mailbox
+	// (or one above it): its client knows, so Poll does not end the
+	// session over it; a command on the messages or IDLE does.
+	movedHere bool
 }
 
 // Select implements SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3; RECENT and
@@ -85,54 +89,38 @@ func (s *session) leave() {
 	s.srv.release(sel.hub)
 }
 
-// byeReplaced is the BYE that ends a session whose selected mailbox was
-// renamed or deleted.
-const byeReplaced = "Selected mailbox was renamed or deleted"
-
-// endReplaced ends the session if err says that the name of the selected
-// mailbox now belongs to another mailbox or to none
-// (mailbox.ErrMailboxChanged): the mailbox was renamed or deleted, by
-// another session or device, and perhaps one of its name created since.
-// Its UIDs would address that one's messages, so no command may use them
-// any more; the client is sent an untagged BYE and the connection closed
-// (RFC 2180 3; RFC 9051 7.1.5), and it finds the mailbox again, under its
-// new name, or the new one of its name, by UIDVALIDITY when it reconnects.
-// A pure RENAME ends the session too: the session knows the mailbox by
-// its name. Any other error is returned as storeError(op, err).
-//
-// The BYE is written by imapserver's Conn.Bye, which also closes the
-// connection; the error returned then only stops the command, as its
-// tagged response can no longer be sent.
-func (s *session) endReplaced(op string, err error) error {
-	if !errors.Is(err, mailbox.ErrMailboxChanged) {
-		return storeError(op, err)
-	}
-	s.log.Info("selected mailbox renamed or deleted; ending the session", "mailbox", s.sel.name, "op", op)
-	if err := s.conn.Bye(byeReplaced); err != nil {
-		s.log.Debug("write BYE", "err", err)
-	}
-	return &imap.Error{Type: imap.StatusResponseTypeNo, Text: byeReplaced}
-}
-
-// checkSelected ends the session (endReplaced) if the selected mailbox was
-// renamed or deleted: every command that addresses its messages checks
-// before it reads them. Writes check again as they write (mailbox.Pinned).
-func (s *session) checkSelected() error {
-	return s.endReplaced("check the selected mailbox", s.sel.box.Check())
-}
-
 // Poll writes pending mailbox updates at the end of a command (RFC 9051
-// 7.1: EXPUNGE only where allowExpunge says the client can take it).
+// 7.1: EXPUNGE only where allowExpunge says the client can take it). A
+// session whose selected mailbox was renamed or deleted is told nothing
+// more of it: it is sent the BYE (NOOP, the command clients poll with,
+// gets it here), unless the command changed the store, which gets its
+// tagged response first (answerFirst), or the session itself renamed or
+// deleted the mailbox (movedHere), whose client goes on with LIST or
+// SELECT.
 func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
+	answerFirst := s.answerFirst
+	s.answerFirst = false
 	if s.sel == nil {
 		return nil
+	}
+	if s.byeSent.Load() {
+		return errByeSent
+	}
+	if err := s.recheck(); err != nil {
+		if answerFirst || s.sel.movedHere {
+			return nil
+		}
+		s.bye("poll")
+		return errByeSent
 	}
 	return s.poll(w, allowExpunge)
 }
 
 // Idle implements IDLE (RFC 2177): updates already pending when IDLE starts
 // are written at once, then updates as they happen, until stop is closed.
-// Without a selected mailbox it only waits.
+// Without a selected mailbox it only waits. A session whose selected
+// mailbox was renamed or deleted is sent the BYE as soon as its hub has a
+// doubt about it (recheck).
 //
 // (imapserver's SessionTracker.Idle writes only updates queued after it
 // started, so a message that arrived between the client's last command and
@@ -156,6 +144,10 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	kick := sel.hub.wait()
 	defer sel.hub.unwait(kick)
 	for {
+		if err := s.recheck(); err != nil {
+			s.bye("idle")
+			return errByeSent
+		}
 		if err := s.poll(w, true); err != nil {
 			return err
 		}

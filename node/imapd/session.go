@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -21,6 +22,12 @@ type session struct {
 
 	user string
 	sel  *selected // nil unless a mailbox is selected
+	// answerFirst is set by a command that changed the store: should its
+	// selected mailbox turn out renamed or deleted when the command ends,
+	// Poll lets its tagged response go out, so the client knows the change
+	// was made, and the BYE waits for the next command.
+	answerFirst bool
+	byeSent     atomic.Bool // bye has ended the connection (set by Idle's goroutine too)
 
 	idleMu   sync.Mutex
 	closing  bool          // Close has begun; no new Idle may start

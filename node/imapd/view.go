@@ -20,6 +20,7 @@ type view struct {
 	recent   map[uint32]bool // \Recent in this session (recent.go)
 	keywords int             // len(hub.keywords) when the client was last told FLAGS
 	told     uint64          // the HIGHESTMODSEQ of the state the client was last brought to
+	checked  uint64          // hub.doubts when the session last found its mailbox selected (recheck)
 }
 
 // updateKind says what an update reports.
