@@ -35,11 +35,16 @@
 //     FETCH response carries them (keywords.go).
 //   - A hub's goroutine stops when the last session using it leaves; Close
 //     returns only after every session and hub goroutine has ended.
-//   - A session writes its selected mailbox through mailbox.Pinned (the
-//     name and the UIDVALIDITY it selected), so a STORE, EXPUNGE, COPY or
-//     MOVE never reaches another mailbox given the name since. A session
-//     whose selected mailbox was renamed or deleted is sent an untagged
-//     BYE at its next command on the messages and closed (selected.go).
+//   - A session reads and writes its selected mailbox through
+//     mailbox.Pinned (the name and the UIDVALIDITY it selected), checked
+//     in the transaction that reads or writes, so a FETCH, SEARCH, SORT,
+//     STORE, EXPUNGE, COPY or MOVE, or a \Recent claim, never reaches
+//     another mailbox given the name since. A session whose selected
+//     mailbox was renamed or deleted is told nothing more of it, and is
+//     sent an untagged BYE and closed: at its next command on the
+//     messages, in IDLE as soon as the hub learns of it, and at the end
+//     of any other command, unless that command changed the store or the
+//     session renamed or deleted the mailbox itself (replaced.go).
 //   - Message bodies are streamed from the store: BODY[], BODY[TEXT] and
 //     partial fetches of them never hold the whole message in memory.
 //     Sections of inner MIME parts and BINARY are streamed twice, once to
