@@ -74,9 +74,9 @@
 //     HIGHESTMODSEQ live in the mailbox record and only ever grow. Every
 //     change to a mailbox (append, flags, expunge) takes a new MODSEQ.
 //   - A Pinned mailbox (Store.Pin: a name and the UIDVALIDITY it had)
-//     is checked in the transaction that writes it, under the mutex that
-//     orders renames and deletions: its UIDs never address the messages of
-//     a mailbox given the name since (ErrMailboxChanged).
+//     is checked in the transaction that reads or writes it (a write under
+//     the mutex that orders renames and deletions): its UIDs never address
+//     the messages of a mailbox given the name since (ErrMailboxChanged).
 //   - The message count, unseen count and total size in the mailbox record
 //     are updated in the same transaction as the message records.
 //   - \Recent is not a stored flag. The mailbox record keeps the highest
