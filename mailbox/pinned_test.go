@@ -61,6 +61,18 @@ var pinnedReplacements = []struct {
 	}},
 }
 
+// pinnedWork opens a store with a mailbox Work of three messages
+// (fillWork, tagged "old") and returns it pinned.
+func pinnedWork(t *testing.T) (*Store, Pinned) {
+	t.Helper()
+	s, _ := openTest(t, Options{})
+	if err := s.CreateMailbox("Work"); err != nil {
+		t.Fatal(err)
+	}
+	fillWork(t, s, "Work", "old")
+	return s, s.Pin("Work", mustStatus(t, s, "Work").UIDValidity)
+}
+
 // fillWork appends three messages to name, the first flagged \Deleted,
 // with bodies that say which mailbox they were added to.
 func fillWork(t *testing.T, s *Store, name, tag string) {
@@ -115,12 +127,7 @@ func TestPinnedRefusesReplacedMailbox(t *testing.T) {
 	for _, r := range pinnedReplacements {
 		for _, w := range pinnedWrites {
 			t.Run(r.name+"/"+w.name, func(t *testing.T) {
-				s, _ := openTest(t, Options{})
-				if err := s.CreateMailbox("Work"); err != nil {
-					t.Fatal(err)
-				}
-				fillWork(t, s, "Work", "old")
-				p := s.Pin("Work", mustStatus(t, s, "Work").UIDValidity)
+				s, p := pinnedWork(t)
 				r.replace(t, s)
 				before := stateOf(t, s)
 				if err := w.run(p); !errors.Is(err, ErrMailboxChanged) {
@@ -143,12 +150,7 @@ func TestPinnedRefusesReplacedMailbox(t *testing.T) {
 func TestPinnedWritesTheMailboxItPins(t *testing.T) {
 	for _, w := range pinnedWrites {
 		t.Run(w.name, func(t *testing.T) {
-			s, _ := openTest(t, Options{})
-			if err := s.CreateMailbox("Work"); err != nil {
-				t.Fatal(err)
-			}
-			fillWork(t, s, "Work", "old")
-			p := s.Pin("Work", mustStatus(t, s, "Work").UIDValidity)
+			s, p := pinnedWork(t)
 			for _, rename := range [][2]string{{"Work", "Away"}, {"Away", "Work"}, {"Junk", "Spam"}} {
 				if err := s.RenameMailbox(rename[0], rename[1]); err != nil {
 					t.Fatal(err)
@@ -175,12 +177,7 @@ func TestPinnedWritesTheMailboxItPins(t *testing.T) {
 func TestPinnedOpenMessageReadsOnlyTheMailboxItPins(t *testing.T) {
 	for _, r := range pinnedReplacements {
 		t.Run(r.name, func(t *testing.T) {
-			s, _ := openTest(t, Options{})
-			if err := s.CreateMailbox("Work"); err != nil {
-				t.Fatal(err)
-			}
-			fillWork(t, s, "Work", "old")
-			p := s.Pin("Work", mustStatus(t, s, "Work").UIDValidity)
+			s, p := pinnedWork(t)
 			r.replace(t, s)
 			body, err := p.OpenMessage(1)
 			if err == nil {
@@ -192,12 +189,7 @@ func TestPinnedOpenMessageReadsOnlyTheMailboxItPins(t *testing.T) {
 		})
 	}
 	t.Run("renamed away and back", func(t *testing.T) {
-		s, _ := openTest(t, Options{})
-		if err := s.CreateMailbox("Work"); err != nil {
-			t.Fatal(err)
-		}
-		fillWork(t, s, "Work", "old")
-		p := s.Pin("Work", mustStatus(t, s, "Work").UIDValidity)
+		s, p := pinnedWork(t)
 		for _, rename := range [][2]string{{"Work", "Away"}, {"Away", "Work"}} {
 			if err := s.RenameMailbox(rename[0], rename[1]); err != nil {
 				t.Fatal(err)
