@@ -18,33 +18,50 @@ import (
 // away or stored in another mailbox. A body larger than
 // Options.MaxMessageSize gives ErrTooLarge.
 func (s *Store) Append(mailbox string, body io.Reader, opts AppendOptions) (m Message, duplicate bool, err error) {
+	a, err := s.AppendUID(mailbox, body, opts)
+	return a.Message, a.Duplicate, err
+}
+
+// Appended is what AppendUID stored, or found stored already.
+type Appended struct {
+	Message // the message; for a duplicate the earlier one, or UID 0
+	// UIDValidity is that of the mailbox the message is in, read in the
+	// transaction that stored or found it: with UID, what IMAP's APPENDUID
+	// names, whatever was renamed or created under the name since.
+	UIDValidity uint32
+	Duplicate   bool
+}
+
+// AppendUID is Append, and also says which mailbox of the name the
+// message went to.
+func (s *Store) AppendUID(mailbox string, body io.Reader, opts AppendOptions) (Appended, error) {
 	if err := s.enter(); err != nil {
-		return Message{}, false, err
+		return Appended{}, err
 	}
 	defer s.leave()
 	name, err := canonName(mailbox)
 	if err != nil {
-		return Message{}, false, fmt.Errorf("append: %w", err)
+		return Appended{}, fmt.Errorf("append: %w", err)
 	}
 	flags, err := checkAppend(opts)
 	if err != nil {
-		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
+		return Appended{}, fmt.Errorf("append to %q: %w", name, err)
 	}
-	if prior, dup, err := s.precheckAppend(name, opts.EnvelopeID); err != nil || dup {
-		return prior.public(), dup, err
+	if prior, err := s.precheckAppend(name, opts.EnvelopeID); err != nil || prior.Duplicate {
+		return prior, err
 	}
 	p, err := s.takeBody(body, s.opts.MaxMessageSize)
 	if err != nil {
-		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
+		return Appended{}, fmt.Errorf("append to %q: %w", name, err)
 	}
-	rec, dup, err := s.commitAppend(name, newMessageRec(flags, opts.Date, p), p, opts.EnvelopeID)
-	if err != nil || dup {
+	a, err := s.commitAppend(name, newMessageRec(flags, opts.Date, p), p, opts.EnvelopeID)
+	if err != nil || a.Duplicate {
 		s.drop(p)
 	}
 	if err != nil {
-		return Message{}, false, fmt.Errorf("append to %q: %w", name, err)
+		return Appended{}, fmt.Errorf("append to %q: %w", name, err)
 	}
-	return rec.public(), dup, nil
+	return a, nil
 }
 
 // checkAppend checks the flags and internal date of opts and returns the
@@ -94,20 +111,21 @@ func deliveredMessage(txn *badger.Txn, id uint32, envID *[16]byte) (messageRec, 
 }
 
 // precheckAppend fails fast, before a body is read, if the mailbox is
-// missing or the envelope was delivered already.
-func (s *Store) precheckAppend(name string, envID *[16]byte) (prior messageRec, dup bool, err error) {
+// missing or the envelope was delivered already (then Duplicate is set).
+func (s *Store) precheckAppend(name string, envID *[16]byte) (prior Appended, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		id, err := lookupID(txn, name)
+		rec, err := lookup(txn, name)
 		if err != nil {
 			return err
 		}
-		prior, dup, err = deliveredMessage(txn, id, envID)
+		m, dup, err := deliveredMessage(txn, rec.id, envID)
+		prior = Appended{Message: m.public(), UIDValidity: rec.UIDValidity, Duplicate: dup}
 		return err
 	})
 	if err != nil {
-		return messageRec{}, false, fmt.Errorf("append: %w", err)
+		return Appended{}, fmt.Errorf("append: %w", err)
 	}
-	return prior, dup, nil
+	return prior, nil
 }
 
 // commitAppend writes the index entry, the blob reference, the envelope id
@@ -115,24 +133,26 @@ func (s *Store) precheckAppend(name string, envID *[16]byte) (prior messageRec, 
 // A missing mailbox and an envelope id delivered already (also by an
 // append earlier in the same group: the transaction reads its own writes)
 // are found before anything is written, so they fail or answer alone.
-func (s *Store) commitAppend(name string, in messageRec, p pendingBody, envID *[16]byte) (m messageRec, dup bool, err error) {
+func (s *Store) commitAppend(name string, in messageRec, p pendingBody, envID *[16]byte) (a Appended, err error) {
 	err = s.update(true, int64(len(p.Small)), func(b *batch) error {
-		m, dup = in, false
+		a = Appended{}
 		rec, err := b.mailbox(name)
 		if err != nil {
 			return err
 		}
+		a.UIDValidity = rec.UIDValidity
 		if prior, found, err := deliveredMessage(b.txn, rec.id, envID); err != nil || found {
-			m, dup = prior, found
+			a.Message, a.Duplicate = prior.public(), found
 			return err
 		}
 		if err := b.store(p); err != nil {
 			return err
 		}
-		m, err = b.addDelivered(rec, in, envID)
+		m, err := b.addDelivered(rec, in, envID)
+		a.Message = m.public()
 		return err
 	})
-	return m, dup, err
+	return a, err
 }
 
 // addDelivered adds m to rec (add) and records it under envID, if set.

@@ -214,7 +214,7 @@ func TestGroupFailuresStayAlone(t *testing.T) {
 	errs := make([]error, 9)
 	ops := []func(){
 		func() {
-			_, _, errs[0] = s.commitAppend("Missing", messageRec{Size: 1}, pendingBody{Size: 1, Small: []byte("m")}, nil)
+			_, errs[0] = s.commitAppend("Missing", messageRec{Size: 1}, pendingBody{Size: 1, Small: []byte("m")}, nil)
 		},
 		func() {
 			errs[1] = s.commitOutbound(outbound(1).ID, outboundRec{Size: 1}, pendingBody{Size: 1, Small: []byte("q")})

@@ -36,28 +36,27 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 			flags = append(flags, string(f))
 		}
 	}
-	m, dup, err := s.srv.store.Append(name, body, mailbox.AppendOptions{Flags: flags, Date: options.Time, EnvelopeID: key})
+	a, err := s.srv.store.AppendUID(name, body, mailbox.AppendOptions{Flags: flags, Date: options.Time, EnvelopeID: key})
 	if err != nil {
 		if isNoMailbox(err) {
 			return nil, noError(imap.ResponseCodeTryCreate, "append: no mailbox "+quote(name))
 		}
 		return nil, storeError("append to "+quote(name), err)
 	}
-	st, err := s.srv.store.Status(name)
-	if err != nil {
-		return nil, storeError("append to "+quote(name), err)
-	}
-	if s.appendedToSelected(name, st.UIDValidity) {
-		s.sel.hub.settle(st.HighestModSeq)
+	// a.UIDValidity is the mailbox's the message went to, read as it was
+	// stored: the selected one only if it has the selected UIDVALIDITY, and
+	// APPENDUID names it even if the name has another mailbox by now.
+	if s.appendedToSelected(name, a.UIDValidity) {
+		s.sel.hub.settle(a.ModSeq)
 	}
 	s.wrote(nil)
-	if dup {
-		s.log.Debug("appended copy of a sent message already stored", "mailbox", name, "uid", m.UID)
+	if a.Duplicate {
+		s.log.Debug("appended copy of a sent message already stored", "mailbox", name, "uid", a.UID)
 	}
-	if m.UID == 0 {
+	if a.UID == 0 {
 		return nil, nil // the earlier copy is gone: OK without APPENDUID
 	}
-	return &imap.AppendData{UID: imap.UID(m.UID), UIDValidity: st.UIDValidity}, nil
+	return &imap.AppendData{UID: imap.UID(a.UID), UIDValidity: a.UIDValidity}, nil
 }
 
 // appendedToSelected reports whether the mailbox name, with uidValidity as
